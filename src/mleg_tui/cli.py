@@ -1,0 +1,312 @@
+"""The `mleg-tui` command: the TUI, the demo, and headless jobs for scripts and cron.
+
+User errors end with one clear line on stderr and a non-zero exit, never a traceback.
+Heavy modules are imported inside the commands that need them, to keep start-up quick.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mleg_tui.errors import MlegError
+
+if TYPE_CHECKING:
+    from mleg_tui.services.context import Context
+
+EXIT_USER = 2
+EXIT_PARTIAL = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not the whole usage
+        self.exit(EXIT_USER, f"{self.prog}: {message} (zob. {self.prog} --help)\n")
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("ustawienia (mają pierwszeństwo przed zmiennymi i plikiem)")
+    d = argparse.SUPPRESS  # accepted before or after the subcommand
+    g.add_argument("--db", default=d, help="plik SQLite albo adres bazy (MLEG_TUI_DB)")
+    g.add_argument("--config", default=d, help="plik konfiguracyjny TOML (MLEG_TUI_CONFIG)")
+    g.add_argument("--today", default=d, help="stała data „dziś” RRRR-MM-DD (MLEG_TUI_TODAY)")
+    g.add_argument("--read-only", action="store_true", default=d, help="tylko podgląd")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(
+        prog="mleg-tui",
+        description="Zamówienia mLegitymacji w dziekanacie: TUI i zadania wsadowe.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="POLECENIE", parser_class=_Parser)
+
+    def cmd(name: str, help: str, fn: Callable[..., int]) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, parents=[common])
+        p.set_defaults(fn=fn)
+        return p
+
+    cmd("tui", "otwórz aplikację (domyślnie)", run_tui)
+    p = cmd("demo", "demonstracja: przykładowa baza, symulator MC i aplikacja", run_demo)
+    p.add_argument("--students", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--fresh", action="store_true", help="zbuduj bazę demonstracyjną od nowa")
+
+    p = cmd("import", "importuj osoby i programy z pliku CSV", run_import)
+    p.add_argument("file")
+    p.add_argument("--skip-invalid", action="store_true", help="zaimportuj poprawne osoby, pomiń błędne")
+
+    p = cmd("student", "widok studenta dla punktu obsługi", run_student)
+    p.add_argument("album")
+    p.add_argument("--json", action="store_true")
+
+    p = cmd("orders", "lista zamówień (rysunek 11)", run_orders)
+    p.add_argument("--query", "-q", default="", help="imię i nazwisko lub nr albumu")
+    p.add_argument("--from", dest="date_from", help="data zamówienia od (dd.mm.rrrr)")
+    p.add_argument("--to", dest="date_to", help="data zamówienia do (dd.mm.rrrr)")
+    p.add_argument("--status", nargs="+", action="extend", default=[], metavar="KOD")
+    p.add_argument("--error-code", default="")
+    p.add_argument("--sort", default="ordered_at",
+                   choices=["person", "album", "ordered_at", "status", "expiry", "error_code"])
+    p.add_argument("--asc", action="store_true", help="rosnąco (domyślnie najnowsze pierwsze)")
+    p.add_argument("--limit", type=int, default=0, help="najwyżej tyle wierszy (0: wszystkie)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+
+    p = cmd("order", "czynności studenta: zamów lub anuluj", run_order)
+    p.add_argument("action", choices=["place", "cancel"])
+    p.add_argument("album")
+    p.add_argument("--order", type=int, help="które zamówienie (gdy student ma kilka)")
+    p.add_argument("--reason", default=None)
+
+    p = cmd("revoke", "unieważnij zamówienie lub mLegitymację studenta", run_revoke)
+    p.add_argument("album")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--order", type=int, help="tylko to zamówienie")
+
+    p = cmd("demo-data", "zbuduj przykładową bazę", run_demo_data)
+    p.add_argument("--students", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--replace", action="store_true", help="wyczyść bazę przed budową")
+
+    p = cmd("mc-sim", "symulator serwisu MC (HTTP na loopback)", run_mc_sim)
+    p.add_argument("sim_args", nargs=argparse.REMAINDER)
+
+    p = cmd("refresh", "aktualizuj statusy zamówień w MC", run_refresh)
+    p.add_argument("--album", nargs="+", action="extend", default=[])
+    p.add_argument("--status", nargs="+", action="extend", default=[], metavar="KOD")
+    p.add_argument("--concurrency", type=int, default=None)
+
+    p = cmd("sweep", "unieważnij zamówienia osób, które straciły uprawnienia", run_sweep)
+    p.add_argument("--dry-run", action="store_true", help="tylko pokaż, nic nie zmieniaj")
+    return parser
+
+
+# Helpers ---------------------------------------------------------------------------
+
+def settings_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from mleg_tui.config import load_settings
+
+    if getattr(args, "config", None):
+        os.environ["MLEG_TUI_CONFIG"] = args.config
+    return load_settings(
+        db=getattr(args, "db", None),
+        today=getattr(args, "today", None),
+        read_only=True if getattr(args, "read_only", False) else None,
+    )
+
+
+def context_for(args: argparse.Namespace) -> Context:
+    """The command line is the shell tool of people who can reach the store anyway:
+    it acts with full rights unless the config names roles, then it obeys them."""
+    from mleg_tui.services.context import open_context
+
+    settings = settings_for(args)
+    role = None if settings.roles or settings.read_only else "admin"
+    return open_context(settings, role=role)
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _parse_date_arg(text: str | None, what: str):  # type: ignore[no-untyped-def]
+    from mleg_tui.domain.dates import parse_optional_date
+    from mleg_tui.errors import UserError
+
+    try:
+        return parse_optional_date(text)
+    except ValueError as e:
+        raise UserError(f"{what}: {e}.") from None
+
+
+# Commands --------------------------------------------------------------------------
+
+def run_import(args: argparse.Namespace) -> int:
+    from mleg_tui.services.importer import import_csv
+
+    report = import_csv(context_for(args), args.file, skip_invalid=args.skip_invalid)
+    if report.bad:
+        sys.stderr.write(f"Błędne wiersze ({len(report.bad)}), pominięte:\n")
+        for b in report.bad:
+            sys.stderr.write(f"  {b}\n")
+    _out(report.summary())
+    return EXIT_PARTIAL if report.bad else 0
+
+
+def run_student(args: argparse.Namespace) -> int:
+    import json
+
+    from mleg_tui.services.students import student_view
+    from mleg_tui.textviews import student_text
+
+    view = student_view(context_for(args), album=args.album)
+    if args.json:
+        _out(json.dumps(view.as_json(), ensure_ascii=False, indent=2))
+    else:
+        _out(student_text(view))
+    return 0
+
+
+def run_orders(args: argparse.Namespace) -> int:
+    from mleg_tui.domain.status import parse_status
+    from mleg_tui.services.orders import OrderQuery, count_orders, iter_orders
+    from mleg_tui.textviews import write_orders
+
+    ctx = context_for(args)
+    q = OrderQuery(
+        text=args.query,
+        date_from=_parse_date_arg(args.date_from, "--from"),
+        date_to=_parse_date_arg(args.date_to, "--to"),
+        statuses=frozenset(parse_status(s) for s in args.status),
+        error_code=args.error_code,
+        sort=args.sort,
+        descending=not args.asc,
+    )
+    if q.date_from and q.date_to and q.date_from > q.date_to:
+        from mleg_tui.errors import UserError
+
+        raise UserError("Data „od” jest późniejsza niż data „do”.")
+    total = count_orders(ctx, q)
+    shown = min(total, args.limit) if args.limit > 0 else total
+    rows = iter_orders(ctx, q)
+    if args.limit > 0:
+        import itertools
+
+        rows = itertools.islice(rows, args.limit)
+    kind = "json" if args.json else "csv" if args.csv else "text"
+    write_orders(sys.stdout, rows, total=total, shown=shown, kind=kind)
+    return 0
+
+
+def run_order(args: argparse.Namespace) -> int:
+    from mleg_tui.services import actions
+
+    ctx = context_for(args)
+    if args.action == "place":
+        result = actions.place_order(ctx, args.album)
+    else:
+        result = actions.cancel_order(ctx, args.album, order_id=args.order, reason=args.reason)
+        result = _confirm_with_mc(ctx, [result])[0]
+    _out(result.message)
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    from mleg_tui.services import actions
+
+    ctx = context_for(args)
+    if args.order is not None:
+        results = actions.revoke_orders(ctx, [args.order], args.reason)
+    else:
+        results = actions.revoke_student(ctx, args.album, args.reason)
+    for r in _confirm_with_mc(ctx, results):
+        _out(f"{r.person} ({r.album}): {r.message}")
+    return 0
+
+
+def _confirm_with_mc(ctx: Context, results: list[Any]) -> list[Any]:
+    """Pending requests go to MC now when it is configured; they stay pending otherwise."""
+    pending = [r for r in results if r.pending]
+    if not pending or not ctx.settings.mc_url:
+        return results
+    from mleg_tui.services.mc_sync import confirm_pending
+
+    return confirm_pending(ctx, results)
+
+
+def run_demo_data(args: argparse.Namespace) -> int:
+    from mleg_tui.services.demo_data import build_demo
+
+    if args.students < 1:
+        from mleg_tui.errors import UserError
+
+        raise UserError("--students: podaj liczbę dodatnią.")
+    ctx = context_for(args)
+    stats = build_demo(ctx, students=args.students, seed=args.seed, replace=args.replace,
+                       progress=_progress_printer())
+    _out(stats.summary())
+    return 0
+
+
+def _progress_printer() -> Callable[[str], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    return lambda msg: sys.stderr.write(f"\r\033[K{msg}")
+
+
+def run_mc_sim(args: argparse.Namespace) -> int:
+    from mleg_tui.mc.sim import main as sim_main
+
+    return int(sim_main(args.sim_args) or 0)
+
+
+def run_refresh(args: argparse.Namespace) -> int:
+    from mleg_tui.services.mc_sync import run_refresh_cli
+
+    return run_refresh_cli(context_for(args), args)
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from mleg_tui.services.sweep import run_sweep_cli
+
+    return run_sweep_cli(context_for(args), args)
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from mleg_tui.app import run_app
+
+    return run_app(settings_for(args))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from mleg_tui.demo import run_demo as demo
+
+    return demo(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    fn = getattr(args, "fn", run_tui)
+    try:
+        return fn(args)
+    except MlegError as e:
+        sys.stderr.write(f"mleg-tui: {e}\n")
+        return EXIT_USER
+    except KeyboardInterrupt:
+        sys.stderr.write("\nmleg-tui: przerwano.\n")
+        return 130
+    except BrokenPipeError:
+        # The reader (head, less) went away: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

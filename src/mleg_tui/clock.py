@@ -1,0 +1,37 @@
+"""The current time, fixed by MLEG_TUI_TODAY for tests, demos and reproducing a case."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class Clock:
+    """Instants are UTC; 'today' is the office's local date."""
+
+    def __init__(self, fixed: dt.date | dt.datetime | None = None, tz: str = "Europe/Warsaw"):
+        try:
+            self.tz: dt.tzinfo = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.tz = dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
+        self._fixed = fixed
+
+    def now(self) -> dt.datetime:
+        """Aware UTC now. A fixed day keeps the real time of day; a fixed instant stays."""
+        fixed = self._fixed
+        if isinstance(fixed, dt.datetime):
+            aware = fixed if fixed.tzinfo else fixed.replace(tzinfo=self.tz)
+            return aware.astimezone(dt.timezone.utc)
+        real = dt.datetime.now(dt.timezone.utc)
+        if fixed is None:
+            return real
+        local = real.astimezone(self.tz)
+        return dt.datetime.combine(fixed, local.time(), self.tz).astimezone(dt.timezone.utc)
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.tz).date()
+
+    def local(self, instant: dt.datetime) -> dt.datetime:
+        """An instant (naive values are UTC, as the store keeps them) in office time."""
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=dt.timezone.utc)
+        return instant.astimezone(self.tz)

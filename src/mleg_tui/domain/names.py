@@ -1,0 +1,20 @@
+"""Folding of names for search: `lukasz` finds `Łukasz`."""
+from __future__ import annotations
+
+import unicodedata
+
+# Letters that do not decompose into a base letter plus a combining mark.
+_EXTRA = str.maketrans({"ł": "l", "Ł": "l", "đ": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, without diacritics, single spaces."""
+    text = text.translate(_EXTRA)
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def name_key(first: str, last: str) -> str:
+    """Sort and search key of a person: surname first, folded."""
+    return fold(f"{last} {first}")

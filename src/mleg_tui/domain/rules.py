@@ -1,0 +1,141 @@
+"""Who is entitled, until when, and the planned expiry date of a new card.
+
+DOMAIN.md: the card is valid to the end of the current validity period (31 March for
+orders from 1 October to the end of February, 31 October for orders from 1 March to
+30 September), capped by the planned end of the entitling programme. A 1st-cycle
+graduate keeps the right until 31 October of the graduation year, and that is the expiry.
+With several entitling programmes the latest date wins.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Level(str, Enum):
+    I = "I"  # 1st-cycle (licencjat, inżynier)
+    II = "II"  # 2nd-cycle (magister)
+    JM = "JM"  # long-cycle master's (jednolite magisterskie)
+    DR = "DR"  # doctoral
+    PD = "PD"  # postgraduate
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self]
+
+
+LEVEL_LABELS = {
+    Level.I: "studia I stopnia",
+    Level.II: "studia II stopnia",
+    Level.JM: "jednolite magisterskie",
+    Level.DR: "doktoranckie",
+    Level.PD: "podyplomowe",
+}
+ENTITLING_LEVELS = frozenset({Level.I, Level.II, Level.JM})
+
+
+class ProgrammeStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    GRADUATED = "GRADUATED"
+    STRUCK_OFF = "STRUCK_OFF"
+
+    @property
+    def label(self) -> str:
+        return {"ACTIVE": "aktywny", "GRADUATED": "ukończony", "STRUCK_OFF": "skreślony"}[
+            self.value
+        ]
+
+
+MonthDay = tuple[int, int]
+
+
+def _on(year: int, md: MonthDay) -> dt.date:
+    """That month-day in that year (29 Feb becomes 28 Feb in common years)."""
+    month, day = md
+    return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def parse_month_day(text: str) -> MonthDay:
+    """'MM-DD' or 'DD.MM' -> (month, day); ValueError with a clear message otherwise."""
+    text = text.strip()
+    try:
+        if "." in text:
+            d, m = (int(x) for x in text.split("."))
+        else:
+            m, d = (int(x) for x in text.split("-"))
+        _on(2024, (m, d))  # a leap year accepts every real month-day
+    except ValueError:
+        raise ValueError(f"„{text}” nie jest dniem roku (MM-DD, np. 10-31)") from None
+    return (m, d)
+
+
+@dataclass(frozen=True)
+class ValidityRules:
+    # (first day of the ordering period, the validity end it gives); each period runs
+    # until the next one starts.
+    periods: tuple[tuple[MonthDay, MonthDay], ...] = (((10, 1), (3, 31)), ((3, 1), (10, 31)))
+    # A 1st-cycle graduate keeps the right until this day of the graduation year.
+    graduate_until: MonthDay = (10, 31)
+    # A picked-up card this close to its end no longer blocks a new order (figures 16-17).
+    renewal_days: int = 30
+
+    def period_end(self, day: dt.date) -> dt.date:
+        """The end of the validity period in which `day` falls."""
+        best: tuple[dt.date, MonthDay] | None = None
+        for start_md, end_md in self.periods:
+            start = _on(day.year, start_md)
+            if start > day:
+                start = _on(day.year - 1, start_md)
+            if best is None or start > best[0]:
+                best = (start, end_md)
+        assert best is not None, "at least one validity period"
+        start, end_md = best
+        end = _on(start.year, end_md)
+        return end if end >= start else _on(start.year + 1, end_md)
+
+
+@dataclass(frozen=True)
+class Programme:
+    """One enrolment as the rules see it."""
+
+    code: str
+    level: Level
+    status: ProgrammeStatus
+    status_date: dt.date | None = None
+    planned_end: dt.date | None = None
+    name: str = field(default="", compare=False)
+
+
+def effective_status(p: Programme, today: dt.date) -> ProgrammeStatus:
+    """A graduation or strike-off dated in the future has not happened yet."""
+    if p.status is not ProgrammeStatus.ACTIVE and p.status_date and p.status_date > today:
+        return ProgrammeStatus.ACTIVE
+    return p.status
+
+
+def entitled_until(p: Programme, today: dt.date, rules: ValidityRules) -> dt.date | None:
+    """The expiry this programme gives a card ordered today, or None if it entitles to none."""
+    if p.level not in ENTITLING_LEVELS:
+        return None
+    status = effective_status(p, today)
+    if status is ProgrammeStatus.ACTIVE:
+        end = rules.period_end(today)
+        # A planned end already past while the student is still active means the register
+        # has not caught up (an extension): it is no cap.
+        if p.planned_end is not None and today <= p.planned_end < end:
+            return p.planned_end
+        return end
+    if status is ProgrammeStatus.GRADUATED and p.level is Level.I and p.status_date:
+        until = _on(p.status_date.year, rules.graduate_until)
+        return until if today <= until else None
+    return None
+
+
+def planned_expiry(
+    programmes: list[Programme], today: dt.date, rules: ValidityRules
+) -> dt.date | None:
+    """The latest expiry any entitling programme gives; None when none entitles."""
+    dates = [d for p in programmes if (d := entitled_until(p, today, rules)) is not None]
+    return max(dates, default=None)

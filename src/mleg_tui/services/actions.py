@@ -1,0 +1,215 @@
+"""Placing, cancelling and revoking orders, and revealing an activation code.
+
+An order that may already be at MC (it has an MC id, or a submission is or was under
+way) cannot end here alone: the request is recorded as pending, with its reason, and
+the MC step (services.mc_sync) confirms it. An order MC has never seen ends at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from mleg_tui.domain.status import LIVE, IllegalTransition, OrderStatus
+from mleg_tui.errors import NotFound, UserError
+from mleg_tui.services.context import Context, Permission
+from mleg_tui.services.history import (
+    Action,
+    Actor,
+    StaleOrder,
+    change_status,
+    utc,
+    record,
+    update_order,
+)
+from mleg_tui.services.students import find_person, verdict_for
+from mleg_tui.store import writing
+from mleg_tui.store.models import Order, Person
+
+CANCEL, REVOKE = "CANCEL", "REVOKE"
+PENDING_LABELS = {CANCEL: "anulowanie", REVOKE: "unieważnienie"}
+
+
+class NotEligible(UserError):
+    def __init__(self, name: str, album: str | None, sentence: str):
+        super().__init__(f"{name} ({album or 'bez numeru albumu'}): {sentence}")
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    order_id: int
+    order_ref: str
+    album: str
+    person: str
+    old_status: OrderStatus
+    status: OrderStatus  # after the action (unchanged while pending)
+    pending: bool  # waiting for MC to confirm
+    message: str
+
+
+def place_order(ctx: Context, album: str, *, by: Actor = Actor.STUDENT) -> ActionResult:
+    """The student's "Zamów mLegitymację": refused with every reason when not eligible."""
+    ctx.require(Permission.PLACE)
+    now = ctx.clock.now()
+    with writing(ctx.engine) as s:
+        person = _locked_person(s, album)
+        verdict, _, _ = verdict_for(ctx, s, person)
+        if not verdict.eligible or verdict.planned_expiry is None:
+            raise NotEligible(person.full_name, person.album, verdict.sentence)
+        order = Order(
+            order_ref=f"tmp-{person.id}-{now.timestamp()}",
+            person_id=person.id or 0,
+            status=OrderStatus.OCZEKUJE.value,
+            ordered_at=utc(now),
+            planned_expiry=verdict.planned_expiry,
+            expiry_date=verdict.planned_expiry,
+            created_at=utc(now),
+            updated_at=utc(now),
+            album=person.album or "",
+            name_key=person.name_key,
+        )
+        s.add(order)
+        s.flush()
+        order.order_ref = f"{ctx.settings.university}-{order.id:06d}"
+        record(s, order, now, Action.PLACED, by, ctx.login, None, None, OrderStatus.OCZEKUJE)
+        return ActionResult(
+            order.id or 0, order.order_ref, order.album, person.full_name,
+            OrderStatus.OCZEKUJE, OrderStatus.OCZEKUJE, False,
+            f"Zamówiono mLegitymację ({order.order_ref}); planowana data ważności "
+            f"{verdict.planned_expiry:%d.%m.%Y}.",
+        )
+
+
+def _locked_person(s: Session, album: str) -> Person:
+    person = find_person(s, album)
+    # Two orders placed at once for one student: the second waits, then sees the first.
+    return s.exec(select(Person).where(Person.id == person.id).with_for_update()).one()
+
+
+def live_orders(s: Session, person_id: int) -> list[Order]:
+    return list(
+        s.exec(
+            select(Order)
+            .where(Order.person_id == person_id, Order.status.in_([x.value for x in LIVE]))  # type: ignore[attr-defined]
+            .order_by(Order.ordered_at.desc())  # type: ignore[attr-defined]
+        ).all()
+    )
+
+
+def may_be_at_mc(order: Order) -> bool:
+    return bool(order.mc_id or order.lease_owner)
+
+
+def cancel_order(
+    ctx: Context, album: str, *, order_id: int | None = None, reason: str | None = None,
+    by: Actor = Actor.STUDENT,
+) -> ActionResult:
+    """The student cancels an order or a picked-up card ("Anuluj mLegitymację")."""
+    ctx.require(Permission.CANCEL)
+    with writing(ctx.engine) as s:
+        person = _locked_person(s, album)
+        live = live_orders(s, person.id or 0)
+        if order_id is not None:
+            live = [o for o in live if o.id == order_id]
+            if not live:
+                raise NotFound(f"{person.full_name} nie ma żywego zamówienia nr {order_id}.")
+        if not live:
+            raise NotFound(f"{person.full_name} nie ma zamówienia ani mLegitymacji do anulowania.")
+        if len(live) > 1:
+            listed = ", ".join(f"{o.id} ({OrderStatus(o.status).label})" for o in live)
+            raise UserError(
+                f"{person.full_name} ma kilka żywych zamówień: {listed}. Wskaż jedno (--order ID)."
+            )
+        return _end(ctx, s, live[0], person, CANCEL, reason or "na prośbę studenta", by)
+
+
+def revoke_orders(
+    ctx: Context,
+    order_ids: list[int],
+    reason: str,
+    *,
+    by: Actor = Actor.STAFF,
+    versions: dict[int, int] | None = None,
+) -> list[ActionResult]:
+    """The university revokes orders or cards; `versions`: what the caller saw, if any."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise UserError("Podaj powód unieważnienia.")
+    if by is not Actor.SWEEP:
+        ctx.require(Permission.REVOKE)
+    results: list[ActionResult] = []
+    with writing(ctx.engine) as s:
+        orders = [s.get(Order, i) for i in order_ids]
+        missing = [i for i, o in zip(order_ids, orders) if o is None]
+        if missing:
+            raise NotFound(f"Nie ma zamówień: {', '.join(map(str, missing))}.")
+        people = {o.person_id for o in orders if o}
+        if len(people) > 1 and by is not Actor.SWEEP:
+            ctx.require(Permission.BULK_REVOKE)
+        for order in orders:
+            assert order is not None
+            if versions and versions.get(order.id or 0, order.version) != order.version:
+                raise StaleOrder(order.id or 0)
+            person = s.get(Person, order.person_id)
+            assert person is not None
+            results.append(_end(ctx, s, order, person, REVOKE, reason, by))
+    return results
+
+
+def revoke_student(ctx: Context, album: str, reason: str, *, by: Actor = Actor.STAFF) -> list[ActionResult]:
+    """Revoke every live order and card of one student."""
+    with writing(ctx.engine) as s:
+        person = find_person(s, album)
+        ids = [o.id or 0 for o in live_orders(s, person.id or 0)]
+        if not ids:
+            raise NotFound(
+                f"{person.full_name} ({person.album}) nie ma zamówienia ani mLegitymacji do unieważnienia."
+            )
+    return revoke_orders(ctx, ids, reason, by=by)
+
+
+def _end(ctx: Context, s: Session, order: Order, person: Person, kind: str, reason: str, by: Actor) -> ActionResult:
+    now = ctx.clock.now()
+    old = OrderStatus(order.status)
+    final = OrderStatus.ANULOWANE_PRZEZ_UZYTKOWNIKA if kind == CANCEL else OrderStatus.UNIEWAZNIONE_PRZEZ_UCZELNIE
+    what = PENDING_LABELS[kind]
+
+    def result(status: OrderStatus, pending: bool, message: str) -> ActionResult:
+        return ActionResult(order.id or 0, order.order_ref, person.album or "", person.full_name,
+                            old, status, pending, message)
+
+    if old is final:
+        return result(old, False, f"Zamówienie {order.order_ref} ma już status „{final.label}”.")
+    if not old.is_live:
+        raise IllegalTransition(old, final)
+    if order.pending_action:
+        if order.pending_action == kind:
+            return result(old, True, f"{what.capitalize()} zamówienia {order.order_ref} już czeka na potwierdzenie MC.")
+        raise UserError(
+            f"Zamówienie {order.order_ref} czeka już na {PENDING_LABELS[order.pending_action]} "
+            "w systemie MC; poczekaj na potwierdzenie."
+        )
+    if may_be_at_mc(order):
+        update_order(s, order, now, pending_action=kind, pending_reason=reason,
+                     pending_actor=ctx.login, pending_since=utc(now))
+        action = Action.CANCEL_PENDING if kind == CANCEL else Action.REVOKE_PENDING
+        record(s, order, now, action, by, ctx.login, reason)
+        return result(old, True, f"Zlecono {what} zamówienia {order.order_ref}; czeka na potwierdzenie MC.")
+    action = Action.CANCELLED if kind == CANCEL else Action.REVOKED
+    change_status(s, order, final, now, action, by, ctx.login, reason)
+    return result(final, False, f"Zamówienie {order.order_ref}: {old.label} → {final.label}.")
+
+
+def reveal_activation_code(ctx: Context, order_id: int) -> str:
+    """The activation code, for an authorised user; every reveal is recorded."""
+    ctx.require(Permission.REVEAL_CODE)
+    now = ctx.clock.now()
+    with writing(ctx.engine) as s:
+        order = s.get(Order, order_id)
+        if order is None:
+            raise NotFound(f"Nie ma zamówienia {order_id}.")
+        if order.status != OrderStatus.DO_ODBIORU.value or not order.activation_code:
+            raise UserError(f"Zamówienie {order.order_ref} nie ma kodu aktywacyjnego do odbioru.")
+        record(s, order, now, Action.CODE_REVEALED, Actor.STAFF, ctx.login, None)
+        return order.activation_code
+

@@ -1,0 +1,148 @@
+"""The one place an order's status changes: version-checked, with its event, in one transaction."""
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session
+
+from mleg_tui.domain.status import IllegalTransition, OrderStatus, check_transition, reachable
+from mleg_tui.errors import UserError
+from mleg_tui.store.models import Order, OrderEvent
+
+
+class Actor(str, Enum):
+    STUDENT = "STUDENT"
+    MC = "MC"
+    SWEEP = "SWEEP"
+    STAFF = "STAFF"
+    SYSTEM = "SYSTEM"
+
+    @property
+    def label(self) -> str:
+        return ACTOR_LABELS[self]
+
+
+ACTOR_LABELS = {
+    Actor.STUDENT: "student",
+    Actor.MC: "system MC",
+    Actor.SWEEP: "skrypt unieważniający",
+    Actor.STAFF: "pracownik",
+    Actor.SYSTEM: "system",
+}
+
+
+class Action(str, Enum):
+    PLACED = "PLACED"
+    SUBMITTED = "SUBMITTED"
+    MC_STATUS = "MC_STATUS"
+    CANCELLED = "CANCELLED"
+    REVOKED = "REVOKED"
+    CANCEL_PENDING = "CANCEL_PENDING"
+    REVOKE_PENDING = "REVOKE_PENDING"
+    MC_CONFLICT = "MC_CONFLICT"
+    CODE_REVEALED = "CODE_REVEALED"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    Action.PLACED: "złożenie zamówienia",
+    Action.SUBMITTED: "przekazanie do systemu MC",
+    Action.MC_STATUS: "zmiana statusu w systemie MC",
+    Action.CANCELLED: "anulowanie",
+    Action.REVOKED: "unieważnienie",
+    Action.CANCEL_PENDING: "anulowanie zlecone, czeka na potwierdzenie MC",
+    Action.REVOKE_PENDING: "unieważnienie zlecone, czeka na potwierdzenie MC",
+    Action.MC_CONFLICT: "MC zakończył zamówienie inaczej",
+    Action.CODE_REVEALED: "odsłonięcie kodu aktywacyjnego",
+}
+
+
+class StaleOrder(UserError):
+    """Someone else changed the order since it was read."""
+
+    def __init__(self, order_id: int):
+        super().__init__(
+            f"Zamówienie {order_id} zmieniło się w międzyczasie (inna sesja lub skrypt). "
+            "Odśwież widok i spróbuj ponownie."
+        )
+
+
+def utc(instant: dt.datetime) -> dt.datetime:
+    return instant.astimezone(dt.timezone.utc)
+
+
+def record(
+    session: Session,
+    order: Order,
+    at: dt.datetime,
+    action: Action,
+    actor_kind: Actor,
+    actor: str,
+    reason: str | None = None,
+    old: OrderStatus | None = None,
+    new: OrderStatus | None = None,
+) -> OrderEvent:
+    event = OrderEvent(
+        order_id=order.id or 0,
+        at=utc(at),
+        action=action.value,
+        old_status=old.value if old else None,
+        new_status=new.value if new else None,
+        actor_kind=actor_kind.value,
+        actor=actor,
+        reason=reason,
+    )
+    session.add(event)
+    return event
+
+
+def update_order(session: Session, order: Order, at: dt.datetime, **values: Any) -> None:
+    """Write `values` only if the order still has the version it was read with."""
+    values["version"] = order.version + 1
+    values["updated_at"] = utc(at)
+    result = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.version == order.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleOrder(order.id or 0)
+    for k, v in values.items():
+        # The row is written already; keep the loaded object in step without a second UPDATE.
+        set_committed_value(order, k, v)
+
+
+def change_status(
+    session: Session,
+    order: Order,
+    new: OrderStatus,
+    at: dt.datetime,
+    action: Action,
+    actor_kind: Actor,
+    actor: str,
+    reason: str | None = None,
+    *,
+    observed: bool = False,
+    **values: Any,
+) -> OrderEvent:
+    """Move an order to `new`, with its event.
+
+    `observed`: the change was read from MC, which may be several legal steps ahead of
+    what the store last saw; otherwise it must be one legal step.
+    """
+    old = OrderStatus(order.status)
+    if observed:
+        if not reachable(old, new):
+            raise IllegalTransition(old, new)
+    else:
+        check_transition(old, new)
+    update_order(session, order, at, status=new.value, **values)
+    return record(session, order, at, action, actor_kind, actor, reason, old, new)

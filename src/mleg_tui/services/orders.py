@@ -1,0 +1,168 @@
+"""The order list of figure 11: filter, sort, one window of rows, and the count apart."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
+
+from mleg_tui.domain.names import fold
+from mleg_tui.domain.status import OrderStatus
+from mleg_tui.services.context import Context
+from mleg_tui.store import reading
+from mleg_tui.store.models import Order, Person
+
+SortKey = Literal["person", "album", "ordered_at", "status", "expiry", "error_code"]
+
+# Each sort is a tuple of columns ending in the id, so every row has a unique key
+# and the next window starts right after the last row seen (keyset paging).
+SORT_COLUMNS: dict[str, tuple[Any, ...]] = {
+    "person": (Order.name_key, Order.id),
+    "album": (Order.album, Order.id),
+    "ordered_at": (Order.ordered_at, Order.id),
+    "status": (Order.status, Order.ordered_at, Order.id),
+    "expiry": (Order.expiry_date, Order.id),
+    "error_code": (Order.error_code, Order.id),
+}
+SORT_LABELS = {
+    "person": "Osoba",
+    "album": "Nr albumu",
+    "ordered_at": "Data zamówienia",
+    "status": "Status",
+    "expiry": "Data ważności",
+    "error_code": "Kod błędu",
+}
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    text: str = ""  # name (any part, folded) or album number (prefix)
+    date_from: dt.date | None = None  # order date, inclusive, office time
+    date_to: dt.date | None = None
+    statuses: frozenset[OrderStatus] = field(default_factory=frozenset)
+    error_code: str = ""  # exact, any case
+    sort: SortKey = "ordered_at"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    lp: int  # position in the whole filtered list, from 1
+    id: int
+    person_id: int
+    person: str
+    album: str
+    ordered_at: dt.datetime  # office time
+    status: OrderStatus
+    expiry_date: dt.date
+    error_code: str
+    pending_action: str | None
+    version: int
+    key: tuple[Any, ...]  # the sort key, to page on from this row
+
+
+def _conditions(ctx: Context, q: OrderQuery) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    words = fold(q.text).split()
+    for word in words:
+        like = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conds.append(
+            or_(
+                Order.name_key.like(f"%{like}%", escape="\\"),
+                func.lower(Order.album).like(f"{like}%", escape="\\"),
+            )
+        )
+    if q.date_from:
+        conds.append(Order.ordered_at >= _utc_midnight(ctx, q.date_from))
+    if q.date_to:
+        conds.append(Order.ordered_at < _utc_midnight(ctx, q.date_to + dt.timedelta(days=1)))
+    if q.statuses:
+        conds.append(Order.status.in_(sorted(s.value for s in q.statuses)))
+    if q.error_code.strip():
+        conds.append(Order.error_code == q.error_code.strip().upper())
+    return conds
+
+
+def _utc_midnight(ctx: Context, day: dt.date) -> dt.datetime:
+    local = dt.datetime.combine(day, dt.time(), ctx.clock.tz)
+    return local.astimezone(dt.timezone.utc)
+
+
+def find_orders(
+    ctx: Context,
+    q: OrderQuery,
+    *,
+    limit: int = 40,
+    offset: int = 0,
+    after: tuple[Any, ...] | None = None,
+    after_lp: int = 0,
+    before: tuple[Any, ...] | None = None,
+    before_lp: int = 0,
+) -> list[OrderRow]:
+    """One window of rows in list order.
+
+    `after`/`before` take the key of a row already shown (and its lp) and read on from
+    there through the index; `offset` is for a jump to an arbitrary place.
+    """
+    cols = SORT_COLUMNS[q.sort]
+    backwards = before is not None
+    desc = q.descending != backwards
+    stmt = (
+        select(Order, Person.first_name, Person.last_name)
+        .join(Person, Person.id == Order.person_id)
+        .where(*_conditions(ctx, q))
+    )
+    anchor = before if backwards else after
+    if anchor is not None:
+        key = tuple_(*cols)
+        stmt = stmt.where(key < tuple_(*anchor) if desc else key > tuple_(*anchor))
+    stmt = stmt.order_by(*(c.desc() if desc else c.asc() for c in cols)).limit(limit)
+    if anchor is None and offset:
+        stmt = stmt.offset(offset)
+    with reading(ctx.engine) as s:
+        rows = list(s.execute(stmt).tuples())
+    if backwards:
+        rows = list(reversed(rows))
+        first_lp = before_lp - len(rows)
+    elif after is not None:
+        first_lp = after_lp + 1
+    else:
+        first_lp = offset + 1
+    return [_row(ctx, first_lp + i, o, fn, ln, cols) for i, (o, fn, ln) in enumerate(rows)]
+
+
+def _row(ctx: Context, lp: int, o: Order, first: str, last: str, cols: tuple[Any, ...]) -> OrderRow:
+    return OrderRow(
+        lp=lp,
+        id=o.id or 0,
+        person_id=o.person_id,
+        person=f"{first} {last}",
+        album=o.album,
+        ordered_at=ctx.clock.local(o.ordered_at),
+        status=OrderStatus(o.status),
+        expiry_date=o.expiry_date,
+        error_code=o.error_code,
+        pending_action=o.pending_action,
+        version=o.version,
+        key=tuple(getattr(o, c.key) for c in cols),
+    )
+
+
+def count_orders(ctx: Context, q: OrderQuery) -> int:
+    stmt = select(func.count()).select_from(Order).where(*_conditions(ctx, q))
+    with reading(ctx.engine) as s:
+        return int(s.execute(stmt).scalar_one())
+
+
+def iter_orders(ctx: Context, q: OrderQuery, *, chunk: int = 1000):  # type: ignore[no-untyped-def]
+    """Every matching row, read a window at a time (for exports: memory stays flat)."""
+    after: tuple[Any, ...] | None = None
+    lp = 0
+    while True:
+        rows = find_orders(ctx, q, limit=chunk, after=after, after_lp=lp)
+        yield from rows
+        if len(rows) < chunk:
+            return
+        after, lp = rows[-1].key, rows[-1].lp
+

@@ -1,0 +1,292 @@
+"""The help-desk view of one student: data, verdict with every reason, every order's story."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from mleg_tui.domain.eligibility import NEXT_STEPS, OrderFacts, PersonFacts, Verdict, assess
+from mleg_tui.domain.rules import Level, ProgrammeStatus, Programme, entitled_until
+from mleg_tui.domain.status import LIVE, OrderStatus
+from mleg_tui.clock import Clock
+from mleg_tui.errors import NotFound
+from mleg_tui.services.context import Context
+from mleg_tui.services.history import Action, Actor
+from mleg_tui.store import reading
+from mleg_tui.store.models import Enrolment, Order, OrderEvent, Person
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: dt.datetime
+    action: Action
+    old_status: OrderStatus | None
+    new_status: OrderStatus | None
+    actor_kind: Actor
+    actor: str
+    reason: str | None
+
+    @property
+    def who(self) -> str:
+        if self.actor_kind is Actor.STAFF:
+            return self.actor
+        if self.actor_kind is Actor.STUDENT and self.actor:
+            return f"{self.actor_kind.label} (wprowadził {self.actor})"
+        return self.actor_kind.label
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(timespec="seconds"),
+            "action": self.action.value,
+            "old_status": self.old_status.value if self.old_status else None,
+            "new_status": self.new_status.value if self.new_status else None,
+            "actor_kind": self.actor_kind.value,
+            "actor": self.actor,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    order_ref: str
+    status: OrderStatus
+    ordered_at: dt.datetime  # office time
+    planned_expiry: dt.date
+    expiry_date: dt.date
+    mc_id: str | None
+    error_code: str | None
+    error_message: str | None
+    qr_code: str | None
+    codes_valid_until: dt.datetime | None  # office time
+    codes_expired: bool
+    has_activation_code: bool
+    pending_action: str | None
+    pending_reason: str | None
+    pending_since: dt.datetime | None
+    version: int
+    events: tuple[EventView, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "order_ref": self.order_ref,
+            "status": self.status.value,
+            "status_label": self.status.label,
+            "ordered_at": self.ordered_at.isoformat(timespec="seconds"),
+            "planned_expiry": self.planned_expiry.isoformat(),
+            "expiry_date": self.expiry_date.isoformat(),
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "qr_code": self.qr_code,
+            "codes_valid_until": _iso(self.codes_valid_until),
+            "codes_expired": self.codes_expired,
+            "pending": (
+                {"action": self.pending_action, "reason": self.pending_reason,
+                 "since": _iso(self.pending_since)}
+                if self.pending_action else None
+            ),
+            "events": [e.as_json() for e in self.events],
+        }
+
+
+@dataclass(frozen=True)
+class ProgrammeView:
+    code: str
+    name: str
+    level: Level
+    status: ProgrammeStatus
+    status_date: dt.date | None
+    planned_end: dt.date | None
+    entitles_until: dt.date | None  # what a card ordered today would get from it
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level": self.level.value,
+            "status": self.status.value,
+            "status_date": _iso(self.status_date),
+            "planned_end_date": _iso(self.planned_end),
+            "entitles": self.entitles_until is not None,
+        }
+
+
+@dataclass(frozen=True)
+class StudentView:
+    person_id: int
+    external_id: str
+    album: str | None
+    first_name: str
+    last_name: str
+    pesel_masked: str | None
+    birth_date: dt.date | None
+    has_photo: bool
+    programmes: tuple[ProgrammeView, ...]
+    verdict: Verdict
+    orders: tuple[OrderView, ...]  # newest first
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def current(self) -> OrderView | None:
+        """The newest live order, else the newest order."""
+        live = [o for o in self.orders if o.status in LIVE]
+        return (live or list(self.orders) or [None])[0]
+
+    def as_json(self) -> dict[str, Any]:
+        v = self.verdict
+        return {
+            "album": self.album,
+            "name": self.name,
+            "eligible": v.eligible,
+            "reasons": [
+                {**r.as_dict(), "next_step": NEXT_STEPS.get(r.code)} for r in v.reasons
+            ],
+            "notes": list(v.notes),
+            "planned_expiry": _iso(v.planned_expiry),
+            "pesel": self.pesel_masked,
+            "has_photo": self.has_photo,
+            "programmes": [p.as_json() for p in self.programmes],
+            "orders": [o.as_json() for o in self.orders],
+        }
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def mask_pesel(pesel: str | None) -> str | None:
+    """Only the last four digits: enough to compare with the student's document."""
+    if not pesel:
+        return None
+    return "*" * max(len(pesel) - 4, 0) + pesel[-4:]
+
+
+def find_person(session: Session, album: str | None = None, person_id: int | None = None) -> Person:
+    if person_id is not None:
+        person = session.get(Person, person_id)
+        if person is None:
+            raise NotFound(f"Nie ma osoby o identyfikatorze {person_id}.")
+        return person
+    wanted = (album or "").strip()
+    if not wanted:
+        raise NotFound("Podaj numer albumu.")
+    person = session.exec(select(Person).where(Person.album == wanted)).first()
+    if person is None:
+        raise NotFound(f"Nie ma studenta o numerze albumu {wanted}.")
+    return person
+
+
+def programmes_of(session: Session, person_id: int) -> list[Programme]:
+    rows = session.exec(
+        select(Enrolment).where(Enrolment.person_id == person_id).order_by(Enrolment.id)
+    ).all()
+    return [
+        Programme(
+            code=e.programme_code,
+            name=e.programme_name,
+            level=Level(e.level),
+            status=ProgrammeStatus(e.status),
+            status_date=e.status_date,
+            planned_end=e.planned_end_date,
+        )
+        for e in rows
+    ]
+
+
+def facts_of(person: Person) -> PersonFacts:
+    return PersonFacts(person.pesel, person.album, person.has_photo, person.birth_date)
+
+
+def order_facts(orders: list[Order], clock: Clock) -> list[OrderFacts]:
+    return [
+        OrderFacts(OrderStatus(o.status), clock.local(o.ordered_at), o.expiry_date, o.codes_valid_until)
+        for o in orders
+    ]
+
+
+def verdict_for(ctx: Context, session: Session, person: Person) -> tuple[Verdict, list[Order], list[Programme]]:
+    orders = list(
+        session.exec(
+            select(Order).where(Order.person_id == person.id).order_by(Order.ordered_at.desc(), Order.id.desc())  # type: ignore[attr-defined]
+        ).all()
+    )
+    programmes = programmes_of(session, person.id or 0)
+    verdict = assess(facts_of(person), programmes, order_facts(orders, ctx.clock), ctx.clock.today(), ctx.rules)
+    return verdict, orders, programmes
+
+
+def student_view(ctx: Context, album: str | None = None, person_id: int | None = None) -> StudentView:
+    with reading(ctx.engine) as s:
+        person = find_person(s, album, person_id)
+        verdict, orders, programmes = verdict_for(ctx, s, person)
+        ids = [o.id for o in orders]
+        events: dict[int, list[OrderEvent]] = {i: [] for i in ids if i is not None}
+        if ids:
+            for e in s.exec(
+                select(OrderEvent).where(OrderEvent.order_id.in_(ids)).order_by(OrderEvent.id)  # type: ignore[union-attr]
+            ).all():
+                events[e.order_id].append(e)
+    today = ctx.clock.today()
+    now = ctx.clock.now()
+    return StudentView(
+        person_id=person.id or 0,
+        external_id=person.external_id,
+        album=person.album,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        pesel_masked=mask_pesel(person.pesel),
+        birth_date=person.birth_date,
+        has_photo=person.has_photo,
+        programmes=tuple(
+            ProgrammeView(p.code, p.name, p.level, p.status, p.status_date, p.planned_end,
+                          entitled_until(p, today, ctx.rules))
+            for p in programmes
+        ),
+        verdict=verdict,
+        orders=tuple(_order_view(ctx, o, events.get(o.id or 0, []), now) for o in orders),
+    )
+
+
+def _order_view(ctx: Context, o: Order, events: list[OrderEvent], now: dt.datetime) -> OrderView:
+    local = ctx.clock.local
+    return OrderView(
+        id=o.id or 0,
+        order_ref=o.order_ref,
+        status=OrderStatus(o.status),
+        ordered_at=local(o.ordered_at),
+        planned_expiry=o.planned_expiry,
+        expiry_date=o.expiry_date,
+        mc_id=o.mc_id,
+        error_code=o.error_code or None,
+        error_message=o.error_message,
+        qr_code=o.qr_code if o.status == OrderStatus.DO_ODBIORU else None,
+        codes_valid_until=local(o.codes_valid_until) if o.codes_valid_until else None,
+        codes_expired=bool(o.codes_valid_until and o.codes_valid_until < now),
+        has_activation_code=bool(o.activation_code),
+        pending_action=o.pending_action,
+        pending_reason=o.pending_reason,
+        pending_since=local(o.pending_since) if o.pending_since else None,
+        version=o.version,
+        events=tuple(
+            EventView(
+                at=local(e.at),
+                action=Action(e.action),
+                old_status=OrderStatus(e.old_status) if e.old_status else None,
+                new_status=OrderStatus(e.new_status) if e.new_status else None,
+                actor_kind=Actor(e.actor_kind),
+                actor=e.actor,
+                reason=e.reason,
+            )
+            for e in events
+        ),
+    )

@@ -1,0 +1,105 @@
+"""The tables. Instants are aware UTC datetimes (see store.types); dates are dates."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from mleg_tui.store.types import UtcDateTime
+
+
+class Meta(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=400)
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=64, unique=True)  # person_id in the register
+    album: str | None = Field(default=None, max_length=32, unique=True)
+    first_name: str = Field(max_length=120)
+    last_name: str = Field(max_length=120)
+    # Folded "last first" (see domain.names.fold): sort key and search text.
+    name_key: str = Field(max_length=250, index=True)
+    pesel: str | None = Field(default=None, max_length=32)
+    birth_date: dt.date | None = None
+    has_photo: bool = False
+    updated_at: dt.datetime = Field(sa_type=UtcDateTime)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Enrolment(SQLModel, table=True):
+    __tablename__ = "enrolment"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    programme_code: str = Field(max_length=64)
+    programme_name: str = Field(default="", max_length=250)
+    level: str = Field(max_length=4)  # domain.rules.Level
+    status: str = Field(max_length=16)  # domain.rules.ProgrammeStatus
+    status_date: dt.date | None = None
+    planned_end_date: dt.date | None = None
+
+    __table_args__ = (UniqueConstraint("person_id", "programme_code"),)
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    id: int | None = Field(default=None, primary_key=True)
+    order_ref: str = Field(max_length=40, unique=True)  # sent to MC as order_ref
+    person_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(max_length=32)
+    ordered_at: dt.datetime = Field(sa_type=UtcDateTime)
+    planned_expiry: dt.date
+    expiry_date: dt.date  # planned at first; MC's expiry_date once it gives one
+    mc_id: str | None = Field(default=None, max_length=64, unique=True)
+    qr_code: str | None = Field(default=None, max_length=200)
+    activation_code: str | None = Field(default=None, max_length=64)
+    codes_valid_until: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    error_code: str = Field(default="", max_length=64)  # '' when none: sortable
+    error_message: str | None = Field(default=None, sa_column=Column(Text))
+    # A revocation or cancellation asked for but not yet confirmed by MC.
+    pending_action: str | None = Field(default=None, max_length=16)
+    pending_reason: str | None = Field(default=None, sa_column=Column(Text))
+    pending_actor: str | None = Field(default=None, max_length=64)
+    pending_since: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Submission claim: the refresh that is sending this order to MC, and until when.
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    version: int = 1  # every change checks the version it read
+    created_at: dt.datetime = Field(sa_type=UtcDateTime)
+    updated_at: dt.datetime = Field(sa_type=UtcDateTime)
+    mc_updated_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Copies of the person's album and folded name, so the list sorts by them with an index.
+    album: str = Field(default="", max_length=32)
+    name_key: str = Field(default="", max_length=250)
+
+    __table_args__ = (
+        Index("ix_orders_ordered", "ordered_at", "id"),
+        Index("ix_orders_status", "status", "ordered_at", "id"),
+        Index("ix_orders_album", "album", "id"),
+        Index("ix_orders_name", "name_key", "id"),
+        Index("ix_orders_expiry", "expiry_date", "id"),
+        Index("ix_orders_error", "error_code", "id"),
+        Index("ix_orders_pending", "pending_action"),
+    )
+
+
+class OrderEvent(SQLModel, table=True):
+    """Append-only: every status change and every staff action."""
+
+    __tablename__ = "order_event"
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    at: dt.datetime = Field(sa_type=UtcDateTime)
+    action: str = Field(max_length=32)
+    old_status: str | None = Field(default=None, max_length=32)
+    new_status: str | None = Field(default=None, max_length=32)
+    actor_kind: str = Field(max_length=16)  # STUDENT, MC, SWEEP, STAFF, SYSTEM
+    actor: str = Field(default="", sa_column=Column(String(64), nullable=False, default=""))
+    reason: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,0 +1,94 @@
+"""The versioned schema: a newer program upgrades an older store, an older one refuses a newer."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
+
+from mleg_tui.store import models
+from mleg_tui.store.engine import StoreError, is_sqlite
+
+SCHEMA_VERSION = 1
+
+# Steps from version N-1 to N, run in order inside one transaction each.
+# Add a function here whenever a table changes; never edit a released step.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def protect_events(conn: Connection) -> None:
+    """The event log refuses changes and deletions in the database itself."""
+    if conn.dialect.name == "sqlite":
+        for op in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER IF NOT EXISTS order_event_no_{op.lower()} "
+                f"BEFORE {op} ON order_event BEGIN "
+                "SELECT RAISE(ABORT, 'order_event is append-only'); END"
+            )
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION order_event_append_only() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'order_event is append-only'; END $$"
+        )
+        conn.exec_driver_sql(
+            "DROP TRIGGER IF EXISTS order_event_append_only ON order_event"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER order_event_append_only BEFORE UPDATE OR DELETE ON order_event "
+            "FOR EACH ROW EXECUTE FUNCTION order_event_append_only()"
+        )
+
+
+def unprotect_events(conn: Connection) -> None:
+    """Only for emptying a demo store; protect_events() must follow in the same transaction."""
+    if conn.dialect.name == "sqlite":
+        for op in ("update", "delete"):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS order_event_no_{op}")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS order_event_append_only ON order_event")
+
+
+def stored_version(conn: Connection) -> int | None:
+    if not inspect(conn).has_table("meta"):
+        return None
+    row = conn.execute(
+        select(models.Meta.value).where(models.Meta.key == "schema_version")
+    ).first()
+    return int(row[0]) if row else None
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    conn.execute(text("DELETE FROM meta WHERE key = 'schema_version'"))
+    conn.execute(
+        text("INSERT INTO meta (key, value) VALUES ('schema_version', :v)"), {"v": str(version)}
+    )
+
+
+def ensure(engine: Engine) -> None:
+    """Create a new store, upgrade an older one, refuse a newer one."""
+    try:
+        # IMMEDIATE on SQLite: two processes opening a new file do not both create it.
+        bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
+        with bind.begin() as conn:
+            found = stored_version(conn)
+            if found is None:
+                if inspect(conn).get_table_names():
+                    raise StoreError(
+                        "Ta baza danych zawiera tabele, ale nie jest magazynem mleg-tui "
+                        "(brak wersji schematu). Wskaż inny plik lub pustą bazę."
+                    )
+                SQLModel.metadata.create_all(conn)
+                protect_events(conn)
+                _set_version(conn, SCHEMA_VERSION)
+                return
+            if found > SCHEMA_VERSION:
+                raise StoreError(
+                    f"Baza danych ma schemat w wersji {found}, a ten program zna najwyżej "
+                    f"wersję {SCHEMA_VERSION}. Zaktualizuj mleg-tui; baza nie została zmieniona."
+                )
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version](conn)
+                _set_version(conn, version)
+    except OperationalError as e:
+        raise StoreError(f"Nie można otworzyć bazy danych: {e.orig}.") from None

@@ -1,0 +1,124 @@
+"""Plain-text and machine formats of the views, for the command line."""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import TextIO
+
+from mleg_tui.domain.dates import pl_date, pl_datetime
+from mleg_tui.domain.eligibility import NEXT_STEPS
+from mleg_tui.services.orders import OrderRow
+from mleg_tui.services.students import EventView, OrderView, StudentView
+
+PENDING = {"CANCEL": "anulowanie", "REVOKE": "unieważnienie"}
+
+
+def event_line(e: EventView) -> str:
+    change = ""
+    if e.new_status is not None:
+        old = e.old_status.label if e.old_status else "—"
+        change = f"{old} → {e.new_status.label}"
+    parts = [f"{e.at:%d.%m.%Y %H:%M:%S}", e.who, e.action.label]
+    if change:
+        parts.append(change)
+    if e.reason:
+        parts.append(f"powód: {e.reason}")
+    return " · ".join(parts)
+
+
+def order_lines(o: OrderView) -> list[str]:
+    lines = [
+        f"Zamówienie {o.order_ref} — Status: {o.status.label.upper()}",
+        f"  Data zamówienia: {pl_datetime(o.ordered_at)}",
+        f"  Planowana data ważności mLegitymacji: {pl_date(o.expiry_date)}",
+    ]
+    if o.error_code:
+        lines.append(f"  Kod błędu: {o.error_code}" + (f" — {o.error_message}" if o.error_message else ""))
+    if o.qr_code:
+        state = " (KODY WYGASŁY — anuluj i zamów ponownie)" if o.codes_expired else ""
+        lines.append(f"  Kod QR: {o.qr_code}{state}")
+        if o.codes_valid_until:
+            lines.append(f"  Kody ważne do: {pl_datetime(o.codes_valid_until)}")
+    if o.pending_action:
+        lines.append(
+            f"  Oczekuje na potwierdzenie MC: {PENDING.get(o.pending_action, o.pending_action)}"
+            f" od {pl_datetime(o.pending_since)}; powód: {o.pending_reason}"
+        )
+    lines.append("  Historia:")
+    lines.extend(f"    {event_line(e)}" for e in o.events)
+    return lines
+
+
+def student_text(v: StudentView) -> str:
+    verdict = v.verdict
+    lines = [
+        f"{v.name} — nr albumu {v.album or '(brak)'}",
+        f"PESEL: {v.pesel_masked or '(brak)'}   zdjęcie: {'jest' if v.has_photo else 'brak'}"
+        + (f"   data urodzenia: {pl_date(v.birth_date)}" if v.birth_date else ""),
+        "Programy:",
+    ]
+    for p in v.programmes:
+        extra = f" od {pl_date(p.status_date)}" if p.status_date and p.status.value != "ACTIVE" else ""
+        end = f", planowany koniec {pl_date(p.planned_end)}" if p.planned_end else ""
+        right = f" → uprawnia do {pl_date(p.entitles_until)}" if p.entitles_until else " → nie uprawnia"
+        lines.append(f"  {p.code} {p.name} ({p.level.label}) — {p.status.label}{extra}{end}{right}")
+    if not v.programmes:
+        lines.append("  (brak)")
+    lines += ["", verdict.sentence]
+    for r in verdict.reasons:
+        step = NEXT_STEPS.get(r.code)
+        lines.append(f"  • {r.text}" + (f" — co zrobić: {step}" if step else ""))
+    lines.extend(verdict.notes)
+    if verdict.planned_expiry:
+        lines.append(f"Planowana data ważności mLegitymacji: {pl_date(verdict.planned_expiry)}.")
+    lines += ["", f"Zamówienia ({len(v.orders)}):" if v.orders else "Zamówienia: brak."]
+    for o in v.orders:
+        lines += order_lines(o)
+    return "\n".join(lines)
+
+
+HEAD = ("Lp.", "Osoba", "Nr albumu", "Data zamówienia", "Status", "Data ważności", "Kod błędu")
+WIDTHS = (6, 28, 12, 19, 28, 13, 0)
+
+
+def _cells(r: OrderRow) -> tuple[str, ...]:
+    status = r.status.label + (" *" if r.pending_action else "")
+    return (str(r.lp), r.person, r.album, f"{r.ordered_at:%Y-%m-%d %H:%M:%S}", status,
+            r.expiry_date.isoformat(), r.error_code)
+
+
+def write_orders(out: TextIO, rows: Iterable[OrderRow], *, total: int, shown: int, kind: str) -> None:
+    """Rows are streamed: a million orders never sit in memory at once."""
+    if kind == "csv":
+        w = csv.writer(out)
+        w.writerow(["lp", "order_id", "osoba", "nr_albumu", "data_zamowienia", "status",
+                    "status_opis", "data_waznosci", "kod_bledu", "oczekuje_mc"])
+        for r in rows:
+            w.writerow([r.lp, r.id, r.person, r.album, r.ordered_at.isoformat(timespec="seconds"),
+                        r.status.value, r.status.label, r.expiry_date.isoformat(), r.error_code,
+                        r.pending_action or ""])
+        return
+    if kind == "json":
+        out.write(f'{{"total": {total}, "orders": [')
+        for i, r in enumerate(rows):
+            item = {"lp": r.lp, "id": r.id, "person": r.person, "album": r.album,
+                    "ordered_at": r.ordered_at.isoformat(timespec="seconds"),
+                    "status": r.status.value, "status_label": r.status.label,
+                    "expiry_date": r.expiry_date.isoformat(), "error_code": r.error_code or None,
+                    "pending": r.pending_action}
+            out.write(("\n  " if i == 0 else ",\n  ") + json.dumps(item, ensure_ascii=False))
+        out.write("\n]}\n")
+        return
+    out.write(f"Wyświetlane są elementy {1 if shown else 0}..{shown} (spośród {total})\n")
+    out.write(_line(HEAD) + "\n")
+    pending = False
+    for r in rows:
+        pending |= bool(r.pending_action)
+        out.write(_line(_cells(r)) + "\n")
+    if pending:
+        out.write("* czeka na potwierdzenie unieważnienia lub anulowania w systemie MC\n")
+
+
+def _line(cells: tuple[str, ...]) -> str:
+    return "  ".join(c.ljust(w) if w else c for c, w in zip(cells, WIDTHS)).rstrip()
