@@ -139,3 +139,23 @@ def planned_expiry(
     """The latest expiry any entitling programme gives; None when none entitles."""
     dates = [d for p in programmes if (d := entitled_until(p, today, rules)) is not None]
     return max(dates, default=None)
+
+
+def loss_reason(programmes: list[Programme], today: dt.date, rules: ValidityRules) -> str:
+    """Why these programmes give no right to a card, in words (for the sweep's events)."""
+    if not programmes:
+        return "utrata uprawnień: brak programów studiów"
+    parts = []
+    for p in programmes:
+        status = effective_status(p, today)
+        when = f" {p.status_date:%d.%m.%Y}" if p.status_date else ""
+        if p.level not in ENTITLING_LEVELS:
+            parts.append(f"{p.code}: studia {p.level.label.removeprefix('studia ')} nie uprawniają")
+        elif status is ProgrammeStatus.STRUCK_OFF:
+            parts.append(f"{p.code}: skreślenie z listy studentów{when}")
+        elif status is ProgrammeStatus.GRADUATED and p.level is Level.I and p.status_date:
+            until = _on(p.status_date.year, rules.graduate_until)
+            parts.append(f"{p.code}: ukończenie studiów I stopnia{when}, prawo wygasło {until:%d.%m.%Y}")
+        elif status is ProgrammeStatus.GRADUATED:
+            parts.append(f"{p.code}: ukończenie studiów{when}")
+    return "utrata uprawnień: " + "; ".join(parts)

@@ -97,7 +97,7 @@ def live_orders(s: Session, person_id: int) -> list[Order]:
 
 
 def may_be_at_mc(order: Order) -> bool:
-    return bool(order.mc_id or order.lease_owner)
+    return bool(order.mc_id or order.submitted_body or order.lease_owner)
 
 
 def cancel_order(
@@ -191,7 +191,7 @@ def _end(ctx: Context, s: Session, order: Order, person: Person, kind: str, reas
         )
     if may_be_at_mc(order):
         update_order(s, order, now, pending_action=kind, pending_reason=reason,
-                     pending_actor=ctx.login, pending_since=utc(now))
+                     pending_actor=ctx.login, pending_actor_kind=by.value, pending_since=utc(now))
         action = Action.CANCEL_PENDING if kind == CANCEL else Action.REVOKE_PENDING
         record(s, order, now, action, by, ctx.login, reason)
         return result(old, True, f"Zlecono {what} zamówienia {order.order_ref}; czeka na potwierdzenie MC.")

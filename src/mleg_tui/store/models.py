@@ -66,8 +66,13 @@ class Order(SQLModel, table=True):
     # A revocation or cancellation asked for but not yet confirmed by MC.
     pending_action: str | None = Field(default=None, max_length=16)
     pending_reason: str | None = Field(default=None, sa_column=Column(Text))
-    pending_actor: str | None = Field(default=None, max_length=64)
+    pending_actor: str | None = Field(default=None, max_length=64)  # login
+    pending_actor_kind: str | None = Field(default=None, max_length=16)  # services.history.Actor
     pending_since: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The exact body sent to MC, kept from the first try: a retry after a lost response
+    # repeats it to the letter, so MC answers 200 with the same order, never 409.
+    # Set means the order may exist at MC, even without an MC id yet.
+    submitted_body: str | None = Field(default=None, sa_column=Column(Text))
     # Submission claim: the refresh that is sending this order to MC, and until when.
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
