@@ -23,7 +23,7 @@ def fast_config(url: str, **over: Any) -> MCConfig:
     """Tiny backoff and timeouts, so retry tests take milliseconds."""
     values: dict[str, Any] = dict(
         base_url=url, token=TOKEN, connect_timeout=1.0, read_timeout=2.0,
-        max_tries=4, backoff_initial=0.01, backoff_max=0.05,
+        max_tries=6, backoff_initial=0.01, backoff_max=0.05,
     )
     values.update(over)
     return MCConfig(**values)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import aclosing
 
 import pytest
 
@@ -147,14 +148,18 @@ async def test_batch_get_all_reads_ids_lazily(sim):
             taken += 1
             yield f"id-{i}"
 
+    sim.set_knobs(latency_ms=20)
     async with MCClient(fast_config(sim.url, concurrency=4, batch_size=50)) as mc:
         pages = 0
-        async for _ in mc.batch_get_all(ids()):
-            pages += 1
-            if pages == 3:
-                break
+        async with aclosing(mc.batch_get_all(ids())) as stream:
+            async for _ in stream:
+                pages += 1
+                if pages == 3:
+                    break
+        # Closing the stream cancels the pages still in flight.
+        await until(lambda: sim.stats()["in_flight"] == 0, timeout=2)
     assert taken <= (4 + 3) * 50  # never more than the pages in flight plus those yielded
-    await until(lambda: sim.stats()["in_flight"] == 0)
+    assert sim.stats()["requests"]["batch_get"] <= 4 + 3
 
 
 async def test_lifecycle_codes_then_pickup(mc, sim):
@@ -359,7 +364,7 @@ async def test_hung_requests(sim):
         with pytest.raises(MCUnavailable) as info:
             await mc.get("x")
         elapsed = time.monotonic() - start
-        assert "czas" in str(info.value) and 0.6 <= elapsed < 2.0
+        assert "czas" in str(info.value) and 0.6 <= elapsed < 3.0
         assert not await mc.health()
         # One hang, then MC recovers: the retry succeeds.
         sim.reset_stats()

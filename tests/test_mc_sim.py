@@ -149,11 +149,14 @@ def test_preload(sim, http):
         {"order_ref": "UW-000003", "status": "DO_ODBIORU", "qr_code": "f" * 32,
          "activation_code": "123456"},
     ]
+    sim.set_knobs(pickup=1.0)
     assert http.post("/_sim/preload", json={"orders": orders}).json() == {"loaded": 3}
-    first = http.get("/v1/orders/aa01").json()
-    assert first["status"] == "DO_ODBIORU" and first["expiry_date"] == "2026-03-31"
+    sim.advance(3600)
+    first = http.get("/v1/orders/aa01").json()  # still at MC: lives its whole life
+    assert first["status"] == "ODEBRANA" and first["expiry_date"] == "2026-03-31"
     assert http.get("/v1/orders/aa02").json()["error_code"]
     third = http.post("/v1/orders", json=make_req(3).to_json()).json()  # adopts the body
+    assert third["status"] == "DO_ODBIORU"  # past W_TRAKCIE: stays as preloaded
     assert third["qr_code"] == "f" * 32 and third["activation_code"] == "123456"
     assert http.post("/v1/orders", json=make_req(1).to_json()).status_code == 200
     changed = make_req(1, first_name="Ewa").to_json()
@@ -184,14 +187,16 @@ def test_same_seed_same_outcomes():
 
 
 def test_state_file_survives_restart(tmp_path):
-    state = tmp_path / "mc-state.json"
+    folder = tmp_path / "sim"
+    state = folder / "mc-state.json"
     req = make_req(1)
-    with start_simulator(state_file=state) as sim, httpx.Client(base_url=sim.url) as http:
+    with start_simulator(state_file=state, blad=0, pickup=0) as sim, \
+            httpx.Client(base_url=sim.url) as http:
         mc_id = http.post("/v1/orders", json=req.to_json()).json()["mc_id"]
         sim.advance(100)
     saved = state.read_text()
     assert mc_id in saved and req.pesel not in saved  # only a digest of the body is kept
-    assert os.listdir(tmp_path) == ["mc-state.json"]  # no temp files left behind
+    assert os.listdir(folder) == ["mc-state.json"]  # no temp files left behind
     with start_simulator(state_file=state) as sim, httpx.Client(base_url=sim.url) as http:
         assert http.get(f"/v1/orders/{mc_id}").json()["status"] == "DO_ODBIORU"
         assert http.post("/v1/orders", json=req.to_json()).status_code == 200
@@ -199,25 +204,41 @@ def test_state_file_survives_restart(tmp_path):
 
 def test_command_line(tmp_path):
     state = tmp_path / "state.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mleg_tui.mc.sim", "--host", "127.0.0.1", "--port", "0",
-         "--token", TOKEN, "--state", str(state), "--issue-delay", "1", "--blad", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("MC simulator listening on http://127.0.0.1:")
-        url = line.rsplit(" ", 1)[1]
-        with httpx.Client(base_url=url, headers=AUTH, timeout=5) as http:
-            assert http.get("/v1/health").json() == {"status": "ok"}
-            assert http.post("/v1/orders", json=make_req(1).to_json()).status_code == 201
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(10) == 0, proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    cmd = [sys.executable, "-m", "mleg_tui.mc.sim", "--host", "127.0.0.1", "--port", "0",
+           "--token", TOKEN, "--state", str(state), "--issue-delay", "1", "--blad", "0"]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        try:
+            line = proc.stdout.readline().strip()
+            assert line.startswith("MC simulator listening on http://127.0.0.1:")
+            url = line.rsplit(" ", 1)[1]
+            with httpx.Client(base_url=url, headers=AUTH, timeout=5) as http:
+                assert http.get("/v1/health").json() == {"status": "ok"}
+                assert http.post("/v1/orders", json=make_req(1).to_json()).status_code == 201
+            proc.send_signal(signal.SIGINT)  # Ctrl+C: a clean stop that saves the state
+            assert proc.wait(10) == 0, proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     assert "UW-000001" in state.read_text()
+    bad = subprocess.run([*cmd[:3], "--blad", "2"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "blad" in bad.stderr
+
+
+async def test_process_mode(tmp_path):
+    state = tmp_path / "sim" / "state.json"
+    with start_simulator(process=True, state_file=state, token=TOKEN, blad=0.0,
+                         pickup=0.0, jitter=0.0) as sim:
+        async with MCClient(fast_config(sim.url)) as mc:
+            order, created = await mc.submit(make_req(1))
+            sim.advance(6)
+            assert (await mc.get(order.mc_id)).status == "DO_ODBIORU"
+            assert sim.pickup(order.mc_id)["status"] == "ODEBRANA"
+            assert sim.order(order.mc_id)["status"] == "ODEBRANA"
+            assert sim.order("nope") is None
+            assert sim.preload([{"order_ref": "P-1", "mc_id": "p1"}]) == 1
+        assert sim.stats()["requests"] == {"submit": 1, "get": 1}
+    assert order.mc_id in state.read_text()
 
 
 async def test_throughput_smoke(sim):

@@ -34,7 +34,7 @@ except Exception:  # no tz database: the contract allows any offset
     TZ = dt.timezone.utc
 
 BLAD_REASONS = (
-    ("PESEL_MISMATCH", "Dane osoby niezgodne z rejestrem PESEL (data does not match PESEL registry)"),
+    ("PESEL_MISMATCH", "Dane osoby niezgodne z rejestrem PESEL (data does not match PESEL)"),
     ("PHOTO_REJECTED", "Zdjęcie nie spełnia wymagań (photo rejected)"),
     ("PERSON_NOT_FOUND", "Nie znaleziono osoby w rejestrze PESEL (person not found)"),
     ("DUPLICATE_ACTIVE_CARD", "Osoba ma już aktywną mLegitymację (an active card exists)"),
@@ -306,8 +306,9 @@ class SimState:
         rec.expiry_date = obj.get("expiry_date")
         if status == W_TRAKCIE:
             return rec
-        rec.status = status
-        rec.issue_at = submitted  # already past W_TRAKCIE: the schedule no longer applies
+        # Past W_TRAKCIE the order stays as the store saw it: no scheduled pickup fires
+        # (it would be long overdue); the student's actions come via /_sim/.
+        rec.status, rec.issue_at, rec.pickup_at = status, submitted, None
         if obj.get("updated_at"):
             rec.updated = parse_stamp(obj["updated_at"], "updated_at")
         if status == DO_ODBIORU:
