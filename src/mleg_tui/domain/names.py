@@ -1,6 +1,7 @@
 """Folding of names for search: `lukasz` finds `Łukasz`."""
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 # Letters that do not decompose into a base letter plus a combining mark.
@@ -15,6 +16,7 @@ def fold(text: str) -> str:
     return " ".join(bare.casefold().split())
 
 
+@functools.lru_cache(maxsize=65536)
 def name_key(first: str, last: str) -> str:
     """Sort and search key of a person: surname first, folded."""
     return fold(f"{last} {first}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,14 +17,14 @@ from sqlalchemy import func, select
 
 from mleg_tui.domain.names import name_key
 from mleg_tui.domain.pesel import make_pesel
-from mleg_tui.domain.rules import Level, Programme, ProgrammeStatus, planned_expiry
+from mleg_tui.domain.rules import ValidityRules
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context
 from mleg_tui.services.demo_names import FEMALE, MALE, MC_ERRORS, PROGRAMMES, STRIKE_OFF_REASONS, SURNAMES
 from mleg_tui.services.history import Action, Actor
 from mleg_tui.store import writing
-from mleg_tui.store.bulk import clear, insert_rows, reset_sequences
+from mleg_tui.store.bulk import TextFormat, clear, insert_rows, loading, reset_sequences
 from mleg_tui.store.models import Person
 
 PERSON_COLS = ("id", "external_id", "album", "first_name", "last_name", "name_key", "pesel",
@@ -38,6 +38,7 @@ ORDER_COLS = ("id", "order_ref", "person_id", "status", "ordered_at", "planned_e
 EVENT_COLS = ("id", "order_id", "at", "action", "old_status", "new_status", "actor_kind",
               "actor", "reason")
 CHUNK = 5000
+PARALLEL_FROM = 20000  # below this a second process costs more than it saves
 UTC = dt.timezone.utc
 
 
@@ -71,241 +72,305 @@ class _P:
     female: bool
     album: str | None
     pesel: str | None
-    birth: dt.date
+    birth: int  # date ordinal
     photo: bool
-    programmes: list[Programme]
-    orders: list[dict[str, Any]] = field(default_factory=list)
+    # (code, name, level, status, status_date ordinal or 0, planned_end ordinal or 0)
+    programmes: list[tuple[str, str, str, str, int, int]]
+
+
+DAY = 86400
+_PROGS = {lv: [(c, n) for c, n in items] for lv, items in PROGRAMMES.items()}
+_YEARS = {"I": 3, "II": 2, "JM": 5, "DR": 4, "PD": 1}
+_ENTITLING = {"I", "II", "JM"}
+_REASONS_CANCEL = ["zmiana telefonu", "ponowna instalacja mObywatela", "zmiana danych osobowych", None]
+_W, _O, _D, _E, _B, _A, _U = (x.value for x in (S.W_TRAKCIE, S.OCZEKUJE, S.DO_ODBIORU, S.ODEBRANA,
+                                                S.BLAD, S.ANULOWANE_PRZEZ_UZYTKOWNIKA,
+                                                S.UNIEWAZNIONE_PRZEZ_UCZELNIE))
+_PLACED, _SUBMITTED, _MC, _CANCELLED, _REVOKED = (a.value for a in (
+    Action.PLACED, Action.SUBMITTED, Action.MC_STATUS, Action.CANCELLED, Action.REVOKED))
+_STUDENT, _MCA, _SWEEP = Actor.STUDENT.value, Actor.MC.value, Actor.SWEEP.value
+# Gaps between steps, in seconds: (low, high).
+_GAPS = {_W: (60, 900), _D: (60, 2400), _E: (3600, 720000), _B: (60, 2400),
+         _A: (DAY, 40 * DAY), _U: (DAY, 60 * DAY)}
+
+
+def _pick(r: random.Random, items: list[Any], weights: list[float]) -> Any:
+    """Weighted choice from one random number (random.choices is slow in a hot loop)."""
+    x, acc = r.random() * sum(weights), 0.0
+    for item, w in zip(items, weights):
+        acc += w
+        if x < acc:
+            return item
+    return items[-1]
+
+
+@dataclass(frozen=True)
+class _Params:
+    """Everything the generator needs, plain enough to send to another process."""
+
+    seed: int
+    students: int
+    dialect: str
+    rules: ValidityRules
+    today: dt.date
+    now: int  # epoch seconds
+    tz_shift: int  # office time minus UTC, seconds
+    university: str
+
+    @classmethod
+    def of(cls, ctx: Context, seed: int, students: int, dialect: str) -> _Params:
+        now = ctx.clock.now()
+        shift = now.astimezone(ctx.clock.tz).utcoffset() or dt.timedelta()
+        return cls(seed, students, dialect, ctx.rules, ctx.clock.today(), int(now.timestamp()),
+                   int(shift.total_seconds()), ctx.settings.university)
 
 
 class _Gen:
-    def __init__(self, ctx: Context, seed: int):
-        self.rng = random.Random(seed)
-        self.ctx = ctx
-        self.today = ctx.clock.today()
-        self.now = ctx.clock.now()
-        self.rules = ctx.rules
-        self.univ = ctx.settings.university
+    """Generates rows as ready-to-store text: a million students must take seconds each
+    step, so this works on integers (epoch seconds, day ordinals) and plain tuples."""
+
+    def __init__(self, params: _Params):
+        self.rng = random.Random(params.seed)
+        self.fmt = fmt = TextFormat(params.dialect)
+        self.rules = params.rules
+        self.today = params.today
+        self.today_ord = self.today.toordinal()
+        self.now = params.now
+        self.tz_shift = params.tz_shift
+        self.univ = params.university
         self.pid = self.eid = self.oid = self.vid = 0
         self.persons: list[tuple[Any, ...]] = []
         self.enrols: list[tuple[Any, ...]] = []
         self.orders: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
         self.stats = DemoStats()
+        self._ends: dict[int, int] = {}
+        self._keys: dict[tuple[str, str], str] = {}
+        self.now_text = fmt.instant(self.now)
+
+    def local_day(self, epoch: int) -> int:
+        return (epoch + self.tz_shift) // DAY + 719163  # 719163: ordinal of 1970-01-01
+
+    def period_end(self, ordinal: int) -> int:
+        end = self._ends.get(ordinal)
+        if end is None:
+            end = self._ends[ordinal] = self.rules.period_end(dt.date.fromordinal(ordinal)).toordinal()
+        return end
+
+    def key(self, first: str, last: str) -> str:
+        k = self._keys.get((first, last))
+        if k is None:
+            k = self._keys[(first, last)] = name_key(first, last)
+        return k
 
     # --- people ------------------------------------------------------------------
     def person(self, n: int) -> _P:
-        r = self.rng
-        female = r.random() < 0.55
-        first = r.choice(FEMALE if female else MALE)
-        last = r.choice(SURNAMES)[0 if female else 1]
-        birth = dt.date(1994, 1, 1) + dt.timedelta(days=r.randrange(13 * 365))
-        pesel: str | None = make_pesel(birth, r.randrange(1000), female)
-        u = r.random()
+        r = self.rng.random
+        female = r() < 0.55
+        first = FEMALE[int(r() * len(FEMALE))] if female else MALE[int(r() * len(MALE))]
+        last = SURNAMES[int(r() * len(SURNAMES))][0 if female else 1]
+        birth = BIRTH_FROM + int(r() * 13 * 365)
+        pesel: str | None = make_pesel(dt.date.fromordinal(birth), int(r() * 1000), female)
+        u = r()
         if u < 0.02:
             pesel = None
         elif u < 0.03:  # a typo in the register: last digit wrong
             pesel = pesel[:-1] + str((int(pesel[-1]) + 1) % 10)  # type: ignore[index]
-        album = None if r.random() < 0.01 else str(100000 + n)
-        photo = r.random() >= 0.06
+        album = None if r() < 0.01 else str(100000 + n)
         progs = [self.programme()]
-        if r.random() < 0.15:
-            progs.append(self.programme(exclude=progs[0].code))
-        return _P(first, last, female, album, pesel, birth, photo, progs)
+        if r() < 0.15:
+            progs.append(self.programme(exclude=progs[0][0]))
+        return _P(first, last, female, album, pesel, birth, r() >= 0.06, progs)
 
-    def programme(self, exclude: str = "") -> Programme:
-        r = self.rng
-        level = r.choices(["I", "II", "JM", "DR", "PD"], weights=[55, 24, 12, 5, 4])[0]
-        code, name = r.choice([p for p in PROGRAMMES[level] if p[0] != exclude] or PROGRAMMES[level])
-        years = {"I": 3, "II": 2, "JM": 5, "DR": 4, "PD": 1}[level]
-        start = self.today.year - r.randrange(years + 1)
-        end = dt.date(start + years, 9, 30) if r.random() < 0.8 else dt.date(start + years, 2, 28)
-        u = r.random()
+    def programme(self, exclude: str = "") -> tuple[str, str, str, str, int, int]:
+        r = self.rng.random
+        level = _pick(self.rng, ["I", "II", "JM", "DR", "PD"], [55, 24, 12, 5, 4])
+        choices = [p for p in _PROGS[level] if p[0] != exclude] or _PROGS[level]
+        code, name = choices[int(r() * len(choices))]
+        years = _YEARS[level]
+        start = self.today.year - int(r() * (years + 1))
+        end = dt.date(start + years, 9, 30) if r() < 0.8 else dt.date(start + years, 2, 28)
+        u = r()
         if u < 0.80:
-            return Programme(code, Level(level), ProgrammeStatus.ACTIVE, None, end, name)
-        when = self.today - dt.timedelta(days=r.randrange(1, 500))
-        status = ProgrammeStatus.GRADUATED if u < 0.91 else ProgrammeStatus.STRUCK_OFF
-        return Programme(code, Level(level), status, when, end, name)
+            return (code, name, level, "ACTIVE", 0, end.toordinal())
+        when = self.today_ord - 1 - int(r() * 499)
+        return (code, name, level, "GRADUATED" if u < 0.91 else "STRUCK_OFF", when, end.toordinal())
+
+    def entitled_until(self, p: _P, day: int) -> int:
+        """The expiry a card ordered on `day` gets (0: none). The domain rules, for the
+        shapes this generator makes (no status dated in the future)."""
+        best = 0
+        for _, _, level, status, when, planned in p.programmes:
+            if level not in _ENTITLING:
+                continue
+            if status == "ACTIVE" or when > day:
+                end = self.period_end(day)
+                best = max(best, planned if day <= planned < end else end)
+            elif status == "GRADUATED" and level == "I":
+                grad = dt.date.fromordinal(when)
+                until = dt.date(grad.year, *self.rules.graduate_until).toordinal()
+                if day <= until:
+                    best = max(best, until)
+        return best
 
     # --- orders ------------------------------------------------------------------
     def random_orders(self, p: _P) -> None:
-        r = self.rng
-        if r.random() < 0.12:
+        r = self.rng.random
+        if r() < 0.12:
             return
-        entitled = planned_expiry(p.programmes, self.today, self.rules) is not None
-        ok_person = entitled and p.photo and p.pesel and p.album
-        # Earlier orders, ended one way or another.
-        t = self.now - dt.timedelta(days=r.randrange(60, 700), minutes=r.randrange(1440))
-        for _ in range(r.choices([0, 1, 2], weights=[60, 30, 10])[0]):
-            end = r.choices([S.ODEBRANA, S.ANULOWANE_PRZEZ_UZYTKOWNIKA, S.BLAD], weights=[60, 25, 15])[0]
-            self.order(p, t, end, expired=True)
-            t += dt.timedelta(days=r.randrange(20, 200))
-            if t > self.now - dt.timedelta(days=2):
+        now = self.now
+        ok_person = self.entitled_until(p, self.today_ord) and p.photo and p.pesel and p.album
+        t = now - int((60 + r() * 640) * DAY)
+        for _ in range(_pick(self.rng, [0, 1, 2], [60, 30, 10])):
+            self.order(p, t, _pick(self.rng, [_E, _A, _B], [60, 25, 15]), expired=True)
+            t += int((20 + r() * 180) * DAY)
+            if t > now - 2 * DAY:
                 break
-        # The latest order.
-        t = self.now - dt.timedelta(days=r.randrange(0, 170), minutes=r.randrange(1440))
+        t = now - int(r() * 170 * DAY)
         if ok_person:
-            last = r.choices(
-                [S.OCZEKUJE, S.W_TRAKCIE, S.DO_ODBIORU, S.ODEBRANA, S.BLAD, S.ANULOWANE_PRZEZ_UZYTKOWNIKA],
-                weights=[5, 5, 12, 62, 7, 9],
-            )[0]
+            last = _pick(self.rng, [_O, _W, _D, _E, _B, _A], [5, 5, 12, 62, 7, 9])
         else:
             # Lost the right since: mostly revoked already, some still live for the sweep.
-            last = r.choices([S.UNIEWAZNIONE_PRZEZ_UCZELNIE, S.ODEBRANA, S.BLAD], weights=[70, 20, 10])[0]
-        if last in (S.OCZEKUJE, S.W_TRAKCIE):
-            t = self.now - dt.timedelta(minutes=r.randrange(5, 600))
+            last = _pick(self.rng, [_U, _E, _B], [70, 20, 10])
+        if last in (_O, _W):
+            t = now - int(300 + r() * 36000)
         self.order(p, t, last)
 
-    def order(self, p: _P, at: dt.datetime, status: S, *, expired: bool = False,
-              expiry: dt.date | None = None, error: tuple[str, str] | None = None,
-              reason: str | None = None, codes_expired: bool = False,
-              until: dt.datetime | None = None, picked: bool = True) -> None:
-        r = self.rng
-        local_day = at.astimezone(self.ctx.clock.tz).date()
-        exp = expiry or planned_expiry(p.programmes, local_day, self.rules) or self.rules.period_end(local_day)
-        if expired and exp >= self.today:
-            exp = self.today - dt.timedelta(days=r.randrange(1, 60))
-        steps: list[tuple[dt.datetime, str, S | None, S, str, str | None]] = []
-        t = at
-        steps.append((t, Action.PLACED.value, None, S.OCZEKUJE, Actor.STUDENT.value, None))
-        path = {
-            S.OCZEKUJE: [],
-            S.W_TRAKCIE: [S.W_TRAKCIE],
-            S.DO_ODBIORU: [S.W_TRAKCIE, S.DO_ODBIORU],
-            S.ODEBRANA: [S.W_TRAKCIE, S.DO_ODBIORU, S.ODEBRANA],
-            S.BLAD: [S.W_TRAKCIE, S.BLAD],
-            S.ANULOWANE_PRZEZ_UZYTKOWNIKA: [S.W_TRAKCIE, S.DO_ODBIORU]
-            + ([S.ODEBRANA] if picked and r.random() < 0.5 else []) + [S.ANULOWANE_PRZEZ_UZYTKOWNIKA],
-            S.UNIEWAZNIONE_PRZEZ_UCZELNIE: [S.W_TRAKCIE, S.DO_ODBIORU, S.ODEBRANA, S.UNIEWAZNIONE_PRZEZ_UCZELNIE],
-        }[status]
-        gaps = {
-            S.W_TRAKCIE: dt.timedelta(minutes=r.randrange(1, 15)),
-            S.DO_ODBIORU: dt.timedelta(minutes=r.randrange(1, 40)),
-            S.ODEBRANA: dt.timedelta(hours=r.randrange(1, 200)),
-            S.BLAD: dt.timedelta(minutes=r.randrange(1, 40)),
-            S.ANULOWANE_PRZEZ_UZYTKOWNIKA: dt.timedelta(days=r.randrange(1, 40)),
-            S.UNIEWAZNIONE_PRZEZ_UCZELNIE: dt.timedelta(days=r.randrange(1, 60)),
-        }
-        total = sum((gaps[x] for x in path), dt.timedelta())
-        deadline = (until or self.now) - dt.timedelta(seconds=10)
-        # A story that would run past its deadline is told faster, never in the future.
-        scale = min(1.0, (deadline - at) / total) if total else 1.0
-        prev = S.OCZEKUJE
-        issued: dt.datetime | None = None
-        for nxt in path:
-            t += gaps[nxt] * max(scale, 0.0)
-            if nxt is S.DO_ODBIORU:
-                issued = t
-            if nxt is S.W_TRAKCIE:
-                action, actor, why = Action.SUBMITTED, Actor.MC, None
-            elif nxt is S.ANULOWANE_PRZEZ_UZYTKOWNIKA:
-                action, actor, why = Action.CANCELLED, Actor.STUDENT, reason or r.choice(
-                    ["zmiana telefonu", "ponowna instalacja mObywatela", "zmiana danych osobowych", None])
-            elif nxt is S.UNIEWAZNIONE_PRZEZ_UCZELNIE:
-                action, actor, why = Action.REVOKED, Actor.SWEEP, reason or r.choice(STRIKE_OFF_REASONS)
-            else:
-                action, actor, why = Action.MC_STATUS, Actor.MC, None
-            steps.append((t, action.value, prev, nxt, actor.value, why))
-            prev = nxt
-        self.oid += 1
-        oid = self.oid
-        submitted = status is not S.OCZEKUJE
-        err = error or (r.choice(MC_ERRORS) if status is S.BLAD else None)
-        ready = status is S.DO_ODBIORU
-        if ready and issued is not None:
-            valid_until = issued + dt.timedelta(days=30)
-            if codes_expired:
-                valid_until = min(valid_until, self.now - dt.timedelta(days=1))
+    def order(self, p: _P, at: int, status: str, *, expired: bool = False, expiry: int = 0,
+              error: tuple[str, str] | None = None, reason: str | None = None,
+              codes_expired: bool = False, until: int = 0, picked: bool = True) -> None:
+        rng, fmt = self.rng, self.fmt
+        r = rng.random
+        day = self.local_day(at)
+        exp = expiry or self.entitled_until(p, day) or self.period_end(day)
+        if expired and exp >= self.today_ord:
+            exp = self.today_ord - 1 - int(r() * 59)
+        if status == _O:
+            path: list[str] = []
+        elif status == _A:
+            path = [_W, _D, _E, _A] if picked and r() < 0.5 else [_W, _D, _A]
         else:
-            valid_until = None
-        self.orders.append((
-            oid, f"{self.univ}-{oid:06d}", self.pid, status.value, at, exp, exp,
-            f"{r.getrandbits(128):032x}" if submitted else None,
-            f"{r.getrandbits(128):032x}" if ready else None,
-            f"{r.randrange(1000000):06d}" if ready else None,
-            valid_until, err[0] if err else "", err[1] if err else None,
-            len(steps), at, steps[-1][0], steps[-1][0] if submitted else None,
-            p.album or "", name_key(p.first, p.last),
-        ))
-        for when, action_code, old, new, actor_kind, why in steps:
+            path = {_W: [_W], _D: [_W, _D], _E: [_W, _D, _E], _B: [_W, _B], _U: [_W, _D, _E, _U]}[status]
+        gaps = [lo + int(r() * (hi - lo)) for lo, hi in (_GAPS[x] for x in path)]
+        deadline = (until or self.now) - 10
+        total = sum(gaps)
+        if total and at + total > deadline:  # told faster, never in the future
+            gaps = [g * max(deadline - at, 0) // total for g in gaps]
+        self.oid += 1
+        oid, t, prev = self.oid, at, None
+        events = self.events
+        self.vid += 1
+        events.append((self.vid, oid, fmt.instant(t), _PLACED, None, _O, _STUDENT, "", None))
+        prev, issued = _O, 0
+        for nxt, gap in zip(path, gaps):
+            t += gap
+            if nxt == _W:
+                action, actor, why = _SUBMITTED, _MCA, None
+            elif nxt == _A:
+                action, actor, why = _CANCELLED, _STUDENT, reason or rng.choice(_REASONS_CANCEL)
+            elif nxt == _U:
+                action, actor, why = _REVOKED, _SWEEP, reason or rng.choice(STRIKE_OFF_REASONS)
+            else:
+                action, actor, why = _MC, _MCA, None
+                if nxt == _D:
+                    issued = t
             self.vid += 1
-            self.events.append((self.vid, oid, when, action_code, old.value if old else None,
-                                new.value, actor_kind, "demo" if actor_kind == "STAFF" else "", why))
+            events.append((self.vid, oid, fmt.instant(t), action, prev, nxt, actor, "", why))
+            prev = nxt
+        submitted = status != _O
+        err = error or (rng.choice(MC_ERRORS) if status == _B else None)
+        ready = status == _D
+        valid_until = None
+        if ready:
+            valid_until = fmt.instant(min(issued + 30 * DAY, self.now - DAY) if codes_expired else issued + 30 * DAY)
+        at_text, last_text, exp_text = fmt.instant(at), fmt.instant(t), fmt.day(exp)
+        self.orders.append((
+            oid, f"{self.univ}-{oid:06d}", self.pid, status, at_text, exp_text, exp_text,
+            # MC's ids are opaque; these start with the order number so they load in order.
+            f"{oid:08x}{rng.getrandbits(96):024x}" if submitted else None,
+            f"{rng.getrandbits(128):032x}" if ready else None,
+            f"{int(r() * 1000000):06d}" if ready else None,
+            valid_until, err[0] if err else "", err[1] if err else None,
+            len(path) + 1, at_text, last_text, last_text if submitted else None,
+            p.album or "", self.key(p.first, p.last),
+        ))
 
     # --- writing -----------------------------------------------------------------
     def add(self, p: _P, n: int) -> None:
         self.pid += 1
-        self.persons.append((self.pid, f"P{n:07d}", p.album, p.first, p.last, name_key(p.first, p.last),
-                             p.pesel, p.birth, p.photo, self.now))
-        for prog in p.programmes:
+        day = self.fmt.day
+        self.persons.append((self.pid, f"P{n:07d}", p.album, p.first, p.last, self.key(p.first, p.last),
+                             p.pesel, day(p.birth), int(p.photo), self.now_text))
+        for code, name, level, status, when, planned in p.programmes:
             self.eid += 1
-            self.enrols.append((self.eid, self.pid, prog.code, prog.name, prog.level.value,
-                                prog.status.value, prog.status_date, prog.planned_end))
+            self.enrols.append((self.eid, self.pid, code, name, level, status,
+                                day(when) if when else None, day(planned) if planned else None))
 
-    def flush(self, conn: Any) -> None:
-        s = self.stats
-        s.persons += insert_rows(conn, "person", PERSON_COLS, self.persons)
-        s.enrolments += insert_rows(conn, "enrolment", ENROL_COLS, self.enrols)
-        s.orders += insert_rows(conn, "orders", ORDER_COLS, self.orders)
-        s.events += insert_rows(conn, "order_event", EVENT_COLS, self.events)
+    def take(self, n: int) -> Chunk:
+        """The rows made so far, handed over and forgotten (memory stays flat)."""
+        chunk = (self.persons, self.enrols, self.orders, self.events, n)
         self.persons, self.enrols, self.orders, self.events = [], [], [], []
+        return chunk
+
+
+BIRTH_FROM = dt.date(1994, 1, 1).toordinal()
 
 
 def _stories(g: _Gen) -> list[tuple[_P, str, Callable[[_P], None]]]:
     """The manual's figures as students. Each: person, what it shows, its orders."""
-    today, now = g.today, g.now
-    end = g.rules.period_end(today)
-    day = dt.timedelta(days=1)
+    today, now = g.today_ord, g.now
+    end = g.period_end(today)
+    two_years = dt.date(g.today.year + 2, 9, 30).toordinal()
 
-    def prog(level: str = "I", status: str = "ACTIVE", when: dt.date | None = None,
-             planned: dt.date | None = None) -> Programme:
+    def prog(level: str = "I", status: str = "ACTIVE", when: int = 0, planned: int = 0
+             ) -> tuple[str, str, str, str, int, int]:
         code, name = PROGRAMMES[level][0]
-        return Programme(code, Level(level), ProgrammeStatus(status), when,
-                         planned or dt.date(today.year + 2, 9, 30), name)
+        return (code, name, level, status, when, planned or two_years)
 
     def person(first: str, last: str, female: bool, album: str | None, born: dt.date,
-               programmes: list[Programme], photo: bool = True, pesel: bool = True) -> _P:
+               programmes: list[tuple[str, str, str, str, int, int]], photo: bool = True,
+               pesel: bool = True) -> _P:
         return _P(first, last, female, album, make_pesel(born, 123, female) if pesel else None,
-                  born, photo, programmes)
+                  born.toordinal(), photo, programmes)
 
-    soon = today + dt.timedelta(days=20)
-    stories: list[tuple[_P, str, Callable[[_P], None]]] = [
+    soon = today + 20
+    return [
         (person("Karolina", "Bachta", True, "1234336607", dt.date(2003, 5, 17), [prog()]),
          "rys. 8-11: anulowane zamówienie, potem nowe do odbioru z kodem QR",
-         lambda p: (g.order(p, now - 2 * day, S.ANULOWANE_PRZEZ_UZYTKOWNIKA, reason="zmiana telefonu",
-                            until=now - 2 * day + dt.timedelta(minutes=2), picked=False),
-                    g.order(p, now - 2 * day + dt.timedelta(minutes=2), S.DO_ODBIORU))),
+         lambda p: (g.order(p, now - 2 * DAY, _A, reason="zmiana telefonu",
+                            until=now - 2 * DAY + 120, picked=False),
+                    g.order(p, now - 2 * DAY + 120, _D))),
         (person("Zofia", "Wójcik", True, "100001", dt.date(2004, 2, 9), [prog("II")], photo=False),
          "rys. 6: nie może zamówić - brak zdjęcia", lambda p: None),
         (person("Tomasz", "Zieliński", False, "100002", dt.date(2002, 11, 3), [prog("JM")]),
          "rys. 7: zamówienie oczekuje na przekazanie do MC",
-         lambda p: g.order(p, now - dt.timedelta(minutes=30), S.OCZEKUJE)),
+         lambda p: g.order(p, now - 1800, _O)),
         (person("Łukasz", "Żółkiewski", False, "100003", dt.date(2001, 7, 21),
-                [prog("I", "STRUCK_OFF", today - 20 * day)]),
+                [prog("I", "STRUCK_OFF", today - 20)]),
          "rys. 12-13: skreślony (SKR-102), zamówienie unieważnione przez uczelnię",
-         lambda p: g.order(p, now - 90 * day, S.UNIEWAZNIONE_PRZEZ_UCZELNIE, reason=STRIKE_OFF_REASONS[0])),
+         lambda p: g.order(p, now - 90 * DAY, _U, reason=STRIKE_OFF_REASONS[0])),
         (person("Michał", "Nowak", False, "100004", dt.date(2000, 1, 30), [prog("II")], pesel=False),
          "rys. 14: unieważnione, nowe zamówienie niemożliwe - brak numeru PESEL",
-         lambda p: g.order(p, now - 80 * day, S.UNIEWAZNIONE_PRZEZ_UCZELNIE,
-                           reason="unieważnienie numeru PESEL w rejestrze", expiry=end)),
+         lambda p: g.order(p, now - 80 * DAY, _U, reason="unieważnienie numeru PESEL w rejestrze",
+                           expiry=end)),
         (person("Paweł", "Kaczmarek", False, "100005", dt.date(1999, 4, 12),
-                [prog("II", "GRADUATED", today - 100 * day)]),
+                [prog("II", "GRADUATED", today - 100)]),
          "rys. 15: zamówienie zakończone błędem, brak uprawnień do nowego",
-         lambda p: g.order(p, now - 200 * day, S.BLAD, error=MC_ERRORS[1], expiry=today - 100 * day)),
+         lambda p: g.order(p, now - 200 * DAY, _B, error=MC_ERRORS[1], expiry=today - 100)),
         (person("Anna", "Dąbrowska", True, "100006", dt.date(2003, 8, 8), [prog("I", planned=soon)]),
          "rys. 16-17: odebrana, traci ważność w ciągu 30 dni - może zamówić nową",
-         lambda p: g.order(p, now - 50 * day, S.ODEBRANA, expiry=soon)),
+         lambda p: g.order(p, now - 50 * DAY, _E, expiry=soon)),
         (person("Ewa", "Lewandowska", True, "100007", dt.date(2002, 3, 1),
-                [prog("I", "STRUCK_OFF", today - 5 * day)]),
+                [prog("I", "STRUCK_OFF", today - 5)]),
          "skreślona, a mLegitymacja wciąż ważna: do unieważnienia przez skrypt",
-         lambda p: g.order(p, now - 60 * day, S.ODEBRANA, expiry=end)),
+         lambda p: g.order(p, now - 60 * DAY, _E, expiry=end)),
         (person("Grzegorz", "Szymański", False, None, dt.date(1990, 6, 6), [prog("DR")],
                 photo=False, pesel=False),
          "wszystkie powody naraz: doktorant, bez PESEL, zdjęcia i numeru albumu", lambda p: None),
         (person("Marta", "Kowalska", True, "100009", dt.date(2004, 12, 24), [prog("I")]),
          "do odbioru, ale kody aktywacyjne wygasły",
-         lambda p: g.order(p, now - 40 * day, S.DO_ODBIORU, codes_expired=True)),
+         lambda p: g.order(p, now - 40 * DAY, _D, codes_expired=True)),
     ]
-    return stories
 
 
 def build_demo(
@@ -313,9 +378,9 @@ def build_demo(
     progress: Callable[[str], None] | None = None,
 ) -> DemoStats:
     started = time.perf_counter()
-    g = _Gen(ctx, seed)
     with writing(ctx.engine) as s:
         conn = s.connection()
+        params = _Params.of(ctx, seed, students, conn.dialect.name)
         existing = conn.execute(select(func.count()).select_from(Person)).scalar_one()
         if existing and not replace:
             raise UserError(
@@ -324,25 +389,93 @@ def build_demo(
             )
         if existing:
             clear(conn)
-        stories = _stories(g) if students >= 20 else []
-        n = 0
-        for p, what, make in stories:
-            n += 1
-            g.add(p, n)
-            make(p)
-            g.stats.stories.append((p.album or f"(bez albumu, P{n:07d})", what))
-        while n < students:
-            n += 1
-            p = g.person(n)
-            g.add(p, n)
-            g.random_orders(p)
-            if n % CHUNK == 0:
-                g.flush(conn)
-                if progress:
-                    progress(f"{n}/{students} studentów")
-        g.flush(conn)
+        with loading(conn, ["person", "enrolment", "orders", "order_event"]):
+            stats = _generate(params, conn, progress)
         reset_sequences(conn, ["person", "enrolment", "orders", "order_event"])
     if progress:
         progress("")
-    g.stats.seconds = time.perf_counter() - started
-    return g.stats
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+Chunk = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], int]
+
+
+def _chunks(params: _Params) -> Iterator[Chunk | DemoStats]:
+    """Rows a chunk of students at a time; the last item is the stats (with the stories)."""
+    g = _Gen(params)
+    students = params.students
+    stories = _stories(g) if students >= 20 else []
+    n = 0
+    for p, what, make in stories:
+        n += 1
+        g.add(p, n)
+        make(p)
+        g.stats.stories.append((p.album or f"(bez albumu, P{n:07d})", what))
+    while n < students:
+        n += 1
+        p = g.person(n)
+        g.add(p, n)
+        g.random_orders(p)
+        if n % CHUNK == 0 or n == students:
+            yield g.take(n)
+    if g.persons:
+        yield g.take(n)
+    yield g.stats
+
+
+def _produce(params: _Params, out: Any) -> None:
+    """In a second process: generate and send chunks while the first one writes."""
+    try:
+        for item in _chunks(params):
+            out.send(item)
+    finally:
+        out.close()
+
+
+def _generate(params: _Params, conn: Any, progress: Callable[[str], None] | None) -> DemoStats:
+    stats = DemoStats()
+
+    def write(item: Chunk) -> None:
+        persons, enrols, orders, events, n = item
+        stats.persons += insert_rows(conn, "person", PERSON_COLS, persons, formatted=True)
+        stats.enrolments += insert_rows(conn, "enrolment", ENROL_COLS, enrols, formatted=True)
+        stats.orders += insert_rows(conn, "orders", ORDER_COLS, orders, formatted=True)
+        stats.events += insert_rows(conn, "order_event", EVENT_COLS, events, formatted=True)
+        if progress:
+            progress(f"{n}/{params.students} studentów")
+
+    if params.students < PARALLEL_FROM:
+        items: Iterator[Chunk | DemoStats] = _chunks(params)
+    else:
+        items = _from_process(params)
+    for item in items:
+        if isinstance(item, DemoStats):
+            stats.stories = item.stories
+        else:
+            write(item)
+    return stats
+
+
+def _from_process(params: _Params) -> Iterator[Chunk | DemoStats]:
+    """Generation (Python) and writing (mostly SQLite's C) overlap on two cores."""
+    import multiprocessing as mp
+
+    mpc = mp.get_context("spawn")  # no fork: the caller may run threads (the demo's MC)
+    recv, send = mpc.Pipe(duplex=False)
+    worker = mpc.Process(target=_produce, args=(params, send), daemon=True)
+    worker.start()
+    send.close()
+    try:
+        while True:
+            try:
+                yield recv.recv()
+            except EOFError:
+                break
+    finally:
+        recv.close()
+        worker.join(timeout=5)
+        if worker.is_alive():
+            worker.terminate()
+    if worker.exitcode not in (0, None):
+        raise UserError(f"Generator danych zakończył się błędem (kod {worker.exitcode}); nic nie zapisano.")

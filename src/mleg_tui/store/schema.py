@@ -7,14 +7,21 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from mleg_tui.store import models
+from mleg_tui.store import models, search
 from mleg_tui.store.engine import StoreError, is_sqlite
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-# Steps from version N-1 to N, run in order inside one transaction each.
-# Add a function here whenever a table changes; never edit a released step.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+def _v2_name_search(conn: Connection) -> None:
+    """v2: the trigram index over folded names (FTS5 / pg_trgm), filled from the table."""
+    search.install(conn)
+    search.rebuild(conn)
+
+
+# Steps from version N-1 to N, run in order inside the opening transaction.
+# Add a function here whenever the schema changes; never edit a released step.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search}
 
 
 def protect_events(conn: Connection) -> None:
@@ -80,6 +87,7 @@ def ensure(engine: Engine) -> None:
                     )
                 SQLModel.metadata.create_all(conn)
                 protect_events(conn)
+                search.install(conn)
                 _set_version(conn, SCHEMA_VERSION)
                 return
             if found > SCHEMA_VERSION:

@@ -1,0 +1,90 @@
+"""Name search that stays fast with a million orders: substring, case- and
+diacritic-insensitive, over the folded name (`domain.names.fold`).
+
+SQLite: an FTS5 trigram index over person.name_key, kept in step by triggers.
+PostgreSQL: a pg_trgm GIN index over the same column. Words shorter than three letters
+(no trigram) fall back to a plain LIKE.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, literal_column, select, text
+from sqlalchemy.sql import ColumnElement
+
+from mleg_tui.store.models import Person
+
+_SQLITE_TRIGGERS = {
+    "person_fts_ai": "AFTER INSERT ON person BEGIN "
+    "INSERT INTO person_fts(rowid, name_key) VALUES (new.id, new.name_key); END",
+    "person_fts_ad": "AFTER DELETE ON person BEGIN "
+    "INSERT INTO person_fts(person_fts, rowid, name_key) VALUES ('delete', old.id, old.name_key); END",
+    "person_fts_au": "AFTER UPDATE OF name_key ON person BEGIN "
+    "INSERT INTO person_fts(person_fts, rowid, name_key) VALUES ('delete', old.id, old.name_key); "
+    "INSERT INTO person_fts(rowid, name_key) VALUES (new.id, new.name_key); END",
+}
+
+
+def install(conn: Connection) -> None:
+    """Create the index and what keeps it in step with every write."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS person_fts USING fts5("
+            "name_key, content='person', content_rowid='id', tokenize='trigram')"
+        )
+        add_triggers(conn)
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        conn.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_person_name_trgm ON person "
+            "USING gin (name_key gin_trgm_ops)"
+        )
+
+
+def add_triggers(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        for name, body in _SQLITE_TRIGGERS.items():
+            conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+
+
+def drop_triggers(conn: Connection) -> None:
+    """Before a bulk load; `rebuild` afterwards puts the index right in one pass."""
+    if conn.dialect.name == "sqlite":
+        for name in _SQLITE_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def rebuild(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO person_fts(person_fts) VALUES ('rebuild')")
+        add_triggers(conn)
+
+
+def _quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def person_ids(dialect: str, words: list[str]) -> Any:
+    """A subquery of the ids of persons whose folded name contains every word."""
+    long = [w for w in words if len(w) >= 3]
+    short = [w for w in words if len(w) < 3]
+    if dialect == "sqlite" and long:
+        match = " AND ".join(_quote(w) for w in long)
+        stmt = select(literal_column("rowid")).select_from(text("person_fts")).where(
+            text("person_fts MATCH :m").bindparams(m=match)
+        )
+        if short:
+            stmt = select(Person.id).where(Person.id.in_(stmt), *(_like(w) for w in short))  # type: ignore[union-attr]
+        return stmt
+    return select(Person.id).where(and_(*(_like(w) for w in words)))
+
+
+def _like(word: str) -> ColumnElement[bool]:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Person.name_key.like(f"%{escaped}%", escape="\\")  # type: ignore[attr-defined]
+
+
+def count_upto(conn: Any, subquery: Any, cap: int) -> int:
+    """How many rows a subquery gives, counting no further than `cap`."""
+    limited = subquery.limit(cap + 1).subquery()
+    return int(conn.execute(select(func.count()).select_from(limited)).scalar_one())
