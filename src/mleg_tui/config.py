@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -14,6 +15,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -172,6 +174,14 @@ def load_settings(**flags: Any) -> Settings:
     given = {k: v for k, v in flags.items() if v is not None}
     try:
         return Settings(**given)
+    except SettingsError as e:
+        # A list or table from the environment that is not JSON (pydantic-settings parses it).
+        m = re.search(r'field "(\w+)"', str(e))
+        name = m.group(1) if m else "ustawienia"
+        raise ConfigError(
+            f"Błędne ustawienia ({name}: zmienna MLEG_TUI_{name.upper()} musi być zapisana w JSON, "
+            f"np. MLEG_TUI_VALIDITY_PERIODS='[[\"10-01\", \"03-31\"], [\"03-01\", \"10-31\"]]')."
+        ) from None
     except ValidationError as e:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'ustawienia'}: {_msg(err)}"

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from mleg_tui.domain.dates import pl_date, pl_datetime
 from mleg_tui.domain.eligibility import NEXT_STEPS
+from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.orders import OrderRow
 from mleg_tui.services.students import EventView, OrderView, StudentView
 
@@ -31,7 +32,9 @@ def order_lines(o: OrderView) -> list[str]:
     lines = [
         f"Zamówienie {o.order_ref} — Status: {o.status.label.upper()}",
         f"  Data zamówienia: {pl_datetime(o.ordered_at)}",
-        f"  Planowana data ważności mLegitymacji: {pl_date(o.expiry_date)}",
+        # A picked-up card has its real expiry (figure 16); an order, the planned one (7, 15).
+        f"  Data ważności: {pl_date(o.expiry_date)}" if o.status is OrderStatus.ODEBRANA
+        else f"  Planowana data ważności mLegitymacji: {pl_date(o.expiry_date)}",
     ]
     if o.error_code:
         lines.append(f"  Kod błędu: {o.error_code}" + (f" — {o.error_message}" if o.error_message else ""))

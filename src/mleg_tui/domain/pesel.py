@@ -16,9 +16,14 @@ class PeselCheck:
     birth_date: dt.date | None = None
 
 
+def _digits(text: str) -> bool:
+    # str.isdigit() also accepts full-width, superscript and other scripts' digits.
+    return text.isascii() and text.isdigit()
+
+
 def birth_date_of(pesel: str) -> dt.date | None:
     """The birth date encoded in a PESEL, or None when it is not a real date."""
-    if len(pesel) != 11 or not pesel.isdigit():
+    if len(pesel) != 11 or not _digits(pesel):
         return None
     yy, mm, dd = int(pesel[0:2]), int(pesel[2:4]), int(pesel[4:6])
     offset = (mm // 20) * 20
@@ -32,7 +37,7 @@ def birth_date_of(pesel: str) -> dt.date | None:
 
 
 def checksum_ok(pesel: str) -> bool:
-    if len(pesel) != 11 or not pesel.isdigit():
+    if len(pesel) != 11 or not _digits(pesel):
         return False
     total = sum(int(c) * w for c, w in zip(pesel[:10], _WEIGHTS))
     return (10 - total % 10) % 10 == int(pesel[10])
@@ -42,7 +47,7 @@ def check_pesel(pesel: str, birth_date: dt.date | None = None) -> PeselCheck:
     """Validate a PESEL; when the birth date is known, it must agree with the PESEL."""
     if len(pesel) != 11:
         return PeselCheck(False, f"ma {len(pesel)} znaków zamiast 11")
-    if not pesel.isdigit():
+    if not _digits(pesel):
         return PeselCheck(False, "zawiera znaki inne niż cyfry")
     born = birth_date_of(pesel)
     if born is None:

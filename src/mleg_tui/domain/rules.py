@@ -65,7 +65,7 @@ def parse_month_day(text: str) -> MonthDay:
             d, m = (int(x) for x in text.split("."))
         else:
             m, d = (int(x) for x in text.split("-"))
-        _on(2024, (m, d))  # a leap year accepts every real month-day
+        dt.date(2024, m, d)  # a leap year has every real month-day (not _on: it clamps)
     except ValueError:
         raise ValueError(f"„{text}” nie jest dniem roku (MM-DD, np. 10-31)") from None
     return (m, d)

@@ -42,6 +42,7 @@ CHUNK = 500
 class BadLine:
     line: int
     reason: str
+    person_id: str | None = None  # whose row it is, when the line says
 
     def __str__(self) -> str:
         return f"wiersz {self.line}: {self.reason}"
@@ -185,21 +186,26 @@ def parse_file(path: Path) -> tuple[dict[str, list[_Row]], list[BadLine]]:
         )
     bad: list[BadLine] = []
     people: dict[str, list[_Row]] = defaultdict(list)
+    pid_at = header.index("person_id")
+    start = reader.line_num + 1  # where the next record starts (a quoted field may span lines)
     try:
         for values in reader:
-            line = reader.line_num
+            line, start = start, reader.line_num + 1
             if not any(x.strip() for x in values):
                 continue
             if len(values) != len(header):
-                bad.append(BadLine(line, f"{len(values)} pól zamiast {len(header)}"))
+                span = f" (wiersze {line}-{start - 1}: niezamknięty cudzysłów?)" if start - 1 > line else ""
+                pid = values[pid_at].strip() if len(values) > pid_at else None
+                bad.append(BadLine(line, f"{len(values)} pól zamiast {len(header)}{span}", pid or None))
                 continue
-            row, problems = _parse_row(line, dict(zip(header, values)))
+            rec = dict(zip(header, values))
+            row, problems = _parse_row(line, rec)
             if row is None:
-                bad.append(BadLine(line, "; ".join(problems)))
+                bad.append(BadLine(line, "; ".join(problems), rec["person_id"].strip() or None))
             else:
                 people[row.person_id].append(row)
     except csv.Error as e:
-        bad.append(BadLine(reader.line_num, f"błąd formatu CSV: {e}"))
+        bad.append(BadLine(start, f"błąd formatu CSV: {e}"))
     for pid, rows in people.items():
         first = rows[0]
         seen_codes: dict[str, int] = {}
@@ -208,17 +214,17 @@ def parse_file(path: Path) -> tuple[dict[str, list[_Row]], list[BadLine]]:
             if diff:
                 bad.append(BadLine(
                     row.line,
-                    f"osoba {pid}: {', '.join(diff)} inne niż w wierszu {first.line}",
+                    f"osoba {pid}: {', '.join(diff)} inne niż w wierszu {first.line}", pid,
                 ))
             code = row.enrolment["programme_code"]
             if code in seen_codes:
-                bad.append(BadLine(row.line, f"osoba {pid}: program {code} powtórzony (wiersz {seen_codes[code]})"))
+                bad.append(BadLine(row.line, f"osoba {pid}: program {code} powtórzony (wiersz {seen_codes[code]})", pid))
             seen_codes.setdefault(code, row.line)
     albums: dict[str, str] = {}
     for pid, rows in people.items():
         album = rows[0].person["album"]
         if album and albums.setdefault(album, pid) != pid:
-            bad.append(BadLine(rows[0].line, f"numer albumu {album} ma też osoba {albums[album]}"))
+            bad.append(BadLine(rows[0].line, f"numer albumu {album} ma też osoba {albums[album]}", pid))
     bad.sort(key=lambda b: b.line)
     return people, bad
 
@@ -232,12 +238,25 @@ def import_csv(ctx: Context, path: str | Path, *, skip_invalid: bool = False) ->
         if bad and not skip_invalid:
             raise ImportRejected(str(path), bad)
         report = ImportReport(bad=bad)
-        bad_lines = {b.line for b in bad}
-        for pid in [p for p, rows in people.items() if any(r.line in bad_lines for r in rows)]:
-            del people[pid]
-            report.persons_skipped += 1
+        skipped = _leave_out(people, bad)
+        # A person left out keeps their album in the store, which someone else may take.
+        while more := _album_conflicts(s, people):
+            bad += more
+            skipped |= _leave_out(people, more)
+        bad.sort(key=lambda b: b.line)
+        report.persons_skipped = len(skipped)
         _write(ctx, s, people, report)
     return report
+
+
+def _leave_out(people: dict[str, list[_Row]], bad: list[BadLine]) -> set[str]:
+    """Drop every person with a bad line, whole (good rows too): nobody is half-replaced."""
+    lines = {b.line for b in bad}
+    out = {b.person_id for b in bad if b.person_id}
+    out |= {pid for pid, rows in people.items() if any(r.line in lines for r in rows)}
+    for pid in out:
+        people.pop(pid, None)
+    return out
 
 
 def _album_conflicts(s: Any, people: dict[str, list[_Row]]) -> list[BadLine]:
@@ -252,7 +271,7 @@ def _album_conflicts(s: Any, people: dict[str, list[_Row]]) -> list[BadLine]:
             pid = wanted[album]
             keeps = owner not in people or people[owner][0].person["album"] == album
             if owner != pid and keeps:
-                bad.append(BadLine(people[pid][0].line, f"numer albumu {album} ma w bazie osoba {owner}"))
+                bad.append(BadLine(people[pid][0].line, f"numer albumu {album} ma w bazie osoba {owner}", pid))
     return bad
 
 
@@ -283,7 +302,7 @@ def _write(ctx: Context, s: Any, people: dict[str, list[_Row]], report: ImportRe
         fields = (*PERSON_FIELDS, "name_key")
         conn.execute(
             update(pt).where(pt.c.id == bindparam("pid"))
-            .values({k: bindparam(f"v_{k}") for k in fields}, updated_at=now),
+            .values({**{k: bindparam(f"v_{k}") for k in fields}, "updated_at": now}),
             [dict({f"v_{k}": data[k] for k in fields}, pid=old.id) for old, data in changed],
         )
         # The order list keeps copies of album and name for sorting.

@@ -40,7 +40,12 @@ def create(url: str) -> Engine:
 
 def _sqlite(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"Nie można utworzyć katalogu bazy danych {Path(database).parent}: {e.strerror}."
+            ) from None
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")

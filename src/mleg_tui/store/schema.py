@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, Table, inspect, select, text
+from sqlalchemy.exc import DatabaseError
 from sqlmodel import SQLModel
 
 from mleg_tui.store import models, search
@@ -15,8 +15,18 @@ SCHEMA_VERSION = 2
 
 def _v2_name_search(conn: Connection) -> None:
     """v2: the trigram index over folded names (FTS5 / pg_trgm), filled from the table."""
+    # Two order columns joined version 1 after stores had been made with it (09718e9).
+    _add_missing_columns(conn, models.Order.__table__, ("pending_actor_kind", "submitted_body"))
     search.install(conn)
     search.rebuild(conn)
+
+
+def _add_missing_columns(conn: Connection, table: Table, names: tuple[str, ...]) -> None:
+    have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in have:
+            kind = table.c[name].type.compile(conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
 
 
 # Steps from version N-1 to N, run in order inside the opening transaction.
@@ -98,5 +108,5 @@ def ensure(engine: Engine) -> None:
             for version in range(found + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[version](conn)
                 _set_version(conn, version)
-    except OperationalError as e:
+    except DatabaseError as e:  # also "file is not a database", not only OperationalError
         raise StoreError(f"Nie można otworzyć bazy danych: {e.orig}.") from None

@@ -1,0 +1,338 @@
+"""The store on real SQLite files: schema versions, the append-only log, sharing by processes."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from conftest import TODAY, enrolment, import_rows, mc_moves, popen_cli
+from mleg_tui.domain.status import OrderStatus
+from mleg_tui.services import actions
+from mleg_tui.services.context import Context
+from mleg_tui.services.orders import OrderQuery, find_orders
+from mleg_tui.store import SCHEMA_VERSION, StoreError, open_store, reading, schema, writing
+
+
+def sql(path: Path, query: str, *params: object) -> list[tuple]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(query, params).fetchall()
+    finally:
+        con.close()
+
+
+def dump(path: Path) -> list[str]:
+    con = sqlite3.connect(path)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def placed(ctx: Context, add_students) -> int:  # type: ignore[no-untyped-def]
+    """The store has a student with one order; returns the order's id."""
+    add_students(enrolment("P1", "100001"))
+    return actions.place_order(ctx, "100001").order_id
+
+
+# --- a new store ---------------------------------------------------------------------------
+
+def test_new_store_records_its_schema_version(ctx: Context, store_path: Path):
+    assert sql(store_path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    tables = {r[0] for r in sql(store_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"meta", "person", "enrolment", "orders", "order_event"} <= tables
+
+
+def test_sqlite_store_uses_wal_and_waits_for_a_busy_store(ctx: Context, store_path: Path):
+    assert sql(store_path, "PRAGMA journal_mode") == [("wal",)]
+    with ctx.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_indexes_for_the_offices_queries(ctx: Context, store_path: Path):
+    indexed: set[str] = set()
+    for (name,) in sql(store_path, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders'"):
+        cols = [r[2] for r in sql(store_path, f"PRAGMA index_info('{name}')")]
+        indexed.add(cols[0])
+    # by album number, by name, by order date, by status
+    assert {"album", "name_key", "ordered_at", "status"} <= indexed
+    person_indexes = [
+        [r[2] for r in sql(store_path, f"PRAGMA index_info('{n}')")]
+        for (n,) in sql(store_path, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'person'")
+    ]
+    assert ["album"] in person_indexes and ["name_key"] in person_indexes
+
+
+def test_reopening_a_store_keeps_its_data(placed: int, store_path: Path, make_ctx):  # type: ignore[no-untyped-def]
+    engine = open_store(f"sqlite:///{store_path}")
+    with reading(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM orders")).scalar() == 1
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("person_id,album\n", encoding="utf-8")
+    with pytest.raises(StoreError, match="Nie można otworzyć bazy danych: file is not a database"):
+        open_store(f"sqlite:///{notes}")
+    assert notes.read_text(encoding="utf-8") == "person_id,album\n"
+
+
+def test_a_store_whose_folder_cannot_be_made_is_refused_clearly(tmp_path: Path):
+    a_file = tmp_path / "file"
+    a_file.write_text("", encoding="utf-8")
+    with pytest.raises(StoreError, match="Nie można utworzyć katalogu bazy danych"):
+        open_store(f"sqlite:///{a_file / 'sub' / 'store.db'}")
+
+
+def test_a_database_that_is_not_a_store_is_refused(tmp_path: Path):
+    other = tmp_path / "other.db"
+    sql(other, "CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    before = dump(other)
+    with pytest.raises(StoreError, match="nie jest magazynem mleg-tui"):
+        open_store(f"sqlite:///{other}")
+    assert dump(other) == before
+
+
+# --- schema versions -----------------------------------------------------------------------
+
+def make_version_1(path: Path, first_release: bool) -> None:
+    """Turn a store back into what version 1 wrote: no name-search index (v2's step); the
+    first release (055adfb) also lacked two order columns that joined v1 later."""
+    con = sqlite3.connect(path)
+    with con:
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                   "AND name LIKE 'person_fts%'").fetchall():
+            con.execute(f"DROP TRIGGER {name}")
+        con.execute("DROP TABLE person_fts")
+        if first_release:
+            con.execute("ALTER TABLE orders DROP COLUMN pending_actor_kind")
+            con.execute("ALTER TABLE orders DROP COLUMN submitted_body")
+        con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        # A person written by the old program: the new index must learn of her too.
+        con.execute("UPDATE person SET first_name = 'Łucja', last_name = 'Żak', name_key = 'zak lucja'")
+    con.close()
+
+
+@pytest.mark.parametrize("first_release", [False, True], ids=["v1", "v1-first-release"])
+def test_newer_program_upgrades_an_older_store(placed: int, store_path: Path, make_ctx, first_release: bool):  # type: ignore[no-untyped-def]
+    assert SCHEMA_VERSION >= 2
+    make_version_1(store_path, first_release)
+    ctx = make_ctx()  # opening upgrades
+    assert sql(store_path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert [r.id for r in find_orders(ctx, OrderQuery(text="łucja"))] == [placed]
+    assert sql(store_path, "SELECT count(*), min(action) FROM order_event") == [(1, "PLACED")]
+    # The old order goes on living: MC takes it, the student cancels (pending at MC).
+    mc_moves(ctx, placed, OrderStatus.W_TRAKCIE)
+    assert actions.cancel_order(ctx, "100001").pending
+    # New names keep reaching the index after the upgrade.
+    import_rows(ctx, store_path.parent, enrolment("P2", "100002", "Ignacy", "Ćwik"))
+    actions.place_order(ctx, "100002")
+    assert [r.person for r in find_orders(ctx, OrderQuery(text="cwik"))] == ["Ignacy Ćwik"]
+
+
+def test_upgrade_runs_each_later_step_once(placed: int, store_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
+    # A future version N+1 with one step: a version-N store gets it, once.
+    def add_note(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("ALTER TABLE person ADD COLUMN note TEXT DEFAULT 'migrated'")
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, SCHEMA_VERSION + 1, add_note)
+    open_store(f"sqlite:///{store_path}")
+    open_store(f"sqlite:///{store_path}")  # a second open does not run the step again
+    assert sql(store_path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION + 1),)]
+    assert sql(store_path, "SELECT album, note FROM person") == [("100001", "migrated")]
+
+
+def test_a_failing_upgrade_step_leaves_the_older_store_as_it_was(placed: int, store_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
+    def half_done(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("ALTER TABLE person ADD COLUMN note TEXT")
+        conn.exec_driver_sql("SELECT no_such_function()")
+
+    before = dump(store_path)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, SCHEMA_VERSION + 1, half_done)
+    with pytest.raises(StoreError):
+        open_store(f"sqlite:///{store_path}")
+    assert dump(store_path) == before
+
+
+def test_older_program_refuses_a_newer_store_and_changes_nothing(placed: int, store_path: Path):
+    sql_con = sqlite3.connect(store_path)
+    with sql_con:
+        sql_con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    sql_con.close()
+    before = dump(store_path)
+    with pytest.raises(StoreError) as info:
+        open_store(f"sqlite:///{store_path}")
+    message = str(info.value)
+    assert f"wersji {SCHEMA_VERSION + 1}" in message and f"wersję {SCHEMA_VERSION}" in message
+    assert "Zaktualizuj mleg-tui" in message and "nie została zmieniona" in message
+    assert dump(store_path) == before
+
+
+def test_cli_on_a_newer_store_exits_with_one_line(placed: int, store_path: Path, cli):  # type: ignore[no-untyped-def]
+    sql_con = sqlite3.connect(store_path)
+    with sql_con:
+        sql_con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    sql_con.close()
+    before = dump(store_path)
+    r = cli("order", "place", "100001")
+    assert r.returncode != 0, r
+    assert len(r.err_lines) == 1 and "wersji 99" in r.stderr, r
+    assert "Traceback" not in r.stderr
+    assert dump(store_path) == before
+
+
+# --- the event log -------------------------------------------------------------------------
+
+def test_event_log_is_append_only_in_the_database_itself(placed: int, store_path: Path):
+    assert sql(store_path, "SELECT action FROM order_event") == [("PLACED",)]
+    con = sqlite3.connect(store_path)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            con.execute("UPDATE order_event SET reason = 'rewritten'")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            con.execute("DELETE FROM order_event")
+        con.rollback()
+    finally:
+        con.close()
+    assert sql(store_path, "SELECT action, reason FROM order_event") == [("PLACED", None)]
+
+
+def test_event_log_refuses_changes_through_the_store_too(placed: int, ctx: Context, store_path: Path):
+    with pytest.raises(IntegrityError):
+        with writing(ctx.engine) as s:
+            s.execute(text("DELETE FROM order_event"))
+    assert sql(store_path, "SELECT count(*) FROM order_event") == [(1,)]
+    # Appending goes on.
+    actions.cancel_order(ctx, "100001")
+    assert [r[0] for r in sql(store_path, "SELECT action FROM order_event ORDER BY id")] == ["PLACED", "CANCELLED"]
+
+
+# --- one store, several processes ------------------------------------------------------------
+
+WORKER = r"""
+import json, sys, time
+from pathlib import Path
+from mleg_tui.config import Settings
+from mleg_tui.errors import NotFound
+from mleg_tui.services import actions
+from mleg_tui.services.context import open_context
+
+db, meet, count, who = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+ctx = open_context(Settings(db=db, today=sys.argv[5], login=who), role="admin")
+
+
+def barrier(phase):
+    # Both processes start each phase together, so their writes really interleave.
+    (meet / f"{phase}.{who}").touch()
+    while len(list(meet.glob(f"{phase}.*"))) < 2:
+        time.sleep(0.002)
+
+
+barrier("place")
+albums = [str(200000 + i) for i in range(count)]
+placed = refused = revoked = late = 0
+for album in albums:
+    try:
+        actions.place_order(ctx, album)
+        placed += 1
+    except actions.NotEligible:
+        refused += 1
+barrier("revoke")
+for album in albums:
+    try:
+        for r in actions.revoke_student(ctx, album, f"skreślenie ({who})"):
+            if r.old_status is not r.status:
+                revoked += 1
+            else:
+                late += 1  # the other process revoked it between our read and our write
+    except NotFound:
+        late += 1  # the other process revoked it first
+print(json.dumps({"placed": placed, "refused": refused, "revoked": revoked, "late": late}))
+"""
+
+
+def test_two_processes_placing_and_revoking_at_once_lose_nothing(
+    ctx: Context, add_students, store_path: Path, tmp_path: Path  # type: ignore[no-untyped-def]
+):
+    n = 40
+    add_students(*(enrolment(f"P{i}", str(200000 + i), "Anna", f"Nowak{i}") for i in range(n)))
+    meet = tmp_path / "barrier"
+    meet.mkdir()
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WORKER, str(store_path), str(meet), str(n), who, TODAY],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for who in ("ewa", "jan")
+    ]
+    results = []
+    for w in workers:
+        out, err = w.communicate(timeout=120)
+        assert w.returncode == 0, err  # no "database is locked", no crash
+        results.append(json.loads(out))
+    assert sum(r["placed"] for r in results) == n  # exactly one order per student
+    assert sum(r["refused"] for r in results) == n
+    assert sum(r["revoked"] for r in results) == n
+    assert sql(store_path, "SELECT count(*), min(version), max(version) FROM orders") == [(n, 2, 2)]
+    assert sql(store_path, "SELECT DISTINCT status FROM orders") == [("UNIEWAZNIONE_PRZEZ_UCZELNIE",)]
+    per_order = sql(store_path, "SELECT order_id, group_concat(action, ',') FROM "
+                                "(SELECT * FROM order_event ORDER BY id) GROUP BY order_id")
+    assert len(per_order) == n
+    assert {actions_ for _, actions_ in per_order} == {"PLACED,REVOKED"}
+    assert sql(store_path, "SELECT count(*) FROM orders GROUP BY person_id HAVING count(*) > 1") == []
+
+
+OPENER = r"""
+import sys, time
+from pathlib import Path
+from mleg_tui.store import open_store
+
+meet, who = Path(sys.argv[2]), sys.argv[3]
+(meet / who).touch()
+while len(list(meet.iterdir())) < 3:
+    time.sleep(0.002)
+open_store("sqlite:///" + sys.argv[1])
+"""
+
+
+def test_three_processes_opening_a_new_store_at_once_create_it_once(tmp_path: Path):
+    # The first morning: a staff session, a cron job and a script start on a new file.
+    db, meet = tmp_path / "new.db", tmp_path / "meet"
+    meet.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", OPENER, str(db), str(meet), str(i)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(3)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert sql(db, "SELECT key, value FROM meta") == [("schema_version", str(SCHEMA_VERSION))]
+    assert sql(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_two_concurrent_order_place_commands_for_one_student_yield_one_order(
+    add_students, store_path: Path, cli_env: dict[str, str], tmp_path: Path  # type: ignore[no-untyped-def]
+):
+    albums = ["300001", "300002"]
+    add_students(*(enrolment(f"P{a}", a, "Jan", f"Kowalski{a}") for a in albums))
+    procs = [(a, popen_cli(["order", "place", a], cli_env, tmp_path)) for a in albums for _ in range(2)]
+    outcome: dict[str, list[int]] = {a: [] for a in albums}
+    for album, p in procs:
+        out, err = p.communicate(timeout=120)
+        outcome[album].append(p.returncode)
+        assert "Traceback" not in err and "locked" not in err, err
+        if p.returncode == 0:
+            assert "Zamówiono mLegitymację" in out
+        else:
+            assert "masz zamówienie w realizacji" in err and len(err.strip().splitlines()) == 1, err
+    for album in albums:
+        assert sorted(outcome[album]) == [0, 2], outcome
+    assert sql(store_path, "SELECT album, count(*) FROM orders GROUP BY album ORDER BY album") == [
+        (a, 1) for a in albums
+    ]
