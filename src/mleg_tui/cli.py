@@ -221,10 +221,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     from mleg_tui.services import actions
 
     ctx = context_for(args)
-    if args.order is not None:
-        results = actions.revoke_orders(ctx, [args.order], args.reason)
-    else:
-        results = actions.revoke_student(ctx, args.album, args.reason)
+    results = actions.revoke_student(ctx, args.album, args.reason, order_id=args.order)
     for r in _confirm_with_mc(ctx, results):
         _out(f"{r.person} ({r.album}): {r.message}")
     return 0

@@ -73,7 +73,7 @@ def student_text(v: StudentView) -> str:
         step = NEXT_STEPS.get(r.code)
         lines.append(f"  • {r.text}" + (f" — co zrobić: {step}" if step else ""))
     lines.extend(verdict.notes)
-    if verdict.planned_expiry:
+    if verdict.eligible and verdict.planned_expiry:  # as figure 4; figure 6 shows none
         lines.append(f"Planowana data ważności mLegitymacji: {pl_date(verdict.planned_expiry)}.")
     lines += ["", f"Zamówienia ({len(v.orders)}):" if v.orders else "Zamówienia: brak."]
     for o in v.orders:

@@ -20,3 +20,12 @@ def fold(text: str) -> str:
 def name_key(first: str, last: str) -> str:
     """Sort and search key of a person: surname first, folded."""
     return fold(f"{last} {first}")
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """Polish plural: 1 osoba, 2 osoby, 5 osób, 22 osoby, 12 osób."""
+    if n == 1:
+        return f"{n} {one}"
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return f"{n} {few}"
+    return f"{n} {many}"

@@ -156,11 +156,19 @@ def revoke_orders(
     return results
 
 
-def revoke_student(ctx: Context, album: str, reason: str, *, by: Actor = Actor.STAFF) -> list[ActionResult]:
-    """Revoke every live order and card of one student."""
+def revoke_student(ctx: Context, album: str, reason: str, *, order_id: int | None = None,
+                   by: Actor = Actor.STAFF) -> list[ActionResult]:
+    """Revoke every live order and card of one student, or the one named (which must be
+    that student's: a mistyped number never reaches another student's card)."""
     with writing(ctx.engine) as s:
         person = find_person(s, album)
         ids = [o.id or 0 for o in live_orders(s, person.id or 0)]
+        if order_id is not None:
+            if order_id not in ids:
+                raise NotFound(
+                    f"{person.full_name} ({person.album}) nie ma żywego zamówienia nr {order_id}."
+                )
+            ids = [order_id]
         if not ids:
             raise NotFound(
                 f"{person.full_name} ({person.album}) nie ma zamówienia ani mLegitymacji do unieważnienia."

@@ -120,6 +120,9 @@ class _Params:
     @classmethod
     def of(cls, ctx: Context, seed: int, students: int, dialect: str) -> _Params:
         now = ctx.clock.now()
+        if ctx.settings.today_override and not isinstance(ctx.settings.today_override, dt.datetime):
+            # A fixed day gives the same store every time: noon of that day, not the wall clock.
+            now = dt.datetime.combine(ctx.clock.today(), dt.time(12), ctx.clock.tz)
         shift = now.astimezone(ctx.clock.tz).utcoffset() or dt.timedelta()
         return cls(seed, students, dialect, ctx.rules, ctx.clock.today(), int(now.timestamp()),
                    int(shift.total_seconds()), ctx.settings.university)

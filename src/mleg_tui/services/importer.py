@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from mleg_tui.domain.dates import parse_optional_date
-from mleg_tui.domain.names import name_key
+from mleg_tui.domain.names import name_key, plural
 from mleg_tui.domain.rules import Level, ProgrammeStatus
 from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context
@@ -68,7 +68,7 @@ class ImportReport:
             f"bez zmian {self.enrolments_unchanged}."
         )
         if self.persons_skipped:
-            text += f" Pominięto {self.persons_skipped} osób z błędnymi wierszami."
+            text += f" Pominięto {plural(self.persons_skipped, 'osobę', 'osoby', 'osób')} z błędnymi wierszami."
         return text
 
 
@@ -77,7 +77,7 @@ class ImportRejected(UserError):
         self.bad = bad
         lines = "\n".join(f"  {b}" for b in bad)
         super().__init__(
-            f"Plik {path} nie został zaimportowany ({len(bad)} błędnych wierszy; nic nie "
+            f"Plik {path} nie został zaimportowany ({plural(len(bad), 'błędny wiersz', 'błędne wiersze', 'błędnych wierszy')}; nic nie "
             f"zmieniono). Popraw je albo użyj --skip-invalid:\n{lines}"
         )
 

@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from mleg_tui.domain.names import plural
 from mleg_tui.domain.rules import loss_reason, planned_expiry
 from mleg_tui.domain.status import OrderStatus
-from mleg_tui.errors import UserError
-from mleg_tui.services.actions import revoke_orders
+from mleg_tui.errors import MlegError, UserError
+from mleg_tui.services.actions import ActionResult, revoke_orders
 from mleg_tui.services.context import Context, Permission
-from mleg_tui.services.history import Actor
+from mleg_tui.services.history import Actor, StaleOrder
 from mleg_tui.services.students import programmes_of
 from mleg_tui.store import reading
 from mleg_tui.store.locks import Busy, job_lock
@@ -52,17 +53,32 @@ class SweepSummary:
     items: list[SweepItem] = field(default_factory=list)
     revoked: int = 0  # ended here or confirmed by MC
     pending: int = 0  # recorded, waiting for MC
+    earlier_confirmed: int = 0  # revocations from earlier runs that MC confirmed now
+    earlier_pending: int = 0  # ... and those still waiting
+    skipped: int = 0  # changed meanwhile so that there is nothing to revoke
+    outcomes: dict[int, str] = field(default_factory=dict)  # order id -> what happened
     failures: list[str] = field(default_factory=list)
     dry_run: bool = False
+    cancelled: bool = False
 
     def text(self) -> str:
+        """For a person reading a cron mail: the verdict first, then every order."""
         if self.dry_run:
-            head = f"Podgląd (nic nie zmieniono): do unieważnienia {len(self.items)} zamówień."
+            head = f"Podgląd (nic nie zmieniono): do unieważnienia {plural(len(self.items), 'zamówienie', 'zamówienia', 'zamówień')}."
         else:
-            head = (f"Skrypt unieważniający: znaleziono {len(self.items)} zamówień osób bez uprawnień; "
-                    f"unieważniono {self.revoked}, czeka na potwierdzenie MC {self.pending}, "
-                    f"błędy {len(self.failures)}.")
-        lines = [head, *(f"  {i}" for i in self.items)]
+            head = (f"Skrypt unieważniający: znaleziono {plural(len(self.items), 'zamówienie', 'zamówienia', 'zamówień')} osób bez uprawnień; "
+                    f"unieważniono {self.revoked}, czeka na potwierdzenie MC {self.pending}"
+                    + (f", pominięto (zmieniły się w międzyczasie) {self.skipped}" if self.skipped else "")
+                    + f", błędy {len(self.failures)}.")
+            if self.earlier_confirmed or self.earlier_pending:
+                head += (f" Wcześniejsze unieważnienia: potwierdzone teraz przez MC {self.earlier_confirmed}, "
+                         f"nadal czekają {self.earlier_pending}.")
+            if self.cancelled:
+                head += " Przerwano: pozostałe zamówienia unieważni następne uruchomienie."
+        lines = [head]
+        for i in self.items:
+            outcome = self.outcomes.get(i.order_id)
+            lines.append(f"  {i}" + (f" → {outcome}" if outcome else ""))
         if self.failures:
             lines.append("Błędy:")
             lines.extend(f"  {f}" for f in self.failures)
@@ -78,26 +94,45 @@ def _live(ctx: Context) -> Any:
     )
 
 
+def _verdicts(ctx: Context, s: Any, rows: list[Any]) -> dict[int, str | None]:
+    """Per person: the reason in words when no programme entitles them any more."""
+    today = ctx.clock.today()
+    verdicts: dict[int, str | None] = {}
+    for _, person in rows:
+        if person.id not in verdicts:
+            progs = programmes_of(s, person.id or 0)
+            lost = planned_expiry(progs, today, ctx.rules) is None
+            verdicts[person.id or 0] = loss_reason(progs, today, ctx.rules) if lost else None
+    return verdicts
+
+
+def _item(order: Order, person: Person, reason: str) -> SweepItem:
+    return SweepItem(order.id or 0, order.order_ref, person.full_name, person.album or "",
+                     S(order.status), reason, order.version)
+
+
 def iter_preview(ctx: Context) -> Iterator[SweepItem]:
     """Every order the sweep would revoke, read a chunk at a time."""
-    today, last = ctx.clock.today(), 0
+    last = 0
     while True:
         with reading(ctx.engine) as s:
             rows = s.execute(_live(ctx).where(Order.id > last).order_by(Order.id).limit(CHUNK)).all()
-            verdicts: dict[int, str | None] = {}
-            for order, person in rows:
-                if person.id not in verdicts:
-                    progs = programmes_of(s, person.id or 0)
-                    lost = planned_expiry(progs, today, ctx.rules) is None
-                    verdicts[person.id or 0] = loss_reason(progs, today, ctx.rules) if lost else None
+            verdicts = _verdicts(ctx, s, rows)
         if not rows:
             return
         for order, person in rows:
             reason = verdicts[person.id or 0]
             if reason:
-                yield SweepItem(order.id or 0, order.order_ref, person.full_name, person.album or "",
-                                S(order.status), reason, order.version)
+                yield _item(order, person, reason)
         last = rows[-1][0].id or 0
+
+
+def _again(ctx: Context, order_id: int) -> SweepItem | None:
+    """The order as it is now, if the sweep should still revoke it."""
+    with reading(ctx.engine) as s:
+        rows = s.execute(_live(ctx).where(Order.id == order_id)).all()
+        reason = _verdicts(ctx, s, rows).get(rows[0][1].id or 0) if rows else None
+    return _item(rows[0][0], rows[0][1], reason) if rows and reason else None
 
 
 def preview(ctx: Context) -> list[SweepItem]:
@@ -121,36 +156,77 @@ def run_sweep(
         raise SweepLocked() from None
 
 
-def _sweep(ctx: Context, on_progress: Callable[[int, int], None] | None,
-           cancel: threading.Event | None) -> SweepSummary:
-    summary = SweepSummary(items=preview(ctx))
-    to_confirm: list[int] = []
-    for n, item in enumerate(summary.items, 1):
-        if cancel is not None and cancel.is_set():
-            break
+def _revoke(ctx: Context, item: SweepItem) -> ActionResult | None:
+    """Revoke one order as the preview saw it. If it changed meanwhile (a refresh read a
+    new status from MC), look again: still live and still without a right, it is revoked
+    as it is now; otherwise there is nothing to do (None)."""
+    for attempt in range(2):
         try:
             (result,) = revoke_orders(ctx, [item.order_id], item.reason, by=Actor.SWEEP,
                                       versions={item.order_id: item.version})
-        except UserError as e:
-            summary.failures.append(f"{item.order_ref} {item.person}: {e}")
-            continue
-        if result.pending:
-            to_confirm.append(item.order_id)
+            return result
+        except StaleOrder:
+            if attempt:
+                raise
+            fresh = _again(ctx, item.order_id)
+            if fresh is None:
+                return None
+            item = fresh
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _sweep(ctx: Context, on_progress: Callable[[int, int], None] | None,
+           cancel: threading.Event | None) -> SweepSummary:
+    summary = SweepSummary(items=preview(ctx))
+    with reading(ctx.engine) as s:
+        earlier = set(s.execute(
+            select(Order.id).where(Order.pending_action.is_not(None))  # type: ignore[union-attr]
+        ).scalars())
+    to_confirm: list[int] = []
+    for n, item in enumerate(summary.items, 1):
+        if cancel is not None and cancel.is_set():
+            summary.cancelled = True
+            break
+        try:
+            result = _revoke(ctx, item)
+        except MlegError as e:
+            summary.failures.append(f"{item.order_ref} {item.person} ({item.album or 'bez albumu'}): {e}")
+            summary.outcomes[item.order_id] = "błąd"
+            result = None
         else:
-            summary.revoked += 1
+            if result is None:
+                summary.skipped += 1
+                summary.outcomes[item.order_id] = "pominięto: zmieniło się w międzyczasie"
+            elif result.pending:
+                to_confirm.append(item.order_id)
+                summary.outcomes[item.order_id] = "czeka na potwierdzenie MC"
+            else:
+                summary.revoked += 1
+                summary.outcomes[item.order_id] = "unieważniono"
         if on_progress:
             on_progress(n, len(summary.items))
     # Revocations that wait for MC, new and earlier ones, go to MC now.
-    if ctx.settings.mc_url:
+    if ctx.settings.mc_url and (to_confirm or earlier):
         from mleg_tui.services.mc_sync import confirm_all
 
         result = confirm_all(ctx, cancel=cancel)
-        summary.revoked += sum(1 for i in to_confirm if i in result.confirmed_ids)
+        confirmed = set(result.confirmed_ids)
+        for i in to_confirm:
+            if i in confirmed:
+                summary.revoked += 1
+                summary.outcomes[i] = "unieważniono (potwierdzone przez MC)"
+        summary.earlier_confirmed = len(confirmed & earlier)
         summary.failures.extend(str(f) for f in result.failures)
+        summary.cancelled |= result.cancelled
     with reading(ctx.engine) as s:
-        summary.pending = len(list(s.execute(
-            select(Order.id).where(Order.id.in_(to_confirm), Order.pending_action.is_not(None))  # type: ignore[union-attr]
-        ).scalars())) if to_confirm else 0
+        still = set(s.execute(
+            select(Order.id).where(Order.pending_action.is_not(None))  # type: ignore[union-attr]
+        ).scalars())
+    summary.pending = len(still.intersection(to_confirm))
+    summary.earlier_pending = len(still & earlier)
+    for i in set(to_confirm) - still:
+        if summary.outcomes.get(i) == "czeka na potwierdzenie MC":  # MC ended it another way
+            summary.outcomes[i] = "MC zakończył je inaczej"
     return summary
 
 
@@ -158,7 +234,7 @@ def run_sweep_cli(ctx: Context, args: Any) -> int:
     """`mleg-tui sweep [--dry-run]`: a summary a cron mail can be read from."""
     summary = run_sweep(ctx, dry_run=args.dry_run)
     print(summary.text())
-    if not ctx.settings.mc_url and summary.pending:
+    if not ctx.settings.mc_url and (summary.pending or summary.earlier_pending):
         print("Uwaga: brak konfiguracji MC (mc_url) — unieważnienia czekają, aż ktoś uruchomi "
               "`mleg-tui refresh` lub sweep z dostępem do MC.")
     return 1 if summary.failures else 0
