@@ -18,11 +18,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import itertools
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from mleg_tui.services.history import Action, Actor, change_status
 from mleg_tui.services.importer import COLUMNS, ImportReport, import_csv
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order
+from pgserver import PgServer
 
 # The day of the manual's figures 4-11: an order on 3.09.2025 expires on 31.10.2025.
 TODAY = "2025-09-03"
@@ -116,7 +118,7 @@ def isolate_env(mp: pytest.MonkeyPatch, directory: Path) -> Path:
     return config
 
 
-def context_factory(store_path: Path) -> Callable[..., Context]:
+def context_factory(store_path: Path | str) -> Callable[..., Context]:
     """Contexts on one store: `make(today="2025-10-02T09:00:00", login="ewa", role="viewer")`.
 
     `today` is MLEG_TUI_TODAY: a day (YYYY-MM-DD) or an instant (office time)."""
@@ -145,14 +147,55 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
-    """The SQLite file of the test's store (created on first open)."""
+    """The SQLite file of the test's store (created on first open). A test that asks for
+    it is about SQLite itself and runs on SQLite only."""
     return tmp_path / "store.db"
 
 
+# Every test on the store runs on both databases. MLEG_TEST_BACKENDS=sqlite narrows a
+# developer's quick loop; CI and the README's command run both.
+BACKENDS = [b.strip() for b in os.environ.get("MLEG_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL server for the session (see tests/pgserver.py)."""
+    server = PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The test's store: an SQLite file, or a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store.db")
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = f"t{os.getpid()}_{next(_databases)}"
+    yield server.create_database(name)
+    server.drop_database(name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that look into the SQLite file itself have no PostgreSQL variant."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("store_url") == "postgresql" and "store_path" in getattr(item, "fixturenames", ()):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture
-def make_ctx(store_path: Path) -> Callable[..., Context]:
+def make_ctx(store_url: str) -> Callable[..., Context]:
     """Contexts on the test's store (see context_factory)."""
-    return context_factory(store_path)
+    return context_factory(store_url)
 
 
 @pytest.fixture
@@ -233,7 +276,7 @@ def mleg_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "mleg_tui.cli"]
 
 
-def cli_environment(store_path: Path, config: Path, today: str = TODAY) -> dict[str, str]:
+def cli_environment(store_path: Path | str, config: Path, today: str = TODAY) -> dict[str, str]:
     """The environment of a CLI run: the store, the config file and a fixed today."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("MLEG_TUI_")}
     env.update(MLEG_TUI_DB=str(store_path), MLEG_TUI_TODAY=today, MLEG_TUI_CONFIG=str(config),
@@ -307,9 +350,9 @@ def run_main(args: Iterable[str], env: Mapping[str, str], *,
 
 
 @pytest.fixture
-def cli_env(store_path: Path, isolated_env: Path) -> dict[str, str]:
+def cli_env(store_url: str, isolated_env: Path) -> dict[str, str]:
     """The environment of the test's CLI runs (tests may change it before calling `cli`)."""
-    return cli_environment(store_path, isolated_env)
+    return cli_environment(store_url, isolated_env)
 
 
 @pytest.fixture

@@ -1,0 +1,212 @@
+"""The Textual app: the orders screen first, global keys, the command palette, roles.
+
+The first frame comes before any store work: the store (SQLAlchemy, SQLModel) is
+opened by the first worker that needs it, and screens import services inside workers.
+"""
+from __future__ import annotations
+
+import getpass
+import threading
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from mleg_tui.config import Settings
+    from mleg_tui.services.context import Context
+
+KEY_NAMES = {"space": "spacja", "escape": "Esc", "enter": "Enter", "pageup": "PgUp",
+             "pagedown": "PgDn", "home": "Home", "end": "End", "tab": "Tab"}
+
+
+def _login(settings: Settings) -> str:
+    if settings.login:
+        return settings.login
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class MlegApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Zamówienia mLegitymacji"
+    BINDINGS = [
+        Binding("l", "lookup", "Album", id="lookup",
+                tooltip="Znajdź studenta po numerze albumu"),
+        Binding("ctrl+f", "lookup", "Album", id="lookup_anywhere", show=False, priority=True,
+                tooltip="Znajdź studenta po numerze albumu (także z pola tekstowego)"),
+        Binding("question_mark", "help", "Pomoc", id="help",
+                tooltip="Pomoc: klawisze, statusy i powody"),
+        Binding("f1", "help", "Pomoc", id="help_f1", show=False,
+                tooltip="Pomoc: klawisze, statusy i powody"),
+        Binding("colon", "command_palette", "Polecenia", id="palette", show=False,
+                tooltip="Lista poleceń"),
+        Binding("ctrl+p", "command_palette", "Polecenia", id="palette_anywhere", show=False,
+                priority=True, tooltip="Lista poleceń"),
+        Binding("q", "quit", "Wyjście", id="quit", tooltip="Zakończ program"),
+        Binding("ctrl+q", "quit", "Wyjście", id="quit_anywhere", show=False, priority=True,
+                tooltip="Zakończ program"),
+    ]
+
+    def __init__(self, settings: Settings, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.settings = settings
+        self.login = _login(settings)
+        self._ctx: Context | None = None
+        self._ctx_lock = threading.Lock()
+        self.sub_title = self.login
+
+    # -- the store and who is acting ----------------------------------------------------
+    def context(self) -> Context:
+        """The service context, opened on first use. Called from worker threads only."""
+        with self._ctx_lock:
+            if self._ctx is None:
+                from mleg_tui.services.context import open_context
+
+                self._ctx = open_context(self.settings)
+                if threading.get_ident() == self._thread_id:
+                    self._context_ready()
+                else:
+                    self.call_from_thread(self._context_ready)
+            return self._ctx
+
+    @property
+    def ctx(self) -> Context | None:
+        return self._ctx
+
+    def can(self, permission: str) -> bool:
+        ctx = self._ctx
+        if ctx is None:  # until we know who this is, nothing that changes data exists
+            return False
+        from mleg_tui.services.context import Permission
+
+        return ctx.can(Permission(permission))
+
+    def _context_ready(self) -> None:
+        from mleg_tui.services.context import ROLE_LABELS
+
+        ctx = self._ctx
+        assert ctx is not None
+        role = ROLE_LABELS[ctx.role]
+        self.sub_title = f"{ctx.login} · {role}" + (" (tylko podgląd)" if self.settings.read_only else "")
+        self.refresh_bindings()
+        for screen in self.screen_stack:
+            screen.refresh_bindings()
+        unknown = sorted(set(self.settings.keymap) - binding_ids())
+        if unknown:
+            self.notify("Nieznane polecenia w sekcji [keymap]: " + ", ".join(unknown),
+                        severity="warning", timeout=10)
+
+    # -- screens ------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        from mleg_tui.screens.orders import OrdersScreen
+
+        return OrdersScreen()
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+        # Open the store right after the first frame, so the first action finds it ready.
+        self.call_after_refresh(self.run_worker, self._open, thread=True, group="context",
+                                exit_on_error=False)
+
+    def _open(self) -> None:
+        from mleg_tui.errors import MlegError
+
+        try:
+            self.context()
+        except MlegError as e:
+            self.call_from_thread(self.notify, str(e), severity="error", timeout=30)
+
+    def action_lookup(self) -> None:
+        from mleg_tui.screens.lookup import LookupScreen
+
+        self.push_screen(LookupScreen(), callback=self.show_student)
+
+    def show_student(self, found: Any) -> None:
+        if not found:
+            return
+        from mleg_tui.screens.student import StudentScreen
+
+        view, qr = found
+        screen = StudentScreen(view=view, qr=qr)
+        if isinstance(self.screen, StudentScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def action_help(self) -> None:
+        from mleg_tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.key_rows(self.screen), self.screen.title or self.title))
+
+    def key_rows(self, screen: Screen[Any]) -> list[tuple[str, str]]:
+        """(key, what it does) for every action the user may use on `screen`."""
+        rows: dict[str, tuple[list[str], str]] = {}
+        for active in screen.active_bindings.values():
+            b = active.binding
+            text = b.tooltip or b.description
+            if not text or not b.id:  # Textual's own (English) bindings stay out
+                continue
+            keys, _ = rows.setdefault(b.action, ([], text))
+            key = self.get_key_display(b)
+            if key not in keys:
+                keys.append(key)
+        return [(", ".join(keys), text) for keys, text in rows.values()]
+
+    # -- keys and the command palette ---------------------------------------------------
+    def get_key_display(self, binding: Binding) -> str:
+        if binding.key_display:
+            return binding.key_display
+        return KEY_NAMES.get(binding.key, super().get_key_display(binding))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder="Szukaj polecenia…", id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette offers exactly the actions this user may use on this screen."""
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            b = active.binding
+            if not active.enabled or b.action in seen or b.action == "command_palette":
+                continue
+            if not (b.tooltip or b.description) or not b.id:
+                continue
+            seen.add(b.action)
+            yield SystemCommand(b.tooltip or b.description, f"klawisz: {self.get_key_display(b)}",
+                                partial(self._run_from_palette, b.action, active.node))
+
+    async def _run_from_palette(self, action: str, node: Any) -> None:
+        await self.run_action(action, node)
+
+
+def binding_ids() -> set[str]:
+    """Every binding id the keymap may name (the app's and all screens')."""
+    from mleg_tui.screens import all_screens
+
+    ids = {b.id for b in MlegApp.BINDINGS if isinstance(b, Binding) and b.id}
+    for cls in all_screens():
+        for dom in cls.__mro__:
+            for b in getattr(dom, "BINDINGS", []) or []:
+                if isinstance(b, Binding) and b.id:
+                    ids.add(b.id)
+    from mleg_tui.widgets.order_table import OrderTable
+
+    ids.update(b.id for b in OrderTable.BINDINGS if isinstance(b, Binding) and b.id)
+    return ids
+
+
+def run_app(settings: Settings) -> int:
+    app = MlegApp(settings)
+    result = app.run()
+    return int(result or app.return_code or 0)

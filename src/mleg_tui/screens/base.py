@@ -1,0 +1,74 @@
+"""What every screen shares: role checks on actions, and service calls in thread workers."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual.screen import Screen
+from textual.worker import Worker, get_current_worker
+
+from mleg_tui.errors import MlegError
+
+if TYPE_CHECKING:
+    from mleg_tui.app import MlegApp
+    from mleg_tui.services.context import Context
+
+T = TypeVar("T")
+log = logging.getLogger("mleg_tui.tui")
+
+
+def run_service(
+    node: Screen[Any],
+    group: str,
+    job: Callable[[Context], T],
+    done: Callable[[T], None],
+    failed: Callable[[str], None] | None = None,
+) -> Worker[None]:
+    """Run `job(ctx)` in a thread; hand its result (or its error, as one line) back to
+    the UI thread. Only the newest job of a group counts: older ones are cancelled."""
+    app: MlegApp = node.app  # type: ignore[assignment]
+    on_error = failed or (lambda text: app.notify(text, severity="error", timeout=8))
+
+    def back(fn: Callable[..., None], value: Any) -> None:
+        if get_current_worker().is_cancelled:
+            return
+        try:
+            app.call_from_thread(fn, value)
+        except RuntimeError:  # the app is closing
+            pass
+
+    def work() -> None:
+        try:
+            result = job(app.context())
+        except MlegError as e:
+            back(on_error, str(e))
+            return
+        except Exception as e:  # noqa: BLE001 - a clerk gets one line, the log the rest
+            log.exception("service call failed")
+            back(on_error, f"Nieoczekiwany błąd: {e.__class__.__name__}: {e}")
+            return
+        back(done, result)
+
+    return node.run_worker(work, name=group, group=group, thread=True, exclusive=True,
+                           exit_on_error=False)
+
+
+class RoleChecks:
+    """Actions named in PERMISSIONS do not exist (no key, no footer entry, no palette
+    command) for a role without that permission; `action_state` may grey one out."""
+
+    PERMISSIONS: ClassVar[dict[str, str]] = {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        perm = self.PERMISSIONS.get(action)
+        if perm is not None and not self.app.can(perm):  # type: ignore[attr-defined]
+            return False
+        return self.action_state(action)
+
+    def action_state(self, action: str) -> bool | None:
+        return True
+
+
+class BaseScreen(RoleChecks, Screen[Any]):
+    pass

@@ -1,0 +1,71 @@
+"""Help (? or F1): the keys of the screen it was opened from, what every status and every
+reason means, and what to do about each reason - so a new clerk needs no manual."""
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Header, Static
+
+from mleg_tui.domain.eligibility import NEXT_STEPS, REASON_TEXTS
+from mleg_tui.domain.status import OrderStatus
+from mleg_tui.screens.base import BaseScreen
+from mleg_tui.widgets.key_bar import KeyBar
+
+ROLES = (
+    "Role (sekcja [roles] konfiguracji; nieznany login to podgląd, --read-only wymusza podgląd):\n"
+    "  podgląd — ogląda listę, studentów i historię; nie zmienia niczego;\n"
+    "  operator — także aktualizuje statusy, unieważnia pojedyncze zamówienia, pokazuje kody;\n"
+    "  administrator — także unieważnia wiele zaznaczonych naraz i uruchamia skrypt unieważniający."
+)
+
+
+def _grid() -> Table:
+    t = Table.grid(padding=(0, 2))
+    t.add_column(no_wrap=True, style="bold")
+    t.add_column()
+    return t
+
+
+class HelpScreen(BaseScreen):
+    BINDINGS = [
+        Binding("escape", "close", "Zamknij", id="help.close", tooltip="Zamknij pomoc"),
+        Binding("q", "close", "Zamknij", id="help.close_q", show=False, tooltip="Zamknij pomoc"),
+    ]
+
+    def __init__(self, keys: list[tuple[str, str]], where: str) -> None:
+        super().__init__()
+        self.keys, self.where = keys, where
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="help-scroll"):
+            yield Static(Text(f"Klawisze — {self.where}", style="bold"), classes="help-head")
+            keys = _grid()
+            for key, text in self.keys:
+                keys.add_row(key, text)
+            yield Static(keys)
+            yield Static(Text("Statusy zamówień", style="bold"), classes="help-head")
+            statuses = _grid()
+            for s in OrderStatus:
+                statuses.add_row(s.label, s.meaning)
+            yield Static(statuses, id="help-statuses")
+            yield Static(Text("Dlaczego student nie może zamówić — i co zrobić", style="bold"),
+                         classes="help-head")
+            reasons = _grid()
+            for code, text in REASON_TEXTS.items():
+                reasons.add_row(text, NEXT_STEPS.get(code, ""))
+            yield Static(reasons)
+            yield Static(Text("W tabeli: * po statusie — unieważnienie lub anulowanie czeka na "
+                              "potwierdzenie MC; ● przed Lp. — wiersz zaznaczony."), classes="help-head")
+            yield Static(ROLES, classes="help-head")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.title = "Pomoc"
+        self.query_one("#help-scroll").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,143 @@
+"""'Aktualizuj statusy zamówień' with a progress bar: the list behind it keeps updating,
+Esc stops cleanly (services.mc_sync never leaves an order half-written)."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, ProgressBar, Static
+
+from mleg_tui.errors import MlegError
+from mleg_tui.widgets.fmt import duration
+
+if TYPE_CHECKING:
+    from mleg_tui.services.mc_sync import RefreshProgress, RefreshSummary
+
+FAILURES_SHOWN = 20
+log = logging.getLogger("mleg_tui.tui")
+
+
+def progress_line(p: RefreshProgress) -> str:
+    return (f"{p.done}/{p.total} · zmienione: {p.changed} · błędy: {p.errors} · "
+            f"{p.rate:.0f}/s · pozostało: {duration(p.eta_seconds)}")
+
+
+class RefreshScreen(ModalScreen[Any]):
+    BINDINGS = [
+        Binding("escape", "stop", "Przerwij", id="refresh.stop",
+                tooltip="Przerwij aktualizację (to, co już zapisano, zostaje)"),
+        Binding("enter", "close", "Zamknij", id="refresh.close", tooltip="Zamknij podsumowanie"),
+    ]
+
+    def __init__(self, selection: dict[str, Any], what: str,
+                 on_changed: Callable[[list[int]], None] | None = None) -> None:
+        super().__init__(classes="dialog bottom")
+        self.selection = selection
+        self.what = what
+        self.on_changed = on_changed
+        self.cancel = threading.Event()
+        self.running = True
+        self.summary: RefreshSummary | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box", id="refresh-box"):
+            yield Label(f"Aktualizacja statusów zamówień — {self.what}", classes="dialog-title")
+            yield ProgressBar(total=None, show_eta=False, id="refresh-bar")
+            yield Static("Łączenie z systemem MC…", id="refresh-line")
+            with VerticalScroll(id="refresh-summary"):
+                yield Static("", id="refresh-text")
+            yield Static("Esc: przerwij", id="refresh-hint", classes="dialog-note")
+
+    def on_mount(self) -> None:
+        self.query_one("#refresh-summary").display = False
+        self.run_worker(self._work, thread=True, group="refresh", exit_on_error=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close":
+            return not self.running
+        return True
+
+    # -- the worker thread: the service call only; the UI is touched via call_from_thread --
+    def _work(self) -> None:
+        app = self.app
+        try:
+            from mleg_tui.services.mc_sync import RefreshSelection, refresh
+
+            ctx = app.context()  # type: ignore[attr-defined]
+            summary = refresh(ctx, RefreshSelection(**self.selection),
+                              on_progress=lambda p: self._report(p), cancel=self.cancel)
+        except MlegError as e:
+            self._back(self._failed, str(e))
+            return
+        except Exception as e:  # noqa: BLE001
+            log.exception("refresh failed")
+            self._back(self._failed, f"Nieoczekiwany błąd: {e.__class__.__name__}: {e}")
+            return
+        self._back(self._finished, summary)
+
+    def _report(self, p: RefreshProgress) -> None:
+        # A copy: the service keeps mutating its progress object.
+        snapshot = (p.done, p.total, progress_line(p), list(p.changed_ids))
+        self._back(self._progress, snapshot)
+
+    def _back(self, fn: Callable[[Any], None], value: Any) -> None:
+        try:
+            self.app.call_from_thread(fn, value)
+        except RuntimeError:  # the app is closing
+            self.cancel.set()
+
+    # -- the UI thread ----------------------------------------------------------------------
+    def _progress(self, snapshot: tuple[int, int, str, list[int]]) -> None:
+        done, total, line, changed = snapshot
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+        if not self.cancel.is_set():
+            self.query_one("#refresh-line", Static).update(line)
+        if changed and self.on_changed is not None:
+            self.on_changed(changed)
+
+    def _finished(self, summary: RefreshSummary) -> None:
+        self.summary = summary
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max(summary.total, 1), progress=summary.done)
+        t = Text(summary.text())
+        if summary.failures:
+            t.append(f"\nNie udało się ({len(summary.failures)}):", "bold")
+            for f in summary.failures[:FAILURES_SHOWN]:
+                t.append(f"\n  {f}")
+            if len(summary.failures) > FAILURES_SHOWN:
+                t.append(f"\n  … i {len(summary.failures) - FAILURES_SHOWN} więcej "
+                         "(pełna lista: mleg-tui refresh)")
+        self._end("Przerwano." if summary.cancelled else "Zakończono.", t)
+        if self.on_changed is not None and summary.changed:
+            self.on_changed([])
+
+    def _failed(self, text: str) -> None:
+        self._end("Nie wykonano.", Text(text, style="bold"))
+
+    def _end(self, line: str, text: Text) -> None:
+        self.running = False
+        self.query_one("#refresh-line", Static).update(line)
+        self.query_one("#refresh-text", Static).update(text)
+        self.query_one("#refresh-summary").display = True
+        self.query_one("#refresh-hint", Static).update("Enter lub Esc: zamknij")
+        self.refresh_bindings()
+
+    # -- keys -------------------------------------------------------------------------------
+    def action_stop(self) -> None:
+        if self.running:
+            self.cancel.set()
+            self.query_one("#refresh-line", Static).update(
+                "Przerywanie… (kończę zapis tego, co już przyszło z MC)")
+        else:
+            self.dismiss(self.summary)
+
+    def action_close(self) -> None:
+        if not self.running:
+            self.dismiss(self.summary)

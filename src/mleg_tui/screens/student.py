@@ -1,0 +1,183 @@
+"""One student (Enter on a row, or the album lookup): what the help desk reads aloud."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Header, Static
+
+from mleg_tui.screens.base import BaseScreen, run_service
+from mleg_tui.widgets.key_bar import KeyBar
+from mleg_tui.widgets.student_pane import StudentPane
+
+if TYPE_CHECKING:
+    from mleg_tui.services.actions import ActionResult
+    from mleg_tui.services.students import OrderView, StudentView
+
+
+def load_student(ctx: Any, *, album: str | None = None, person_id: int | None = None) -> tuple[Any, Any]:
+    """A student's view and, for a code ready to pick up, its QR matrix (worker thread)."""
+    from mleg_tui.domain.status import OrderStatus
+    from mleg_tui.services.students import student_view
+
+    view = student_view(ctx, album=album, person_id=person_id)
+    current, qr = view.current, None
+    if current is not None and current.status is OrderStatus.DO_ODBIORU and current.qr_code:
+        from mleg_tui.widgets.qr_view import qr_matrix
+
+        qr = qr_matrix(current.qr_code)
+    return view, qr
+
+
+class StudentScreen(BaseScreen):
+    PERMISSIONS = {"reveal": "reveal_code", "revoke": "revoke", "refresh": "refresh"}
+    BINDINGS = [
+        Binding("escape", "back", "Wróć", id="student.back", tooltip="Wróć do listy zamówień"),
+        Binding("q", "back", "Wróć", id="student.back_q", show=False,
+                tooltip="Wróć do listy zamówień"),
+        Binding("k", "reveal", "Pokaż kod", id="student.reveal",
+                tooltip="Pokaż kod aktywacyjny (odsłonięcie trafia do historii)"),
+        Binding("u", "refresh", "Aktualizuj", id="student.refresh",
+                tooltip="Aktualizuj w MC statusy zamówień tego studenta"),
+        Binding("x", "revoke", "Unieważnij", id="student.revoke",
+                tooltip="Unieważnij bieżące zamówienie lub mLegitymację (z powodem)"),
+    ]
+
+    def __init__(self, *, person_id: int | None = None, album: str | None = None,
+                 view: StudentView | None = None, qr: list[list[bool]] | None = None) -> None:
+        super().__init__()
+        self.person_id = view.person_id if view else person_id
+        self.album = album
+        self.view: StudentView | None = view
+        self.qr = qr
+        self.codes: dict[int, str] = {}  # revealed activation codes, for this visit only
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="student-scroll"):
+            yield Static("Wczytywanie…", id="student-loading")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#student-scroll").focus()
+        if self.view is not None:
+            self._show((self.view, self.qr))
+        else:
+            self.load()
+
+    def load(self) -> None:
+        run_service(self, "student",
+                    lambda ctx: load_student(ctx, album=self.album, person_id=self.person_id),
+                    self._show, self._failed)
+
+    def _failed(self, text: str) -> None:
+        self.query_one("#student-scroll").remove_children()
+        self.query_one("#student-scroll").mount(Static(text, classes="error-text"))
+
+    def _show(self, loaded: tuple[StudentView, Any]) -> None:
+        self.view, self.qr = loaded
+        self.person_id = self.view.person_id
+        self.title = f"Student: {self.view.name}"
+        hint = None
+        if self.app.can("reveal_code"):  # type: ignore[attr-defined]
+            hint = f"klawisz {self._key('reveal')}"
+        scroll = self.query_one("#student-scroll", VerticalScroll)
+        y = scroll.scroll_y
+        with self.app.batch_update():
+            scroll.remove_children()
+            scroll.mount(StudentPane(self.view, qr=self.qr, codes=self.codes, reveal_hint=hint))
+        scroll.call_after_refresh(scroll.scroll_to, y=y, animate=False)
+        self.refresh_bindings()
+
+    def _key(self, action: str) -> str:
+        for active in self.active_bindings.values():
+            if active.binding.action == action:
+                return self.app.get_key_display(active.binding)
+        return "?"
+
+    # -- actions ----------------------------------------------------------------------------
+    @property
+    def current(self) -> OrderView | None:
+        return self.view.current if self.view else None
+
+    def action_state(self, action: str) -> bool | None:
+        o = self.current
+        if action == "reveal":
+            ok = (o is not None and o.status.value == "DO_ODBIORU" and o.has_activation_code
+                  and o.id not in self.codes)
+            return ok or None
+        if action == "revoke":
+            return (o is not None and o.status.is_live and not o.pending_action) or None
+        if action == "refresh":
+            return bool(self._live_ids()) or None
+        return True
+
+    def _live_ids(self) -> list[int]:
+        if self.view is None:
+            return []
+        return [o.id for o in self.view.orders if o.status.is_live or o.pending_action]
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_reveal(self) -> None:
+        o = self.current
+        if o is None:
+            return
+
+        def job(ctx: Any) -> str:
+            from mleg_tui.services.actions import reveal_activation_code
+
+            return reveal_activation_code(ctx, o.id)
+
+        def done(code: str) -> None:
+            self.codes[o.id] = code
+            self.load()  # the reveal is in the history now
+
+        run_service(self, "reveal", job, done)
+
+    def action_refresh(self) -> None:
+        from mleg_tui.screens.refresh import RefreshScreen
+
+        view = self.view
+        if view is None:
+            return
+        self.app.push_screen(
+            RefreshScreen({"order_ids": self._live_ids()}, f"zamówienia: {view.name} ({view.album})"),
+            callback=lambda _: self.load())
+
+    def action_revoke(self) -> None:
+        from mleg_tui.screens.confirm import RevokeDialog
+
+        o, view = self.current, self.view
+        if o is None or view is None:
+            return
+        line = f"{view.name} ({view.album}) · {o.order_ref} · {o.status.label}"
+        self.app.push_screen(RevokeDialog(f"zamówienie {o.order_ref}", [line]),
+                             callback=lambda reason: self._revoke(o, reason))
+
+    def _revoke(self, o: OrderView, reason: str | None) -> None:
+        if not reason:
+            return
+
+        def job(ctx: Any) -> list[ActionResult]:
+            from mleg_tui.services.actions import revoke_orders
+
+            results = revoke_orders(ctx, [o.id], reason, versions={o.id: o.version})
+            if ctx.settings.mc_url and any(r.pending for r in results):
+                from mleg_tui.services.mc_sync import confirm_pending
+
+                results = confirm_pending(ctx, results)
+            return results
+
+        def done(results: list[ActionResult]) -> None:
+            self.notify("\n".join(r.message for r in results), title="Unieważnienie", timeout=8)
+            self.load()
+
+        def failed(text: str) -> None:
+            self.notify(text, title="Nie unieważniono", severity="error", timeout=10)
+            self.load()
+
+        run_service(self, "revoke", job, done, failed)

@@ -1,0 +1,169 @@
+"""The revocation sweep from the keyboard: first a dry run listing who would lose the card
+and why (nothing changes), then, confirmed, the run itself with progress and a summary."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Header, ProgressBar, Static
+
+from mleg_tui.errors import MlegError
+from mleg_tui.screens.base import BaseScreen, run_service
+from mleg_tui.widgets.fmt import orders
+from mleg_tui.widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from mleg_tui.services.sweep import SweepItem, SweepSummary
+
+SHOWN = 2000  # a preview longer than this is a sign to use `mleg-tui sweep --dry-run`
+log = logging.getLogger("mleg_tui.tui")
+
+
+class SweepScreen(BaseScreen):
+    PERMISSIONS = {"run": "sweep"}
+    BINDINGS = [
+        Binding("escape", "back", "Wróć", id="sweep.back",
+                tooltip="Wróć do listy (albo przerwij działający skrypt)"),
+        Binding("q", "back", "Wróć", id="sweep.back_q", show=False,
+                tooltip="Wróć do listy (albo przerwij działający skrypt)"),
+        Binding("t", "run", "Uruchom", id="sweep.run",
+                tooltip="Uruchom skrypt unieważniający dla osób z listy"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[SweepItem] | None = None
+        self.running = False
+        self.cancel = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Podgląd: nic jeszcze nie zmieniono. Wczytywanie…", id="sweep-intro")
+        yield DataTable(id="sweep-items", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="sweep-detail")
+        yield ProgressBar(total=None, show_eta=False, id="sweep-bar")
+        yield Static("", id="sweep-result")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.title = "Skrypt unieważniający"
+        self.query_one("#sweep-bar").display = False
+        table = self.query_one(DataTable)
+        table.add_columns("Zamówienie", "Osoba", "Nr albumu", "Status", "Powód")
+        table.focus()
+        self.load()
+
+    def load(self) -> None:
+        def job(ctx: Any) -> list[SweepItem]:
+            from mleg_tui.services.sweep import preview
+
+            return preview(ctx)
+
+        run_service(self, "preview", job, self._previewed, self._intro)
+
+    def _intro(self, text: str) -> None:
+        self.query_one("#sweep-intro", Static).update(text)
+
+    def _previewed(self, items: list[SweepItem]) -> None:
+        self.items = items
+        table = self.query_one(DataTable)
+        table.clear()
+        for i in items[:SHOWN]:
+            table.add_row(i.order_ref, i.person, i.album, i.status.label, i.reason)
+        if not items:
+            self._intro("Podgląd: nikt nie stracił uprawnień — skrypt nie ma czego unieważnić.")
+        else:
+            more = f" (pokazano {SHOWN})" if len(items) > SHOWN else ""
+            self._intro(f"Podgląd (nic jeszcze nie zmieniono): skrypt unieważniłby "
+                        f"{orders(len(items))}{more}. Powód trafi do historii każdego.")
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # The reason is the point of the preview and too long for 80 columns: in full here.
+        items = self.items or []
+        if 0 <= event.cursor_row < len(items):
+            i = items[event.cursor_row]
+            self.query_one("#sweep-detail", Static).update(
+                Text.assemble((f"{i.person} ({i.album or 'bez albumu'}): ", "bold"), i.reason))
+
+    def action_state(self, action: str) -> bool | None:
+        if action == "run":
+            return (bool(self.items) and not self.running) or None
+        return True
+
+    def action_back(self) -> None:
+        if self.running:
+            self.cancel.set()
+            self._result("Przerywanie…")
+        else:
+            self.dismiss(None)
+
+    def action_run(self) -> None:
+        from mleg_tui.screens.confirm import ConfirmDialog
+
+        n = len(self.items or [])
+        dialog = ConfirmDialog("Uruchomić skrypt unieważniający?",
+                               f"Unieważni {orders(n)} osób, które straciły uprawnienia, "
+                               "każde z powodem z listy. Zamówienia przekazane do MC "
+                               "poczekają na jego potwierdzenie.", "Uruchom")
+        self.app.push_screen(dialog, callback=self._confirmed)
+
+    def _confirmed(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        self.running = True
+        self.cancel.clear()
+        bar = self.query_one("#sweep-bar", ProgressBar)
+        bar.display = True
+        bar.update(total=len(self.items or []) or None, progress=0)
+        self._result("Skrypt działa… (Esc: przerwij)")
+        self.refresh_bindings()
+        self.run_worker(self._work, thread=True, group="sweep", exit_on_error=False)
+
+    def _work(self) -> None:
+        try:
+            from mleg_tui.services.sweep import run_sweep
+
+            ctx = self.app.context()  # type: ignore[attr-defined]
+            summary = run_sweep(ctx, on_progress=lambda n, total: self._back(self._progress, (n, total)),
+                                cancel=self.cancel)
+        except MlegError as e:
+            self._back(self._done, str(e))
+            return
+        except Exception as e:  # noqa: BLE001
+            log.exception("sweep failed")
+            self._back(self._done, f"Nieoczekiwany błąd: {e.__class__.__name__}: {e}")
+            return
+        self._back(self._done, summary)
+
+    def _back(self, fn: Callable[[Any], None], value: Any) -> None:
+        try:
+            self.app.call_from_thread(fn, value)
+        except RuntimeError:
+            self.cancel.set()
+
+    def _progress(self, step: tuple[int, int]) -> None:
+        n, total = step
+        self.query_one("#sweep-bar", ProgressBar).update(total=max(total, 1), progress=n)
+
+    def _result(self, text: str | Text) -> None:
+        result = self.query_one("#sweep-result", Static)
+        result.update(text)
+        result.add_class("-shown")
+
+    def _done(self, outcome: SweepSummary | str) -> None:
+        self.running = False
+        self.query_one("#sweep-bar").display = False
+        if isinstance(outcome, str):
+            self._result(Text(outcome, style="bold"))
+        else:
+            head = outcome.text().splitlines()[0]
+            extra = "\n".join(f"  {f}" for f in outcome.failures[:10])
+            cut = " Przerwano." if self.cancel.is_set() else ""
+            self._result(Text(head + cut + ("\nBłędy:\n" + extra if extra else "")))
+        self.load()  # what is left to revoke, if anything

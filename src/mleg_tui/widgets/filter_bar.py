@@ -1,0 +1,169 @@
+"""The filter of figure 11: name or album number, order date from/to, status, error code.
+
+Typing filters live (debounced); a date that is not a date is marked in place and left
+out of the filter with a message saying so, never an exception.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static
+
+from mleg_tui.domain.dates import parse_date
+from mleg_tui.domain.status import FINAL, LIVE, OrderStatus
+from mleg_tui.widgets.status_badge import label
+
+DEBOUNCE = 0.3
+
+STATUS_CHOICES: dict[str, frozenset[OrderStatus]] = {
+    "all": frozenset(),
+    "live": LIVE,
+    "final": FINAL,
+    **{s.value: frozenset({s}) for s in OrderStatus},
+}
+# Short words, as in the table at 80 columns, so the list never wraps.
+STATUS_OPTIONS = [
+    ("wszystkie", "all"),
+    ("aktywne", "live"),
+    ("zakończone", "final"),
+    *((label(s, short=True), s.value) for s in OrderStatus),
+]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the clerk asked for; the screen turns it into a services.orders.OrderQuery."""
+
+    text: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    statuses: frozenset[OrderStatus] = field(default_factory=frozenset)
+    error_code: str = ""
+
+
+class FilterBar(Widget):
+    """Two lines of fields, plus a third for problems with the dates."""
+
+    DEFAULT_CSS = """
+    FilterBar { height: auto; padding: 0 1; }
+    FilterBar Horizontal { height: 1; }
+    FilterBar Label { padding: 0 1 0 0; }
+    FilterBar .gap { padding: 0 1 0 2; }
+    FilterBar #f-text { width: 1fr; }
+    FilterBar #f-status { width: 20; }
+    FilterBar .date { width: 12; }
+    FilterBar #f-err { width: 1fr; max-width: 24; }
+    FilterBar Input { padding: 0 1; background: $boost; }
+    FilterBar Input:focus { background: $primary 30%; }
+    FilterBar Input.-invalid { background: $error 40%; text-style: underline; }
+    FilterBar #f-problem { display: none; color: $text-error; }
+    FilterBar #f-problem.-shown { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "leave", "Do listy", id="filter.leave",
+                tooltip="Wróć z filtru do listy (Enter też)"),
+    ]
+
+    class Changed(Message):
+        def __init__(self, filter: Filter) -> None:
+            super().__init__()
+            self.filter = filter
+
+    class Leave(Message):
+        """Enter or Esc in a field: back to the table."""
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self._timer: Timer | None = None
+        self.current = Filter()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label("Osoba lub nr albumu:")
+            yield Input(id="f-text", placeholder="np. kowalska albo 100001", compact=True)
+            yield Label("Status:", classes="gap")
+            yield Select(STATUS_OPTIONS, value="all", allow_blank=False, id="f-status", compact=True)
+        with Horizontal():
+            yield Label("Data zamówienia od:")
+            yield Input(id="f-from", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True)
+            yield Label("do:", classes="gap")
+            yield Input(id="f-to", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True)
+            yield Label("Kod błędu:", classes="gap")
+            yield Input(id="f-err", placeholder="dokładny kod", compact=True)
+        yield Static(id="f-problem")
+
+    def focus_text(self) -> None:
+        self.query_one("#f-text", Input).focus()
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE, self.apply)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply()
+        self.post_message(self.Leave())
+
+    @on(Select.Changed)
+    def _chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        self.apply()
+
+    def action_leave(self) -> None:
+        self.apply()
+        self.post_message(self.Leave())
+
+    def apply(self) -> None:
+        """Read the fields, mark bad dates, and announce the filter if it changed."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        problems: list[str] = []
+        date_from = self._date("#f-from", "Data od", problems)
+        date_to = self._date("#f-to", "Data do", problems)
+        if date_from and date_to and date_from > date_to:
+            self.query_one("#f-to", Input).add_class("-invalid")
+            problems.append("data „do” jest wcześniejsza niż „od”")
+            date_to = None
+        status = self.query_one("#f-status", Select).value
+        new = Filter(
+            text=self.query_one("#f-text", Input).value.strip(),
+            date_from=date_from,
+            date_to=date_to,
+            statuses=STATUS_CHOICES.get(str(status), frozenset()),
+            error_code=self.query_one("#f-err", Input).value.strip().upper(),
+        )
+        problem = self.query_one("#f-problem", Static)
+        problem.update(("⚠ " + "; ".join(problems) + " — pominięto w filtrze.") if problems else "")
+        problem.set_class(bool(problems), "-shown")
+        if new != self.current:
+            self.current = new
+            self.post_message(self.Changed(new))
+
+    def _date(self, selector: str, name: str, problems: list[str]) -> dt.date | None:
+        field_ = self.query_one(selector, Input)
+        text = field_.value.strip()
+        if not text:
+            field_.remove_class("-invalid")
+            return None
+        try:
+            day = parse_date(text)
+        except ValueError as e:
+            field_.add_class("-invalid")
+            problems.append(f"{name}: {e}")
+            return None
+        field_.remove_class("-invalid")
+        return day

@@ -1,0 +1,38 @@
+"""Small Polish formatting helpers shared by screens and widgets."""
+from __future__ import annotations
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """Polish plural: 1 zamówienie, 2-4 zamówienia, 5-21 zamówień, 22 zamówienia."""
+    if n == 1:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def count(n: int, one: str, few: str, many: str) -> str:
+    return f"{n} {plural(n, one, few, many)}"
+
+
+def orders(n: int) -> str:
+    return count(n, "zamówienie", "zamówienia", "zamówień")
+
+
+def duration(seconds: float | None) -> str:
+    """0:42, 12:05, 1:02:03; an em dash when unknown."""
+    if seconds is None:
+        return "—"
+    s = max(0, int(round(seconds)))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def clip(text: str, width: int) -> str:
+    """Cut to `width` cells with an ellipsis, never mid-way without a sign."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    return text[: max(width - 1, 0)] + "…"

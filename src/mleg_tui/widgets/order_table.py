@@ -1,0 +1,402 @@
+"""The order list of figure 11 as a virtual table (Line API, like toolong's log view).
+
+It never holds all orders: it asks for the window of rows around the viewport
+(`WindowNeeded`), keeps what arrives in a small LRU cache keyed by position, and
+draws only the visible lines. Windows next to a cached row are read by keyset
+(`after`/`before` that row's key), others (a jump to the end) by offset.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from mleg_tui.domain.status import OrderStatus
+from mleg_tui.widgets.fmt import clip
+from mleg_tui.widgets.status_badge import FULL_WIDTH, SHORT_WIDTH, css_class, label
+
+if TYPE_CHECKING:
+    from mleg_tui.services.orders import OrderRow
+
+CACHE_ROWS = 1000  # a few screens each way; a million-row store still costs ~1000 rows
+MARGIN = 20  # rows read beyond the viewport, so scrolling a little never waits
+MAX_FETCH = 200
+ALBUM_W = 10
+EXPIRY_W = 10
+ERR_FULL, ERR_NARROW = 22, 10
+PERSON_CAP = 36
+
+COLUMN_SORT = ("person", "album", "ordered_at", "status", "expiry", "error_code")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A request for rows: positions [start, start+count) of the current list."""
+
+    generation: int
+    start: int
+    count: int
+    after: tuple[Any, ...] | None = None
+    after_lp: int = 0
+    before: tuple[Any, ...] | None = None
+    before_lp: int = 0
+
+
+class Layout(NamedTuple):
+    lp: int
+    person: int
+    date_fmt: str
+    date: int
+    short: bool
+    status: int
+    expiry_head: str
+    expiry: int
+    err: int
+
+
+# Narrowing steps, tried in order until Osoba keeps its minimum: Osoba shrinks first,
+# then seconds go, then long error codes (rare: only on failed orders), the long
+# status labels, and last the time of day.
+_STEPS = (
+    ("%Y-%m-%d %H:%M:%S", 19, False, ERR_FULL, 24),
+    ("%Y-%m-%d %H:%M", 16, False, ERR_FULL, 20),
+    ("%Y-%m-%d %H:%M", 16, False, ERR_NARROW, 18),
+    ("%Y-%m-%d %H:%M", 16, True, ERR_NARROW, 14),
+    ("%Y-%m-%d", 10, True, ERR_NARROW, 10),
+)
+
+
+def compute_layout(width: int, lp_w: int) -> Layout:
+    for fmt, date_w, short, err_w, person_min in _STEPS:
+        status_w = (SHORT_WIDTH if short else FULL_WIDTH) + 1  # +1: the pending mark
+        expiry_w = EXPIRY_W if short else len("Data ważności") + 1
+        fixed = 1 + lp_w + 1 + 1 + ALBUM_W + 1 + date_w + 1 + status_w + 1 + expiry_w + 1 + err_w
+        person = width - fixed
+        if person >= person_min:
+            break
+    if person > PERSON_CAP:  # a very wide terminal: the error codes get the room
+        err_w = min(ERR_FULL, err_w + person - PERSON_CAP)
+        person = PERSON_CAP
+    head = "Ważność" if short else "Data ważności"
+    return Layout(lp_w, max(4, person), fmt, date_w, short, status_w, head, expiry_w, err_w)
+
+
+class OrderTable(ScrollView, can_focus=True):
+    """Rows of orders; the screen feeds it windows of rows and the total."""
+
+    COMPONENT_CLASSES = {
+        "order-table--header",
+        "order-table--cursor",
+        "order-table--marked",
+        "order-table--placeholder",
+        *(f"order-table--{css_class(s)}" for s in OrderStatus),
+    }
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "W górę", show=False, id="table.up"),
+        Binding("down,j", "move(1)", "W dół", show=False, id="table.down"),
+        Binding("pageup", "page(-1)", "Strona w górę", show=False, id="table.page_up"),
+        Binding("pagedown", "page(1)", "Strona w dół", show=False, id="table.page_down"),
+        Binding("home", "first", "Początek listy", show=False, id="table.first"),
+        Binding("end", "last", "Koniec listy", show=False, id="table.last"),
+        Binding("enter", "select", "Student", id="orders.open",
+                tooltip="Pokaż studenta z bieżącego wiersza"),
+    ]
+
+    class WindowNeeded(Message):
+        def __init__(self, window: Window) -> None:
+            super().__init__()
+            self.window = window
+
+    class Selected(Message):
+        def __init__(self, row: OrderRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class Moved(Message):
+        """The visible range, total or cursor changed (for the status line and actions)."""
+
+        def __init__(self, first: int, last: int, total: int | None, pending: bool) -> None:
+            super().__init__()
+            self.first, self.last, self.total, self.pending = first, last, total, pending
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.generation = 0
+        self.cursor = 0
+        self.total: int | None = None
+        self.marked: Collection[int] = ()
+        self.sort = "ordered_at"
+        self.descending = True
+        self.message = "Wczytywanie…"
+        self._rows: OrderedDict[int, OrderRow] = OrderedDict()
+        self._stale: dict[int, OrderRow] = {}
+        self._stale_n = 0
+        self._known = 0  # rows known to exist while the count is not in yet
+        self._inflight: Window | None = None
+        self._last_moved: tuple[Any, ...] | None = None
+
+    # -- what the screen calls -----------------------------------------------------
+    def reset(self, *, keep_position: bool = False) -> int:
+        """Start a new list (filter or sort changed) or re-read this one (data changed).
+
+        The old rows stay on screen until the new ones arrive, so nothing flickers.
+        Returns the new generation; windows of older generations are ignored.
+        """
+        self._stale, self._stale_n = dict(self._rows), self.row_count
+        self._rows.clear()
+        self.generation += 1
+        self._inflight = None
+        self._known = 0
+        if not keep_position:
+            self.total = None
+            self.cursor = 0
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.call_after_refresh(self.need_rows)
+        return self.generation
+
+    def put_rows(self, window: Window, rows: list[OrderRow]) -> None:
+        if window.generation != self.generation:
+            return
+        if self._inflight == window:
+            self._inflight = None
+        if self._stale:
+            self._stale.clear()
+        for row in rows:
+            self._rows[row.lp - 1] = row
+            self._rows.move_to_end(row.lp - 1)
+        while len(self._rows) > CACHE_ROWS:
+            self._rows.popitem(last=False)
+        if window.before is None and len(rows) < window.count:
+            end = window.start + len(rows)  # the end of the list
+            self._known = end
+            if self.total is not None and end < self.total:
+                self.total = end  # it shrank since the count (a refresh moved rows out)
+        elif rows:
+            self._known = max(self._known, rows[-1].lp + (1 if self.total is None else 0))
+        self.message = "Brak zamówień spełniających warunki filtru." if self.row_count == 0 else ""
+        self._update_size()
+        self.refresh()
+        self.need_rows()
+
+    def set_total(self, generation: int, total: int) -> None:
+        if generation != self.generation:
+            return
+        self.total = total
+        if total == 0:
+            self.message = "Brak zamówień spełniających warunki filtru."
+        self.cursor = min(self.cursor, max(total - 1, 0))
+        self._update_size()
+        self.refresh()
+        self.need_rows()
+
+    def show_error(self, text: str) -> None:
+        self._inflight = None
+        self.message = text
+        self.refresh()
+
+    def set_sort(self, sort: str, descending: bool) -> None:
+        self.sort, self.descending = sort, descending
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        if self._stale:
+            return self._stale_n
+        return self.total if self.total is not None else self._known
+
+    @property
+    def current_row(self) -> OrderRow | None:
+        return self._rows.get(self.cursor)
+
+    def loaded_rows(self) -> list[OrderRow]:
+        return list(self._rows.values())
+
+    def refresh_row_of(self, order_id: int) -> None:
+        for i, row in self._rows.items():
+            if row.id == order_id:
+                self._refresh_index(i)
+
+    # -- fetching ---------------------------------------------------------------------
+    @property
+    def _body_height(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def need_rows(self) -> None:
+        """Ask for the first run of missing rows around the viewport, if any."""
+        if self._inflight is not None or not self.is_mounted:
+            return
+        top = int(self.scroll_y)
+        lo = max(0, top - MARGIN)
+        hi = top + self._body_height + MARGIN
+        if self.total is not None:
+            hi = min(hi, self.total)
+        elif self._known and self._known < hi and self._rows:
+            hi = min(hi, self._known)
+        missing = [i for i in range(lo, hi) if i not in self._rows]
+        if not missing:
+            return
+        start = missing[0]
+        end = start
+        while end < hi and end not in self._rows:
+            end += 1
+        count = min(end - start, MAX_FETCH)
+        prev, nxt = self._rows.get(start - 1), self._rows.get(end)
+        if prev is not None:
+            window = Window(self.generation, start, count, after=prev.key, after_lp=prev.lp)
+        elif nxt is not None:
+            window = Window(self.generation, end - count, count, before=nxt.key, before_lp=nxt.lp)
+        else:
+            window = Window(self.generation, start, max(count, self._body_height + MARGIN))
+        self._inflight = window
+        self.post_message(self.WindowNeeded(window))
+
+    def _update_size(self) -> None:
+        width = self.scrollable_content_region.width
+        self.virtual_size = Size(width, self.row_count + 1)
+        self._post_moved()
+
+    # -- cursor and scrolling -----------------------------------------------------------
+    def _set_cursor(self, index: int) -> None:
+        n = self.row_count
+        index = max(0, min(index, n - 1)) if n else 0
+        old, self.cursor = self.cursor, index
+        self._refresh_index(old)
+        self._refresh_index(index)
+        top, h = int(self.scroll_y), self._body_height
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + h:
+            self.scroll_to(y=index - h + 1, animate=False, immediate=True)
+        self._post_moved()
+        self.need_rows()
+
+    def action_move(self, delta: int) -> None:
+        self._set_cursor(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        h = self._body_height
+        self.scroll_to(y=self.scroll_y + direction * h, animate=False, immediate=True)
+        self._set_cursor(self.cursor + direction * h)
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(self.row_count - 1)
+
+    def action_select(self) -> None:
+        row = self.current_row
+        if row is not None:
+            self.post_message(self.Selected(row))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._post_moved()
+            self.need_rows()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_size()
+        self.need_rows()
+
+    def on_focus(self) -> None:
+        self._refresh_index(self.cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_index(self.cursor)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y < 1:
+            return
+        index = int(self.scroll_y) + event.y - 1
+        if index < self.row_count:
+            self._set_cursor(index)
+            if event.chain >= 2:
+                self.action_select()
+
+    def _refresh_index(self, index: int) -> None:
+        self.refresh_line(index + 1)
+
+    def _post_moved(self) -> None:
+        n = self.row_count
+        top = int(self.scroll_y)
+        first = min(top + 1, n)
+        last = min(top + self._body_height, n)
+        pending = any(
+            (r := self._rows.get(i)) is not None and r.pending_action for i in range(top, last)
+        )
+        state = (first, last, self.total, pending, self.cursor, self.generation)
+        if state != self._last_moved:
+            self._last_moved = state
+            self.post_message(self.Moved(first, last, self.total, pending))
+
+    # -- drawing ------------------------------------------------------------------------
+    def _layout(self) -> Layout:
+        return compute_layout(self.scrollable_content_region.width, max(3, len(str(self.row_count))))
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"order-table--{name}", partial=True)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        lay = self._layout()
+        if y == 0:
+            return self._header(lay, width)
+        index = int(self.scroll_y) + y - 1
+        n = self.row_count
+        if index >= n:
+            if index == 0 and self.message:
+                return Strip([Segment(" " + self.message, base + self._style("placeholder"))]).adjust_cell_length(width, base)
+            return Strip.blank(width, base)
+        row = self._rows.get(index) or self._stale.get(index)
+        style = base
+        if index == self.cursor:
+            style = style + self._style("cursor")
+        if row is None:
+            text = " " * (lay.lp + 2) + "…"
+            return Strip([Segment(text, style + self._style("placeholder"))]).adjust_cell_length(width, style)
+        if row.id in self.marked:
+            style = style + self._style("marked")
+        status_text = label(row.status, lay.short) + ("*" if row.pending_action else "")
+        cells = [
+            ("●" if row.id in self.marked else " ") + str(row.lp).rjust(lay.lp) + " ",
+            clip(row.person, lay.person).ljust(lay.person) + " ",
+            clip(row.album, ALBUM_W).ljust(ALBUM_W) + " ",
+            row.ordered_at.strftime(lay.date_fmt).ljust(lay.date) + " ",
+        ]
+        status_style = style + self._style(css_class(row.status))
+        if index == self.cursor:
+            status_style = status_style + self._style("cursor")
+        after = [
+            row.expiry_date.isoformat().ljust(lay.expiry) + " ",
+            clip(row.error_code or "", lay.err),
+        ]
+        segments = [
+            Segment("".join(cells), style),
+            Segment(status_text.ljust(lay.status) + " ", status_style),
+            Segment("".join(after), style),
+        ]
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def _header(self, lay: Layout, width: int) -> Strip:
+        arrow = "▼" if self.descending else "▲"
+        names = ["Osoba", "Nr albumu", "Data zam." if lay.date < 15 else "Data zamówienia",
+                 "Status", lay.expiry_head, "Kod błędu"]
+        widths = [lay.person, ALBUM_W, lay.date, lay.status, lay.expiry, lay.err]
+        parts = [" " + "Lp.".rjust(lay.lp) + " "]
+        for key, name, w in zip(COLUMN_SORT, names, widths):
+            text = (arrow + name) if key == self.sort else name
+            parts.append(clip(text, w).ljust(w) + " ")
+        style = self.rich_style + self._style("header")
+        return Strip([Segment("".join(parts), style)]).adjust_cell_length(width, style)

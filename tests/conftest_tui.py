@@ -1,0 +1,137 @@
+"""Fixtures for the TUI tests (import with `from conftest_tui import *`).
+
+Every test gets its own demo store (seeded, with a fixed instant, so snapshots are
+stable) and an app whose login has the role the test asks for.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mleg_tui.app import MlegApp
+from mleg_tui.config import Settings
+
+TODAY = "2025-11-20T10:00:00"
+SEED = 7
+STUDENTS = 200
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No user config or MLEG_TUI_* variable leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("MLEG_TUI_") or name == "NO_COLOR":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MLEG_TUI_CONFIG", str(tmp_path / "absent.toml"))
+
+
+def settings_for(db: Path, role: str | None = "admin", **kw: Any) -> Settings:
+    roles = {"tester": role} if role else {}
+    return Settings(db=str(db), today=TODAY, login="tester", roles=roles, **kw)
+
+
+_TEMPLATE: dict[str, bytes] = {}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A demo store file (built once per session, copied per test)."""
+    path = tmp_path / "store.db"
+    if "db" not in _TEMPLATE:
+        from mleg_tui.services.context import open_context
+        from mleg_tui.services.demo_data import build_demo
+
+        build = tmp_path / "template.db"
+        ctx = open_context(settings_for(build), role="admin")
+        build_demo(ctx, students=STUDENTS, seed=SEED)
+        ctx.engine.dispose()
+        _TEMPLATE["db"] = build.read_bytes()
+    path.write_bytes(_TEMPLATE["db"])
+    return path
+
+
+@pytest.fixture
+def make_app(db: Path) -> Callable[..., MlegApp]:
+    def make(role: str | None = "admin", **kw: Any) -> MlegApp:
+        return MlegApp(settings_for(db, role, **kw))
+
+    return make
+
+
+@pytest.fixture
+def service_ctx(db: Path) -> Any:
+    """A context on the same store, acting as an admin (to prepare or check data)."""
+    from mleg_tui.services.context import open_context
+
+    return open_context(settings_for(db), role="admin")
+
+
+async def until(pilot: Any, cond: Callable[[], Any], timeout: float = 8.0, what: str = "") -> Any:
+    """Let the app run until `cond()` is truthy (workers finish, messages land)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = cond()
+        except Exception:  # noqa: BLE001 - widget not there yet
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or cond}")
+        await pilot.pause(0.03)
+
+
+async def loaded(pilot: Any) -> None:
+    """The orders screen shows rows and knows their total."""
+    from mleg_tui.widgets.order_table import OrderTable
+
+    app = pilot.app
+    await until(pilot, lambda: app.ctx is not None, what="context")
+    table = app.screen.query_one(OrderTable)
+    await until(pilot, lambda: table.total is not None and table.current_row is not None
+                and table._inflight is None and not table._stale, what="rows and count")
+    await settle(pilot)
+
+
+async def settle(pilot: Any) -> None:
+    """Every worker done and every message handled."""
+    app = pilot.app
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    await asyncio.sleep(0)
+
+
+def screen_text(app: MlegApp) -> str:
+    """What the terminal shows now, as plain text (as App.export_screenshot, in text)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system=None, record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def keys_of(app: MlegApp, *, enabled: bool = True) -> dict[str, str]:
+    """Action per key on the current screen: usable now, or (enabled=False) merely
+    existing (a greyed-out key still exists; a forbidden one does not)."""
+    return {k: a.binding.action for k, a in app.screen.active_bindings.items()
+            if a.enabled or not enabled}
+
+
+def palette_titles(app: MlegApp) -> list[str]:
+    return [c.title for c in app.get_system_commands(app.screen)]
+
+
+__all__ = ["TODAY", "SEED", "STUDENTS", "_clean_env", "db", "make_app", "service_ctx", "until",
+           "loaded", "settle", "screen_text", "keys_of", "palette_titles", "settings_for"]

@@ -1,0 +1,187 @@
+"""The orders screen: the virtual table, the filter (bad dates too), sorting, marks."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest_tui import *  # noqa: F403
+from conftest_tui import loaded, screen_text, settle, until
+from mleg_tui.widgets.filter_bar import FilterBar
+from mleg_tui.widgets.order_table import CACHE_ROWS, OrderTable, compute_layout
+
+
+def test_first_frame_needs_no_store_modules() -> None:
+    """The app and its first screen import without SQLAlchemy, SQLModel, httpx or qrcode:
+    the store opens in a worker after the first frame."""
+    code = ("import sys, mleg_tui.app, mleg_tui.screens.orders; "
+            "heavy = [m for m in ('sqlalchemy', 'sqlmodel', 'httpx', 'qrcode', 'aiohttp') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_layout_shrinks_osoba_first() -> None:
+    wide = compute_layout(200, 4)
+    assert wide.date_fmt.endswith("%S") and not wide.short
+    mid = compute_layout(118, 4)
+    assert not mid.short and mid.person >= 18  # full status words at 120 columns
+    narrow = compute_layout(79, 4)
+    assert narrow.short and narrow.person >= 10
+    total = 1 + 4 + 1 + narrow.person + 1 + 10 + 1 + narrow.date + 1 + narrow.status + 1 \
+        + narrow.expiry + 1 + narrow.err
+    assert total <= 79
+
+
+async def test_table_reads_windows_not_everything(make_app, monkeypatch) -> None:
+    from mleg_tui.services import orders
+
+    calls: list[dict] = []
+    real = orders.find_orders
+
+    def spy(ctx, q, **kw):  # type: ignore[no-untyped-def]
+        calls.append(kw)
+        return real(ctx, q, **kw)
+
+    monkeypatch.setattr(orders, "find_orders", spy)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = app.screen.query_one(OrderTable)
+        total = table.total
+        assert total and total > 100
+        assert len(table.loaded_rows()) < total  # a window, not the list
+        assert "Wyświetlane są elementy 1..17 (spośród" in screen_text(app)
+        await pilot.press("end")
+        await until(pilot, lambda: table.current_row is not None and table.current_row.lp == total)
+        assert calls[-1]["offset"] > 0 and calls[-1]["after"] is None  # a jump: by offset
+        await pilot.press("pageup", "pageup", "pageup")
+        await settle(pilot)
+        assert calls[-1]["before"] is not None  # reading back from a row we have: keyset
+        assert table.current_row.lp == total - 3 * table._body_height
+        assert f"(spośród {total})" in screen_text(app)
+        await pilot.press("home", "pagedown")
+        await settle(pilot)
+        assert len(table.loaded_rows()) <= CACHE_ROWS
+
+
+async def test_filter_by_name_ignores_case_and_diacritics(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"LUKASZ zolkiewski")
+        await until(pilot, lambda: app.screen.query_one(OrderTable).total == 1)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Łukasz Żółkiewski" in text
+        assert "Wyświetlane są elementy 1..1 (spośród 1)" in text
+        await pilot.press("enter")  # back to the table, then Enter opens the student
+        await pilot.press("enter")
+        await until(pilot, lambda: "Łukasz Żółkiewski · nr albumu 100003" in screen_text(app))
+
+
+async def test_bad_dates_are_marked_not_fatal(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        table = app.screen.query_one(OrderTable)
+        total = table.total
+        bar = app.screen.query_one(FilterBar)
+        date_from = bar.query_one("#f-from")
+        date_from.focus()
+        await pilot.press(*"31.02.2025")
+        await until(pilot, lambda: date_from.has_class("-invalid"))
+        text = screen_text(app)
+        assert "Data od: „31.02.2025”: nie ma takiego dnia" in text
+        assert "pominięto w filtrze" in text
+        await settle(pilot)
+        assert table.total == total  # the bad date is left out, the list stays
+        for _ in range(10):
+            await pilot.press("backspace")
+        await pilot.press(*"1.11.2025")
+        await until(pilot, lambda: not date_from.has_class("-invalid"))
+        await until(pilot, lambda: table.total is not None and table.total < total)
+        date_to = bar.query_one("#f-to")
+        date_to.focus()
+        await pilot.press(*"2025-10-01")  # before "from"
+        await until(pilot, lambda: date_to.has_class("-invalid"))
+        assert "data „do” jest wcześniejsza niż „od”" in screen_text(app)
+        await pilot.press(*"xx")  # junk never crashes either
+        await settle(pilot)
+        assert app.is_running
+
+
+async def test_sort_cycles_columns_and_direction(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        table = app.screen.query_one(OrderTable)
+        await pilot.press("s")  # Data zamówienia -> Status, the next column
+        await loaded(pilot)
+        assert table.sort == "status" and not table.descending
+        await pilot.press("s", "s")
+        await loaded(pilot)
+        assert table.sort == "error_code"
+        await pilot.press("s")
+        await loaded(pilot)
+        assert table.sort == "person"
+        names = [r.person.split()[-1] for r in table.loaded_rows()[:5]]
+        assert "▼" not in screen_text(app).splitlines()[3]
+        await pilot.press("S")
+        await loaded(pilot)
+        assert table.descending
+        assert "▼Osoba" in screen_text(app)
+        assert [r.person.split()[-1] for r in table.loaded_rows()[:5]] != names
+
+
+async def test_marks_survive_filtering(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        screen = app.screen
+        await pilot.press("space", "space")
+        assert len(screen.marks) == 2
+        assert "zaznaczone: 2" in screen_text(app)
+        await pilot.press("slash", *"1234336607", "enter")
+        await loaded(pilot)
+        assert len(screen.marks) == 2
+        assert "zaznaczone: 2 (w tym ukryte przez filtr: 2)" in screen_text(app)
+        await pilot.press("x")
+        await until(pilot, lambda: "RevokeDialog" in type(app.screen).__name__)
+        assert "2 zaznaczone zamówienia (w tym ukryte przez filtr: 2)" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.press("c")
+        await settle(pilot)
+        assert not screen.marks and "zaznaczone" not in screen_text(app)
+
+
+async def test_no_color_keeps_the_words(make_app, monkeypatch) -> None:
+    from textual.filter import Monochrome, NoColor
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert app.no_color and any(isinstance(f, (Monochrome, NoColor)) for f in app._filters)
+        text = screen_text(app)
+        rows = app.screen.query_one(OrderTable).loaded_rows()[:5]
+        for row in rows:
+            assert row.status.label.split()[0] in text  # the status in words, not colour alone
+
+
+def test_polish_plurals_and_durations() -> None:
+    from mleg_tui.widgets.fmt import duration, orders
+
+    assert [orders(n) for n in (1, 2, 5, 12, 22, 25)] == [
+        "1 zamówienie", "2 zamówienia", "5 zamówień", "12 zamówień", "22 zamówienia", "25 zamówień"]
+    assert duration(None) == "—" and duration(65) == "1:05" and duration(3725) == "1:02:05"
+
+
+def test_qr_half_blocks_keep_every_module() -> None:
+    from mleg_tui.widgets.qr_view import QUIET_ZONE, half_block_lines, qr_matrix
+
+    m = qr_matrix("87aa907615be4d5e81767a4575b92725")
+    assert len(m) == len(m[0]) == 25 + 2 * QUIET_ZONE  # version 2: fits 80x24 in 17 lines
+    cells = half_block_lines(m)
+    back = [[top for top, _ in line] for line in cells], [[bottom for _, bottom in line] for line in cells]
+    rebuilt = [row for pair in zip(*back) for row in pair][: len(m)]
+    assert rebuilt == m

@@ -1,0 +1,175 @@
+"""The help desk's stories: album lookup, every reason and what to do, the QR code,
+revealing the activation code, and an order followed from OCZEKUJE to DO_ODBIORU."""
+from __future__ import annotations
+
+import pytest
+
+from conftest_tui import *  # noqa: F403
+from conftest_tui import keys_of, loaded, screen_text, settle, until
+from mleg_tui.domain.eligibility import NEXT_STEPS, REASON_TEXTS
+from mleg_tui.screens.lookup import LookupScreen
+from mleg_tui.screens.student import StudentScreen
+from mleg_tui.widgets.qr_view import QRView, qr_matrix
+
+BIG = (130, 90)  # tall enough that the whole student fits on screen
+
+
+async def open_student(pilot, album: str) -> StudentScreen:
+    await pilot.press("l", *album, "enter")  # three keystrokes plus the number
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, StudentScreen) and app.screen.view, what="student")
+    await settle(pilot)
+    return app.screen
+
+
+async def test_lookup_of_a_student_who_may_not_order_shows_every_reason(make_app, service_ctx) -> None:
+    from mleg_tui.services.students import student_view
+
+    view = student_view(service_ctx, album="100007")
+    assert len(view.verdict.reasons) >= 2
+    app = make_app(role="viewer")  # the help desk
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot)
+        await open_student(pilot, "100007")
+        text = " ".join(screen_text(app).split())
+        assert "Ewa Lewandowska · nr albumu 100007" in text
+        assert "✘ NIE MOŻE ZAMÓWIĆ" in text
+        for reason in view.verdict.reasons:
+            assert " ".join(reason.text.split()) in text
+            assert " ".join(NEXT_STEPS[reason.code].split()) in text
+        assert "PESEL: *******" in text  # masked
+        assert "Historia zamówień (1)" in text
+        assert "złożenie zamówienia" in text and "student" in text
+
+
+async def test_every_reason_of_a_student_without_album(make_app) -> None:
+    app = make_app(role="viewer")
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot)
+        app.push_screen(StudentScreen(person_id=9))
+        await until(pilot, lambda: isinstance(app.screen, StudentScreen) and app.screen.view)
+        await settle(pilot)
+        text = " ".join(screen_text(app).split())
+        for code in ("NO_ENTITLING_PROGRAMME", "NO_PESEL", "NO_PHOTO", "NO_ALBUM"):
+            assert REASON_TEXTS[code] in text
+            assert " ".join(NEXT_STEPS[code].split()) in text
+        assert "Student nie składał zamówień." in text
+
+
+async def test_unknown_album_is_said_in_the_prompt(make_app) -> None:
+    app = make_app(role="viewer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("l", *"999999", "enter")
+        await until(pilot, lambda: "Nie ma studenta o numerze albumu 999999." in screen_text(app))
+        assert isinstance(app.screen, LookupScreen)  # still open for the next try
+        await pilot.press(*"100001", "enter")  # the wrong number is selected: typing replaces it
+        await until(pilot, lambda: isinstance(app.screen, StudentScreen) and app.screen.view)
+        assert app.screen.view.album == "100001"
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen")
+
+
+async def test_lookup_key_works_from_the_filter_field(make_app) -> None:
+    app = make_app(role="viewer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"kow")  # typing in the filter: `l` would be a letter
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, LookupScreen))
+
+
+async def test_qr_code_is_drawn_scannable_with_its_text(make_app) -> None:
+    app = make_app(role="viewer")
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot)
+        screen = await open_student(pilot, "1234336607")
+        current = screen.view.current
+        assert current.status.value == "DO_ODBIORU" and current.qr_code
+        qr = screen.query_one(QRView)
+        assert screen.qr == qr_matrix(current.qr_code)
+        matrix = screen.qr
+        assert not any(matrix[0]) and not any(row[0] for row in matrix)  # quiet zone
+        line = qr.render_line(3)  # black on white whatever the theme
+        colours = {(s.style.color.name, s.style.bgcolor.name) for s in line}
+        assert colours <= {("#000000", "#000000"), ("#000000", "#ffffff"),
+                           ("#ffffff", "#000000"), ("#ffffff", "#ffffff")}
+        text = screen_text(app)
+        assert current.qr_code in text
+        assert "Kod aktywacyjny: ukryty" in text  # a viewer cannot reveal it
+        assert "k" not in keys_of(app, enabled=False)  # not even greyed out
+
+
+async def test_expired_codes_are_said(make_app) -> None:
+    app = make_app(role="viewer")
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot)
+        screen = await open_student(pilot, "100009")
+        assert screen.view.current.codes_expired
+        assert "KODY WYGASŁY" in screen_text(app)
+        assert not screen.query(QRView)  # an expired code is not offered for scanning
+
+
+async def test_operator_reveals_the_activation_code_and_it_is_recorded(make_app, service_ctx) -> None:
+    from mleg_tui.services.students import student_view
+
+    app = make_app(role="operator")
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot)
+        screen = await open_student(pilot, "1234336607")
+        assert "klawisz k: pokaż" in screen_text(app)
+        await pilot.press("k")
+        order_id = screen.view.current.id
+        await until(pilot, lambda: order_id in screen.codes and screen.view.current.events[-1].action.value
+                    == "CODE_REVEALED", what="reveal")
+        await settle(pilot)
+        code = screen.codes[order_id]
+        text = screen_text(app)
+        assert f"Kod aktywacyjny: {code}" in text
+        assert "odsłonięcie kodu aktywacyjnego" in text
+        assert keys_of(app).get("k") is None  # revealed: nothing more to reveal
+    events = student_view(service_ctx, album="1234336607").current.events
+    assert events[-1].action.value == "CODE_REVEALED" and events[-1].actor == "tester"
+
+
+@pytest.fixture
+def sim():
+    from mleg_tui.mc.sim import start_simulator
+
+    handle = start_simulator(seed=3, token="tok-test", issue_delay=5, jitter=0, blad=0, pickup=0)
+    yield handle
+    handle.stop()
+
+
+async def test_order_followed_from_placed_to_ready_with_qr(make_app, service_ctx, sim) -> None:
+    from mleg_tui.screens.refresh import RefreshScreen
+    from mleg_tui.services.actions import place_order
+
+    place_order(service_ctx, "100020")
+    app = make_app(role="operator", mc_url=sim.url, mc_token="tok-test")
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot)
+        screen = await open_student(pilot, "100020")
+        assert screen.view.current.status.value == "OCZEKUJE"
+        assert "Bieżące zamówienie UCZ-" in screen_text(app) and "OCZEKUJE" in screen_text(app)
+
+        async def refresh_once() -> None:
+            await pilot.press("u")
+            await until(pilot, lambda: isinstance(app.screen, RefreshScreen) and not app.screen.running,
+                        timeout=20, what="refresh")
+            assert "Zakończono." in screen_text(app)
+            await pilot.press("enter")
+            await until(pilot, lambda: app.screen is screen)
+            await settle(pilot)
+
+        await refresh_once()
+        assert screen.view.current.status.value == "W_TRAKCIE"
+        assert not screen.query(QRView)
+        sim.advance(10)
+        await refresh_once()
+        current = screen.view.current
+        assert current.status.value == "DO_ODBIORU"
+        assert screen.query_one(QRView) and screen.qr == qr_matrix(current.qr_code)
+        text = screen_text(app)
+        assert "DO ODBIORU" in text and current.qr_code in text
+        assert "Oczekuje → W trakcie" in text and "W trakcie → Do odbioru" in text
