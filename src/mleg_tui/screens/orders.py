@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import Header, Static
 
-from mleg_tui.domain.names import fold
 from mleg_tui.screens.base import BaseScreen, run_service
 from mleg_tui.widgets.filter_bar import Filter, FilterBar
 from mleg_tui.widgets.fmt import count, orders
@@ -24,21 +23,6 @@ if TYPE_CHECKING:
 
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
 DESCENDING_FIRST = {"ordered_at", "expiry"}  # newest first; names and codes A-Z
-
-
-def matches(row: OrderRow, f: Filter) -> bool:
-    """Whether a marked row (as last seen) falls within the filter, for "M hidden by
-    the filter". Mirrors services.orders' conditions; exact enough for a count."""
-    name = fold(row.person)
-    for word in fold(f.text).split():
-        if word not in name and not row.album.lower().startswith(word):
-            return False
-    day = row.ordered_at.date()
-    if (f.date_from and day < f.date_from) or (f.date_to and day > f.date_to):
-        return False
-    if f.statuses and row.status not in f.statuses:
-        return False
-    return not f.error_code or (row.error_code or "").upper() == f.error_code
 
 
 class OrdersScreen(BaseScreen):
@@ -71,6 +55,7 @@ class OrdersScreen(BaseScreen):
         self.sort = "ordered_at"
         self.descending = True
         self.marks: dict[int, OrderRow] = {}  # id -> the row as last seen (its version)
+        self._hidden = 0  # marked orders the filter hides (asked of the store)
         self._counted = -1
         self._reload_timer: Timer | None = None
         self._shown: tuple[int, int, int | None, bool] = (0, 0, None, False)
@@ -177,13 +162,33 @@ class OrdersScreen(BaseScreen):
             self.query_one("#shown", Static).update(t)
 
     def hidden_marks(self) -> int:
-        return sum(1 for row in self.marks.values() if not matches(row, self.filter))
+        return self._hidden
+
+    def _count_hidden(self) -> None:
+        """How many marked orders the filter hides, asked of the store (the one place that
+        knows the filter's rules), after every change of the filter or the marks."""
+        ids, q = list(self.marks), self._query()
+        if not ids:
+            self._hidden = 0
+            return
+
+        def job(ctx: Any) -> int:
+            from mleg_tui.services.orders import OrderQuery, matching_ids
+
+            return len(ids) - len(matching_ids(ctx, OrderQuery(**q), ids))
+
+        def done(hidden: int) -> None:
+            self._hidden = hidden
+            self._status_line()
+
+        run_service(self, "hidden", job, done)
 
     # -- filter and sort ----------------------------------------------------------------------
     @on(FilterBar.Changed)
     def _filtered(self, event: FilterBar.Changed) -> None:
         self.filter = event.filter
         self.table.reset()
+        self._count_hidden()
 
     @on(FilterBar.Leave)
     def _leave_filter(self) -> None:
@@ -213,6 +218,7 @@ class OrdersScreen(BaseScreen):
             return
         if self.marks.pop(row.id, None) is None:
             self.marks[row.id] = row
+        self._count_hidden()
         self.table.refresh_row_of(row.id)
         self.table.action_move(1)
         self._status_line()
@@ -220,6 +226,7 @@ class OrdersScreen(BaseScreen):
 
     def action_clear_marks(self) -> None:
         self.marks.clear()
+        self._hidden = 0
         self.table.refresh()
         self._status_line()
         self.refresh_bindings()
@@ -278,7 +285,7 @@ class OrdersScreen(BaseScreen):
                     + f" (w tym ukryte przez filtr: {hidden})")
         else:
             head = "bieżące zamówienie"
-        lines = [f"{r.person} ({r.album}) · nr {r.id} · {r.status.label}" for r in rows]
+        lines = [f"{r.person} ({r.album}) · {r.order_ref} · {r.status.label}" for r in rows]
         self.app.push_screen(RevokeDialog(head, lines), callback=lambda reason: self._revoke(rows, reason))
 
     def _revoke(self, rows: list[OrderRow], reason: str | None) -> None:

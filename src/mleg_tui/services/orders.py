@@ -51,6 +51,7 @@ class OrderQuery:
 class OrderRow:
     lp: int  # position in the whole filtered list, from 1
     id: int
+    order_ref: str
     person_id: int
     person: str
     album: str
@@ -146,6 +147,7 @@ def _row(ctx: Context, lp: int, o: Order, first: str, last: str, cols: tuple[Any
     return OrderRow(
         lp=lp,
         id=o.id or 0,
+        order_ref=o.order_ref,
         person_id=o.person_id,
         person=f"{first} {last}",
         album=o.album,
@@ -163,6 +165,15 @@ def count_orders(ctx: Context, q: OrderQuery) -> int:
     with reading(ctx.engine) as s:
         stmt = select(func.count()).select_from(Order).where(*_conditions(ctx, s, q))
         return int(s.execute(stmt).scalar_one())
+
+
+def matching_ids(ctx: Context, q: OrderQuery, ids: list[int]) -> set[int]:
+    """Which of these orders the filter shows (marks hidden by a filter are the rest)."""
+    if not ids:
+        return set()
+    with reading(ctx.engine) as s:
+        stmt = select(Order.id).where(Order.id.in_(ids), *_conditions(ctx, s, q))  # type: ignore[union-attr]
+        return set(s.execute(stmt).scalars())
 
 
 def iter_orders(ctx: Context, q: OrderQuery, *, chunk: int = 1000):  # type: ignore[no-untyped-def]
