@@ -185,3 +185,28 @@ def test_qr_half_blocks_keep_every_module() -> None:
     back = [[top for top, _ in line] for line in cells], [[bottom for _, bottom in line] for line in cells]
     rebuilt = [row for pair in zip(*back) for row in pair][: len(m)]
     assert rebuilt == m
+
+
+async def test_qr_survives_no_color(monkeypatch) -> None:
+    """NO_COLOR strips every colour, so black-on-white cells would all look alike: the QR
+    is then drawn with glyphs in reverse video, and every module is still there."""
+    from textual.app import App, ComposeResult
+
+    from mleg_tui.widgets.qr_view import QRView, qr_matrix
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    m = qr_matrix("87aa907615be4d5e81767a4575b92725")
+    glyph = {"█": (True, True), "▀": (True, False), "▄": (False, True), " ": (False, False)}
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield QRView(m)
+
+    app = One()
+    async with app.run_test(size=(80, 24)):
+        view = app.query_one(QRView)
+        lines = [view.render_line(y) for y in range((len(m) + 1) // 2)]
+        assert all(seg.style and seg.style.reverse for line in lines for seg in line)
+        cells = [[glyph[c] for c in line.text] for line in lines]
+    rebuilt = [[cell[half] for cell in line] for line in cells for half in (0, 1)][: len(m)]
+    assert rebuilt == m

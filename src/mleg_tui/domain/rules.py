@@ -141,10 +141,13 @@ def planned_expiry(
     return max(dates, default=None)
 
 
+LOSS = "utrata uprawnień: "
+
+
 def loss_reason(programmes: list[Programme], today: dt.date, rules: ValidityRules) -> str:
     """Why these programmes give no right to a card, in words (for the sweep's events)."""
     if not programmes:
-        return "utrata uprawnień: brak programów studiów"
+        return LOSS + "brak programów studiów"
     parts = []
     for p in programmes:
         status = effective_status(p, today)
@@ -158,4 +161,4 @@ def loss_reason(programmes: list[Programme], today: dt.date, rules: ValidityRule
             parts.append(f"{p.code}: ukończenie studiów I stopnia{when}, prawo wygasło {until:%d.%m.%Y}")
         elif status is ProgrammeStatus.GRADUATED:
             parts.append(f"{p.code}: ukończenie studiów{when}")
-    return "utrata uprawnień: " + "; ".join(parts)
+    return LOSS + "; ".join(parts)

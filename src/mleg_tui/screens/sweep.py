@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Header, ProgressBar, Static
 
+from mleg_tui.domain.rules import LOSS
 from mleg_tui.errors import MlegError
 from mleg_tui.screens.base import BaseScreen, run_service
 from mleg_tui.widgets.fmt import orders
@@ -74,7 +75,8 @@ class SweepScreen(BaseScreen):
         table = self.query_one(DataTable)
         table.clear()
         for i in items[:SHOWN]:
-            table.add_row(i.order_ref, i.person, i.album, i.status.label, i.reason)
+            # "utrata uprawnień" is every row's: the column shows what differs.
+            table.add_row(i.order_ref, i.person, i.album, i.status.label, i.reason.removeprefix(LOSS))
         if not items:
             self._intro("Podgląd: nikt nie stracił uprawnień — skrypt nie ma czego unieważnić.")
         else:

@@ -1,7 +1,9 @@
 """A QR code drawn with half blocks: two modules per cell, so it fits a terminal.
 
 Scanners need dark modules on a light ground and a quiet zone around: the colours
-are fixed black and white, whatever the theme (NO_COLOR keeps them black and white).
+are fixed black and white, whatever the theme. Under NO_COLOR there are no colours at
+all, so the modules become glyphs (▀ ▄ █) in reverse video: the terminal's own light
+foreground is the paper and its dark background the ink.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ _STYLES = {
     (False, True): Style(color=WHITE, bgcolor=BLACK),
     (False, False): Style(color=WHITE, bgcolor=WHITE),
 }
+_GLYPHS = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
+_REVERSE = Style(reverse=True)
 
 
 def qr_matrix(data: str) -> list[list[bool]]:
@@ -58,5 +62,7 @@ class QRView(Widget):
     def render_line(self, y: int) -> Strip:
         if y >= len(self._lines):
             return Strip.blank(self.size.width)
+        if self.app.no_color:
+            return Strip([Segment("".join(_GLYPHS[p] for p in self._lines[y]), _REVERSE)])
         segments = [Segment("▀", _STYLES[pair]) for pair in self._lines[y]]
         return Strip(segments).simplify()
