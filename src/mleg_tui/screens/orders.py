@@ -90,7 +90,7 @@ class OrdersScreen(BaseScreen):
 
     @on(OrderTable.WindowNeeded)
     def _fetch(self, event: OrderTable.WindowNeeded) -> None:
-        w, q = event.window, self._query()
+        w, q, total = event.window, self._query(), self.table.total
 
         def job(ctx: Any) -> list[OrderRow]:
             from mleg_tui.services.orders import OrderQuery, find_orders
@@ -98,7 +98,7 @@ class OrdersScreen(BaseScreen):
             return find_orders(ctx, OrderQuery(**q), limit=w.count,
                                offset=0 if (w.after or w.before) else w.start,
                                after=w.after, after_lp=w.after_lp,
-                               before=w.before, before_lp=w.before_lp)
+                               before=w.before, before_lp=w.before_lp, total=total)
 
         run_service(self, "rows", job, lambda rows: self._arrived(w, rows), self._rows_failed)
 

@@ -65,25 +65,31 @@ class OrderRow:
 
 
 # Below this many matching persons their ids go into the query as a list, so the store
-# reads their orders by person and sorts a few rows, instead of walking the sort index.
+# reads their orders by person and sorts a few rows. Above it matches are common, and
+# walking the sort index testing each row's name finds a window of them at once.
 FEW_PERSONS = 2000
 
 
-def _conditions(ctx: Context, s: Session, q: OrderQuery) -> list[ColumnElement[bool]]:
+def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = False) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     words = fold(q.text).split()
-    names = [w for w in words if not any(c.isdigit() for c in w)]
     for album in (w for w in words if any(c.isdigit() for c in w)):
         # Album numbers: a prefix, through the index (a range, not LIKE, on every database).
         col = Order.album if album.isdigit() else func.lower(Order.album)
         conds.append(and_(col >= album, col < album + "\uffff"))
-    if names:
-        persons = search.person_ids(ctx.engine.dialect.name, names)
+    names = [w for w in words if not any(c.isdigit() for c in w)]
+    indexed = [w for w in names if len(w) >= search.MIN_WORD]
+    dense = [w for w in names if len(w) < search.MIN_WORD]  # no trigram: test each row
+    if indexed:
+        persons = search.person_ids(ctx.engine.dialect.name, indexed)
         if search.count_upto(s, persons, FEW_PERSONS) <= FEW_PERSONS:
             ids = list(s.execute(persons).scalars())
             conds.append(Order.person_id.in_(ids) if ids else false())  # type: ignore[attr-defined]
-        else:
+        elif counting:
             conds.append(Order.person_id.in_(persons))  # type: ignore[attr-defined]
+        else:
+            dense += indexed
+    conds.extend(_name_like(w) for w in dense)
     if q.date_from:
         conds.append(Order.ordered_at >= _utc_midnight(ctx, q.date_from))
     if q.date_to:
@@ -93,6 +99,12 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery) -> list[ColumnElement[b
     if q.error_code.strip():
         conds.append(Order.error_code == q.error_code.strip().upper())
     return conds
+
+
+def _name_like(word: str) -> ColumnElement[bool]:
+    """On the order's own copy of the folded name: no join, no other table."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Order.name_key.like(f"%{escaped}%", escape="\\")  # type: ignore[attr-defined]
 
 
 def _utc_midnight(ctx: Context, day: dt.date) -> dt.datetime:
@@ -110,36 +122,48 @@ def find_orders(
     after_lp: int = 0,
     before: tuple[Any, ...] | None = None,
     before_lp: int = 0,
+    total: int | None = None,
 ) -> list[OrderRow]:
     """One window of rows in list order.
 
     `after`/`before` take the key of a row already shown (and its lp) and read on from
-    there through the index; `offset` is for a jump to an arbitrary place.
+    there through the index. `offset` is a jump (End, a scrollbar drag): the key at that
+    place is found in the sort index alone, then rows are read on from it; given the
+    `total`, a place past the middle is counted from the end, so End costs nothing.
     """
     cols = SORT_COLUMNS[q.sort]
-    backwards = before is not None
-    desc = q.descending != backwards
-    anchor = before if backwards else after
     with reading(ctx.engine) as s:
-        stmt = (
-            select(Order, Person.first_name, Person.last_name)
-            .join(Person, Person.id == Order.person_id)
-            .where(*_conditions(ctx, s, q))
-        )
-        if anchor is not None:
-            key = tuple_(*cols)
-            stmt = stmt.where(key < tuple_(*anchor) if desc else key > tuple_(*anchor))
-        stmt = stmt.order_by(*(c.desc() if desc else c.asc() for c in cols)).limit(limit)
-        if anchor is None and offset:
-            stmt = stmt.offset(offset)
-        rows = [tuple(r) for r in s.execute(stmt)]
-    if backwards:
-        rows = list(reversed(rows))
-        first_lp = before_lp - len(rows)
-    elif after is not None:
-        first_lp = after_lp + 1
-    else:
-        first_lp = offset + 1
+        conds = _conditions(ctx, s, q)
+
+        def window(desc: bool, anchor: tuple[Any, ...] | None = None, skip: int = 0,
+                   inclusive: bool = False, size: int = limit) -> list[tuple[Order, str, str]]:
+            order = [c.desc() if desc else c.asc() for c in cols]
+            if skip:
+                found = s.execute(select(*cols).where(*conds).order_by(*order).offset(skip).limit(1)).first()
+                if found is None:
+                    return []
+                anchor, inclusive = tuple(found), True
+            stmt = (select(Order, Person.first_name, Person.last_name)
+                    .join(Person, Person.id == Order.person_id).where(*conds))
+            if anchor is not None:
+                key, at = tuple_(*cols), tuple_(*anchor)
+                if desc:
+                    stmt = stmt.where(key <= at if inclusive else key < at)
+                else:
+                    stmt = stmt.where(key >= at if inclusive else key > at)
+            return [tuple(r) for r in s.execute(stmt.order_by(*order).limit(size))]  # type: ignore[misc]
+
+        if before is not None:
+            rows = window(not q.descending, before)[::-1]
+            first_lp = before_lp - len(rows)
+        elif after is not None:
+            rows, first_lp = window(q.descending, after), after_lp + 1
+        elif offset and total is not None and total // 2 < offset < total:
+            size = min(limit, total - offset)
+            rows = window(not q.descending, skip=total - offset - size, size=size)[::-1]
+            first_lp = offset + 1
+        else:
+            rows, first_lp = window(q.descending, skip=offset), offset + 1
     return [_row(ctx, first_lp + i, o, fn, ln, cols) for i, (o, fn, ln) in enumerate(rows)]
 
 
@@ -163,7 +187,7 @@ def _row(ctx: Context, lp: int, o: Order, first: str, last: str, cols: tuple[Any
 
 def count_orders(ctx: Context, q: OrderQuery) -> int:
     with reading(ctx.engine) as s:
-        stmt = select(func.count()).select_from(Order).where(*_conditions(ctx, s, q))
+        stmt = select(func.count()).select_from(Order).where(*_conditions(ctx, s, q, counting=True))
         return int(s.execute(stmt).scalar_one())
 
 

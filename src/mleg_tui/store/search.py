@@ -64,10 +64,13 @@ def _quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
+MIN_WORD = 3  # a trigram index answers only words of three letters or more
+
+
 def person_ids(dialect: str, words: list[str]) -> Any:
     """A subquery of the ids of persons whose folded name contains every word."""
-    long = [w for w in words if len(w) >= 3]
-    short = [w for w in words if len(w) < 3]
+    long = [w for w in words if len(w) >= MIN_WORD]
+    short = [w for w in words if len(w) < MIN_WORD]
     if dialect == "sqlite" and long:
         match = " AND ".join(_quote(w) for w in long)
         stmt = select(literal_column("rowid")).select_from(text("person_fts")).where(
