@@ -89,16 +89,16 @@ def loading(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
         conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MiB while loading
     for ix in indexes:
         ix.drop(conn, checkfirst=True)
-    search.drop_triggers(conn)
+    search.suspend(conn)
     yield
     for ix in indexes:
         ix.create(conn, checkfirst=True)
     search.rebuild(conn)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA cache_size = -2000")
-        conn.exec_driver_sql("ANALYZE")
-    else:
-        conn.exec_driver_sql("ANALYZE")
+        # Statistics from a sample of each index: enough for the planner, seconds less.
+        conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
+    conn.exec_driver_sql("ANALYZE")
 
 
 def reset_sequences(conn: Connection, tables: Sequence[str]) -> None:
