@@ -23,8 +23,7 @@ from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context
 from mleg_tui.services.demo_names import FEMALE, MALE, MC_ERRORS, PROGRAMMES, STRIKE_OFF_REASONS, SURNAMES
 from mleg_tui.services.history import Action, Actor
-from mleg_tui.store import writing
-from mleg_tui.store.bulk import TextFormat, clear, insert_rows, loading, reset_sequences
+from mleg_tui.store.bulk import TextFormat, bulk_transaction, clear, insert_rows, loading, reset_sequences
 from mleg_tui.store.models import Person
 
 PERSON_COLS = ("id", "external_id", "album", "first_name", "last_name", "name_key", "pesel",
@@ -38,7 +37,8 @@ ORDER_COLS = ("id", "order_ref", "person_id", "status", "ordered_at", "planned_e
 EVENT_COLS = ("id", "order_id", "at", "action", "old_status", "new_status", "actor_kind",
               "actor", "reason")
 CHUNK = 5000
-PARALLEL_FROM = 20000  # below this a second process costs more than it saves
+PARALLEL_FROM = 20000  # below this, other processes cost more than they save
+GENERATORS = 2
 UTC = dt.timezone.utc
 
 
@@ -116,6 +116,17 @@ class _Params:
     now: int  # epoch seconds
     tz_shift: int  # office time minus UTC, seconds
     university: str
+    part: int = 0  # which share of the students this generator makes (of `parts`)
+    parts: int = 1
+
+    @property
+    def first(self) -> int:
+        """The first student number of this part (numbers run from 1)."""
+        return self.part * (self.students // self.parts) + 1
+
+    @property
+    def last(self) -> int:
+        return self.students if self.part == self.parts - 1 else (self.part + 1) * (self.students // self.parts)
 
     @classmethod
     def of(cls, ctx: Context, seed: int, students: int, dialect: str) -> _Params:
@@ -133,7 +144,9 @@ class _Gen:
     step, so this works on integers (epoch seconds, day ordinals) and plain tuples."""
 
     def __init__(self, params: _Params):
-        self.rng = random.Random(params.seed)
+        # Each part draws from its own stream, so parts can be made at once, and the same
+        # seed and size always give the same store.
+        self.rng = random.Random(params.seed if params.parts == 1 else f"{params.seed}:{params.part}")
         self.fmt = fmt = TextFormat(params.dialect)
         self.rules = params.rules
         self.today = params.today
@@ -141,7 +154,10 @@ class _Gen:
         self.now = params.now
         self.tz_shift = params.tz_shift
         self.univ = params.university
-        self.pid = self.eid = self.oid = self.vid = 0
+        # Ids in blocks per part (a student has at most 4 orders, an order at most 5 events):
+        # parts never collide, and rows keep their numbers whoever writes first.
+        base = params.first - 1
+        self.pid, self.eid, self.oid, self.vid = base, base * 3, base * 5, base * 5 * 6
         self.persons: list[tuple[Any, ...]] = []
         self.enrols: list[tuple[Any, ...]] = []
         self.orders: list[tuple[Any, ...]] = []
@@ -381,8 +397,7 @@ def build_demo(
     progress: Callable[[str], None] | None = None,
 ) -> DemoStats:
     started = time.perf_counter()
-    with writing(ctx.engine) as s:
-        conn = s.connection()
+    with bulk_transaction(ctx.engine) as conn:
         params = _Params.of(ctx, seed, students, conn.dialect.name)
         existing = conn.execute(select(func.count()).select_from(Person)).scalar_one()
         if existing and not replace:
@@ -407,20 +422,19 @@ Chunk = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]
 def _chunks(params: _Params) -> Iterator[Chunk | DemoStats]:
     """Rows a chunk of students at a time; the last item is the stats (with the stories)."""
     g = _Gen(params)
-    students = params.students
-    stories = _stories(g) if students >= 20 else []
-    n = 0
-    for p, what, make in stories:
-        n += 1
-        g.add(p, n)
-        make(p)
-        g.stats.stories.append((p.album or f"(bez albumu, P{n:07d})", what))
-    while n < students:
+    n, last = params.first - 1, params.last
+    if params.part == 0 and params.students >= 20:
+        for p, what, make in _stories(g):
+            n += 1
+            g.add(p, n)
+            make(p)
+            g.stats.stories.append((p.album or f"(bez albumu, P{n:07d})", what))
+    while n < last:
         n += 1
         p = g.person(n)
         g.add(p, n)
         g.random_orders(p)
-        if n % CHUNK == 0 or n == students:
+        if n % CHUNK == 0:
             yield g.take(n)
     if g.persons:
         yield g.take(n)
@@ -451,34 +465,47 @@ def _generate(params: _Params, conn: Any, progress: Callable[[str], None] | None
     if params.students < PARALLEL_FROM:
         items: Iterator[Chunk | DemoStats] = _chunks(params)
     else:
-        items = _from_process(params)
+        items = _from_processes(params)
+    done = 0
     for item in items:
         if isinstance(item, DemoStats):
-            stats.stories = item.stories
+            stats.stories += item.stories
         else:
-            write(item)
+            done += len(item[0])
+            write(item[:4] + (done,))  # type: ignore[arg-type]
     return stats
 
 
-def _from_process(params: _Params) -> Iterator[Chunk | DemoStats]:
-    """Generation (Python) and writing (mostly SQLite's C) overlap on two cores."""
+def _from_processes(params: _Params) -> Iterator[Chunk | DemoStats]:
+    """Two processes generate (Python) while this one writes (mostly SQLite's C)."""
+    import dataclasses
     import multiprocessing as mp
+    from multiprocessing.connection import wait
 
     mpc = mp.get_context("spawn")  # no fork: the caller may run threads (the demo's MC)
-    recv, send = mpc.Pipe(duplex=False)
-    worker = mpc.Process(target=_produce, args=(params, send), daemon=True)
-    worker.start()
-    send.close()
+    workers, pipes = [], []
+    for part in range(GENERATORS):
+        recv, send = mpc.Pipe(duplex=False)
+        worker = mpc.Process(target=_produce, args=(dataclasses.replace(params, part=part, parts=GENERATORS), send),
+                             daemon=True)
+        worker.start()
+        send.close()
+        workers.append(worker)
+        pipes.append(recv)
     try:
-        while True:
-            try:
-                yield recv.recv()
-            except EOFError:
-                break
+        open_pipes = list(pipes)
+        while open_pipes:
+            for ready in wait(open_pipes):
+                try:
+                    yield ready.recv()  # type: ignore[union-attr]
+                except EOFError:
+                    open_pipes.remove(ready)
     finally:
-        recv.close()
-        worker.join(timeout=5)
-        if worker.is_alive():
-            worker.terminate()
-    if worker.exitcode not in (0, None):
-        raise UserError(f"Generator danych zakończył się błędem (kod {worker.exitcode}); nic nie zapisano.")
+        for recv in pipes:
+            recv.close()
+        for worker in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.terminate()
+    if any(w.exitcode not in (0, None) for w in workers):
+        raise UserError("Generator danych zakończył się błędem; nic nie zapisano.")

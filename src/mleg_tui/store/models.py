@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from mleg_tui.store.types import UtcDateTime
@@ -18,8 +18,8 @@ class Meta(SQLModel, table=True):
 class Person(SQLModel, table=True):
     __tablename__ = "person"
     id: int | None = Field(default=None, primary_key=True)
-    external_id: str = Field(max_length=64, unique=True)  # person_id in the register
-    album: str | None = Field(default=None, max_length=32, unique=True)
+    external_id: str = Field(max_length=64)  # person_id in the register
+    album: str | None = Field(default=None, max_length=32)
     first_name: str = Field(max_length=120)
     last_name: str = Field(max_length=120)
     # Folded "last first" (see domain.names.fold): sort key and search text.
@@ -28,6 +28,12 @@ class Person(SQLModel, table=True):
     birth_date: dt.date | None = None
     has_photo: bool = False
     updated_at: dt.datetime = Field(sa_type=UtcDateTime)
+
+    # Unique indexes rather than constraints: a bulk load can drop and rebuild them.
+    __table_args__ = (
+        Index("ux_person_external_id", "external_id", unique=True),
+        Index("ux_person_album", "album", unique=True),
+    )
 
     @property
     def full_name(self) -> str:
@@ -45,19 +51,19 @@ class Enrolment(SQLModel, table=True):
     status_date: dt.date | None = None
     planned_end_date: dt.date | None = None
 
-    __table_args__ = (UniqueConstraint("person_id", "programme_code"),)
+    __table_args__ = (Index("ux_enrolment_programme", "person_id", "programme_code", unique=True),)
 
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
     id: int | None = Field(default=None, primary_key=True)
-    order_ref: str = Field(max_length=40, unique=True)  # sent to MC as order_ref
+    order_ref: str = Field(max_length=40)  # sent to MC as order_ref
     person_id: int = Field(foreign_key="person.id", index=True)
     status: str = Field(max_length=32)
     ordered_at: dt.datetime = Field(sa_type=UtcDateTime)
     planned_expiry: dt.date
     expiry_date: dt.date  # planned at first; MC's expiry_date once it gives one
-    mc_id: str | None = Field(default=None, max_length=64, unique=True)
+    mc_id: str | None = Field(default=None, max_length=64)
     qr_code: str | None = Field(default=None, max_length=200)
     activation_code: str | None = Field(default=None, max_length=64)
     codes_valid_until: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -85,6 +91,8 @@ class Order(SQLModel, table=True):
     name_key: str = Field(default="", max_length=250)
 
     __table_args__ = (
+        Index("ux_orders_ref", "order_ref", unique=True),
+        Index("ux_orders_mc_id", "mc_id", unique=True),
         Index("ix_orders_ordered", "ordered_at", "id"),
         Index("ix_orders_status", "status", "ordered_at", "id"),
         Index("ix_orders_album", "album", "id"),
