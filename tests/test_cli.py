@@ -505,3 +505,26 @@ def test_demo_data_has_every_status_every_reason_level_and_polish_names(demo: tu
     for person_id, *_ in people:
         reasons |= {r.code for r in student_view(ctx, person_id=person_id).verdict.reasons}
     assert reasons == set(REASON_TEXTS)
+
+
+def test_mc_sim_command_serves_the_contract_on_the_port_given(tmp_path: Path):
+    """`mleg-tui mc-sim --port P ...` takes the simulator's own options and serves MC."""
+    import json
+    import socket
+    import urllib.request
+
+    from conftest import mleg_command
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([*mleg_command(), "mc-sim", "--port", str(port), "--seed", "3",
+                             "--fail-5xx", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=10) as r:
+            assert json.loads(r.read()) == {"status": "ok"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

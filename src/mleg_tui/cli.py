@@ -94,8 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--replace", action="store_true", help="wyczyść bazę przed budową")
 
-    p = cmd("mc-sim", "symulator serwisu MC (HTTP na loopback)", run_mc_sim)
-    p.add_argument("sim_args", nargs=argparse.REMAINDER)
+    cmd("mc-sim", "symulator serwisu MC (HTTP na loopback); opcje: mleg-tui mc-sim --help", run_mc_sim)
 
     p = cmd("refresh", "aktualizuj statusy zamówień w MC", run_refresh)
     p.add_argument("--album", nargs="+", action="extend", default=[])
@@ -257,10 +256,10 @@ def _progress_printer() -> Callable[[str], None] | None:
     return lambda msg: sys.stderr.write(f"\r\033[K{msg}")
 
 
-def run_mc_sim(args: argparse.Namespace) -> int:
+def run_mc_sim(args: argparse.Namespace) -> int:  # reached only through `main`'s shortcut
     from mleg_tui.mc.sim import main as sim_main
 
-    return int(sim_main(args.sim_args) or 0)
+    return int(sim_main([]) or 0)
 
 
 def run_refresh(args: argparse.Namespace) -> int:
@@ -288,6 +287,12 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["mc-sim"]:
+        # The simulator has options of its own (--port, --fail-5xx, ...): it parses them.
+        from mleg_tui.mc.sim import main as sim_main
+
+        return int(sim_main(argv[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(argv)
     fn = getattr(args, "fn", run_tui)
