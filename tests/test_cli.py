@@ -13,6 +13,7 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass
+import subprocess
 from pathlib import Path
 
 import pytest
