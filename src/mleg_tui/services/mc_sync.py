@@ -1,43 +1,63 @@
 """The store's conversation with MC: submit waiting orders, read live ones, and confirm
 revocations and cancellations that wait for MC.
 
-Every answer from MC is applied in a short transaction with its events, so an interrupted
-run (Ctrl+C, kill -9) loses nothing and leaves nothing half-updated; the next run repeats
-what was not applied. Submissions are claimed (a lease) so two runs never send one order
-twice, and the body sent is kept, so a repeat after a lost response is the same request
-under the same Idempotency-Key and MC answers with the same order.
+MC's answers are applied in short transactions with their events (services.mc_apply), so
+an interrupted run (Ctrl+C, kill -9) loses nothing and leaves nothing half-updated; the
+next run repeats what was not applied. Submissions are claimed (a lease) so two runs never
+send one order twice, and the body sent is kept, so a repeat after a lost response is the
+same request under the same Idempotency-Key and MC answers with the same order.
+
+Submissions stream: at most 2 x concurrency orders are claimed and not yet answered, and
+the answers are stored by one writer in batches as they arrive (never more than
+APPLY_EVERY late), so a kill -9 costs at most those few orders a repeat. Reads go by
+batchGet pages of 100, each page stored in one transaction.
 """
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
-import os
-import socket
 import threading
 import time
-import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select
 
-from mleg_tui.domain.status import IllegalTransition, OrderStatus, reachable
+from mleg_tui.domain.status import OrderStatus
 from mleg_tui.errors import UserError
 from mleg_tui.services.actions import CANCEL, ActionResult
 from mleg_tui.services.context import Context, Permission
-from mleg_tui.services.history import Action, Actor, StaleOrder, change_status, record, update_order
-from mleg_tui.store import reading, writing
+from mleg_tui.services.mc_apply import (
+    Applied,
+    Claimed,
+    RefreshFailure,
+    apply_confirmation,
+    apply_page,
+    apply_submissions,
+    claim,
+    fail_ids,
+    new_owner,
+    release,
+)
+from mleg_tui.store import reading
 from mleg_tui.store.models import Order, Person
 
 if TYPE_CHECKING:
-    from mleg_tui.mc import MCClient, MCConfig, MCOrder
+    from mleg_tui.mc import MCClient, MCConfig, MCError, MCOrder
+
+__all__ = [
+    "RefreshFailure", "RefreshProgress", "RefreshSelection", "RefreshSummary", "confirm_all",
+    "confirm_orders", "confirm_pending", "mc_config", "refresh", "run_refresh_cli",
+]
 
 S = OrderStatus
-LEASE = dt.timedelta(minutes=5)
-CHUNK = 100  # one batchGet page; also the unit of claims and reads from the store
+MIN_LEASE = dt.timedelta(minutes=5)
+CHUNK = 100  # ids read from the store at a time; one batchGet page
+APPLY_EVERY = 0.2  # seconds an answer from MC may wait before it is stored
+APPLY_BATCH = 200  # ... or this many answers
 READ_STATUSES = (S.W_TRAKCIE, S.DO_ODBIORU, S.ODEBRANA)
 
 
@@ -48,18 +68,6 @@ class RefreshSelection:
     order_ids: list[int] | None = None
     albums: list[str] | None = None
     statuses: frozenset[OrderStatus] | None = None
-
-
-@dataclass(frozen=True)
-class RefreshFailure:
-    order_id: int
-    order_ref: str
-    person: str
-    album: str
-    why: str
-
-    def __str__(self) -> str:
-        return f"{self.order_ref} {self.person} ({self.album or 'bez albumu'}): {self.why}"
 
 
 @dataclass
@@ -90,10 +98,11 @@ class RefreshProgress:
 
 @dataclass
 class RefreshSummary:
-    total: int = 0
+    total: int = 0  # steps: orders to submit + orders to read + requests to confirm
     done: int = 0
     changed: int = 0
     submitted: int = 0
+    read: int = 0  # orders whose state MC gave
     confirmed: int = 0
     confirmed_ids: list[int] = field(default_factory=list)
     failures: list[RefreshFailure] = field(default_factory=list)
@@ -102,19 +111,16 @@ class RefreshSummary:
     by_status: dict[str, int] = field(default_factory=dict)
 
     def text(self) -> str:
-        rate = self.done / self.seconds if self.seconds > 0 else 0.0
-        parts = [f"Aktualizacja statusów: {self.done} z {self.total} zamówień w {self.seconds:.1f} s "
-                 f"({rate:.0f}/s)"]
+        """One line: what was done, for a terminal or a cron mail."""
+        head = "przerwana po" if self.cancelled else "zakończona w"
         changes = ", ".join(f"{S(k).label} {v}" for k, v in sorted(self.by_status.items()))
-        parts.append(f"zmieniono {self.changed}" + (f" ({changes})" if changes else ""))
-        if self.submitted:
-            parts.append(f"przekazano do MC {self.submitted}")
-        if self.confirmed:
-            parts.append(f"potwierdzono unieważnienia/anulowania {self.confirmed}")
-        parts.append(f"błędy {len(self.failures)}")
-        text = ": ".join(parts[:1]) + "; " + ", ".join(parts[1:]) + "."
+        text = (f"Aktualizacja statusów {head} {self.seconds:.1f} s: przekazano do MC {self.submitted}, "
+                f"odczytano stan {self.read} zamówień"
+                + (f", potwierdzono unieważnienia/anulowania {self.confirmed}" if self.confirmed else "")
+                + f"; zmieniono {self.changed}" + (f" ({changes})" if changes else "")
+                + f"; nie udało się {len(self.failures)}.")
         if self.cancelled:
-            text += " Przerwano — pozostałe zamówienia zostaną zaktualizowane przy następnym uruchomieniu."
+            text += " Pozostałe zamówienia zostaną zaktualizowane przy następnym uruchomieniu."
         return text
 
 
@@ -140,56 +146,47 @@ def mc_config(ctx: Context, concurrency: int | None = None) -> MCConfig:
     )
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _dead_owners(owners: set[str]) -> list[str]:
-    """Leases held by processes of this host that no longer exist (kill -9)."""
-    host = socket.gethostname()[:30]
-    dead = []
-    for owner in owners:
-        h, _, rest = owner.partition(":")
-        pid = rest.partition(":")[0]
-        if h != host or not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            dead.append(owner)
-        except PermissionError:
-            pass
-    return dead
+def lease_for(cfg: MCConfig) -> dt.timedelta:
+    """Long enough for one submission with all its tries: a lease must not run out while
+    its holder is still sending (another run would send the order too)."""
+    one_try = cfg.connect_timeout + cfg.read_timeout + cfg.backoff_max
+    return max(MIN_LEASE, dt.timedelta(seconds=2 * cfg.max_tries * one_try))
 
 
 class _Run:
-    """One refresh (or confirmation) run: its MC client, counters and the write lock."""
+    """One refresh (or confirmation) run: its MC client, lease owner, counters, and the
+    one-at-a-time store writer."""
 
     def __init__(self, ctx: Context, mc: MCClient, report: Callable[[RefreshProgress], None] | None):
         self.ctx = ctx
         self.mc = mc
-        self.owner = _owner()
+        self.owner = new_owner()
+        self.lease = lease_for(mc.cfg)
         self.summary = RefreshSummary()
         self.progress = RefreshProgress()
+        self.leased: set[int] = set()
+        self.fatal: MCError | None = None  # e.g. the token refused: stop the run
         self._report = report
         self._write_lock = asyncio.Lock()
         self._started = time.perf_counter()
         self._last_report = 0.0
-        self.leased: set[int] = set()
 
-    # -- bookkeeping ----------------------------------------------------------------
-    def fail(self, o: Order | dict[str, Any], why: str) -> None:
-        get = o.get if isinstance(o, dict) else lambda k: getattr(o, k)
-        self.summary.failures.append(
-            RefreshFailure(get("id"), get("order_ref"), get("person") or "", get("album") or "", why)
-        )
+    def tally(self, applied: Applied, done: int = 0) -> None:
+        for order_id, status in applied.changed:
+            self.summary.changed += 1
+            self.summary.by_status[status.value] = self.summary.by_status.get(status.value, 0) + 1
+            self.progress.changed += 1
+            self.progress.changed_ids.append(order_id)
+        self.summary.confirmed += len(applied.confirmed)
+        self.summary.confirmed_ids.extend(applied.confirmed)
+        self.summary.submitted += applied.submitted
+        for f in applied.failures:
+            self.fail(f)
+        self.advance(done)
+
+    def fail(self, failure: RefreshFailure) -> None:
+        self.summary.failures.append(failure)
         self.progress.errors += 1
-
-    def changed(self, order_id: int, status: OrderStatus) -> None:
-        self.summary.changed += 1
-        self.summary.by_status[status.value] = self.summary.by_status.get(status.value, 0) + 1
-        self.progress.changed += 1
-        self.progress.changed_ids.append(order_id)
 
     def advance(self, n: int, *, force: bool = False) -> None:
         self.progress.done += n
@@ -202,38 +199,16 @@ class _Run:
             self.progress.changed_ids.clear()
 
     async def write(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        """Store writes run in a thread, one at a time, so MC traffic keeps flowing."""
+        """Store writes run in a thread, one at a time, so MC traffic keeps flowing. A
+        write once started is waited for even if the run is being stopped, so the run
+        never stops between a commit and what it reports."""
         async with self._write_lock:
-            return await asyncio.to_thread(fn, *args, **kw)
-
-    # -- applying MC's word ------------------------------------------------------------
-    def apply(self, s: Any, order: Order, mco: MCOrder, action: Action = Action.MC_STATUS,
-              reason: str | None = None, **extra: Any) -> bool:
-        """Make the order what MC says; True when its status changed."""
-        now = self.ctx.clock.now()
-        new, old = S(mco.status), S(order.status)
-        ready = new is S.DO_ODBIORU
-        values: dict[str, Any] = {
-            "mc_id": mco.mc_id,
-            # Codes are the student's secret: kept only while they can be used.
-            "qr_code": mco.qr_code if ready else None,
-            "activation_code": mco.activation_code if ready else None,
-            "codes_valid_until": mco.codes_valid_until if ready else None,
-            "error_code": (mco.error_code or "").upper() if new is S.BLAD else order.error_code,
-            "error_message": mco.error_message if new is S.BLAD else order.error_message,
-            "mc_updated_at": mco.updated_at,
-            **extra,
-        }
-        if mco.expiry_date:
-            values["expiry_date"] = mco.expiry_date
-        if new is not old:
-            if not reachable(old, new):
-                raise IllegalTransition(old, new)
-            change_status(s, order, new, now, action, Actor.MC, "", reason, observed=True, **values)
-            return True
-        if any(getattr(order, k) != v for k, v in values.items()):
-            update_order(s, order, now, **values)
-        return False
+            fut = asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kw))
+            try:
+                return await asyncio.shield(fut)
+            except asyncio.CancelledError:
+                await asyncio.wait([fut])
+                raise
 
 
 # -- selections ------------------------------------------------------------------------
@@ -246,17 +221,17 @@ def _selected(stmt: Any, sel: RefreshSelection) -> Any:
     return stmt
 
 
-def _ids(ctx: Context, base: Any, sel: RefreshSelection) -> Iterator[list[int]]:
-    """Order ids of a selection in chunks, by keyset: memory stays flat at any size."""
+def _keyset(ctx: Context, base: Any, sel: RefreshSelection, size: int = CHUNK) -> Iterator[list[Any]]:
+    """Rows (id first) of a selection, `size` at a time by keyset: memory stays flat."""
     last = 0
     while True:
-        stmt = _selected(base.where(Order.id > last), sel).order_by(Order.id).limit(CHUNK)
+        stmt = _selected(base.where(Order.id > last), sel).order_by(Order.id).limit(size)
         with reading(ctx.engine) as s:
-            ids = list(s.execute(stmt).scalars())
-        if not ids:
+            rows = list(s.execute(stmt).all())
+        if not rows:
             return
-        yield ids
-        last = ids[-1]
+        yield rows
+        last = rows[-1][0]
 
 
 def _wanted(sel: RefreshSelection, status: OrderStatus) -> bool:
@@ -264,150 +239,151 @@ def _wanted(sel: RefreshSelection, status: OrderStatus) -> bool:
 
 
 def _count(ctx: Context, stmt: Any, sel: RefreshSelection) -> int:
-    from sqlalchemy import func
-
     with reading(ctx.engine) as s:
         return int(s.execute(_selected(stmt, sel).with_only_columns(func.count())).scalar_one())
 
 
-def _to_submit(sel: RefreshSelection) -> Any:
+def _to_submit() -> Any:
     return select(Order.id).where(Order.status == S.OCZEKUJE.value, Order.pending_action.is_(None))  # type: ignore[union-attr]
 
 
 def _to_read(ctx: Context, sel: RefreshSelection) -> Any:
     statuses = [x.value for x in READ_STATUSES if _wanted(sel, x)]
     # An expired picked-up card can no longer change anything that matters.
-    return select(Order.id).where(
+    return select(Order.id, Order.mc_id).where(
         Order.status.in_(statuses),  # type: ignore[attr-defined]
         Order.mc_id.is_not(None),  # type: ignore[union-attr]
         or_(Order.status != S.ODEBRANA.value, Order.expiry_date >= ctx.clock.today()),
     )
 
 
-def _pending(sel: RefreshSelection) -> Any:
+def _pending() -> Any:
     return select(Order.id).where(Order.pending_action.is_not(None))  # type: ignore[union-attr]
 
 
 # -- submissions -------------------------------------------------------------------------
 
-def _body(order: Order, person: Person) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "order_ref": order.order_ref,
-        "album": person.album or "",
-        "pesel": person.pesel or "",
-        "first_name": person.first_name,
-        "last_name": person.last_name,
-        "expiry_date": order.planned_expiry.isoformat(),
-    }
-    if person.birth_date:
-        body["birth_date"] = person.birth_date.isoformat()
-    return body
-
-
-def _claim(run: _Run, ids: list[int], *, pending: bool = False) -> list[dict[str, Any]]:
-    """Take the lease on these orders if nobody else holds it; returns what to send."""
-    ctx = run.ctx
-    now = ctx.clock.now()
-    claimed: list[dict[str, Any]] = []
-    with writing(ctx.engine) as s:
-        rows = s.execute(
-            select(Order, Person).join(Person, Person.id == Order.person_id).where(Order.id.in_(ids))  # type: ignore[union-attr]
-        ).all()
-        dead = set(_dead_owners({o.lease_owner for o, _ in rows if o.lease_owner}))
-        for order, person in rows:
-            if order.status != S.OCZEKUJE.value or (order.pending_action is not None) != pending:
-                continue
-            if order.lease_owner and order.lease_until and order.lease_until > now and order.lease_owner not in dead:
-                continue  # another refresh is sending it right now
-            body = order.submitted_body or json.dumps(_body(order, person), ensure_ascii=False)
-            update_order(s, order, now, lease_owner=run.owner, lease_until=now + LEASE, submitted_body=body)
-            run.leased.add(order.id or 0)
-            claimed.append({"id": order.id, "order_ref": order.order_ref, "body": body,
-                            "person": person.full_name, "album": person.album})
-    return claimed
-
-
-def _release(run: _Run, ids: list[int]) -> None:
-    if not ids:
-        return
-    with writing(run.ctx.engine) as s:
-        s.execute(
-            update(Order)
-            .where(Order.id.in_(ids), Order.lease_owner == run.owner)  # type: ignore[union-attr]
-            .values(lease_owner=None, lease_until=None)
-        )
-    run.leased.difference_update(ids)
-
-
-async def _submit_one(run: _Run, item: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+async def _submit_one(run: _Run, item: Claimed) -> tuple[MCOrder, bool] | MCError:
     from mleg_tui.mc import MCError, SubmitRequest
 
-    b = json.loads(item["body"])
+    b = json.loads(item.body)
     req = SubmitRequest(
         order_ref=b["order_ref"], album=b["album"], pesel=b["pesel"], first_name=b["first_name"],
         last_name=b["last_name"], expiry_date=dt.date.fromisoformat(b["expiry_date"]),
         birth_date=dt.date.fromisoformat(b["birth_date"]) if b.get("birth_date") else None,
+        photo_sha256=b.get("photo_sha256"),
     )
     try:
-        return item, await run.mc.submit(req)
+        return await run.mc.submit(req)
     except MCError as e:
-        return item, e
+        return e
 
 
-def _apply_submissions(run: _Run, results: list[tuple[dict[str, Any], Any]]) -> None:
-    from mleg_tui.mc import MCAuthError, MCError, MCRejected
+class _Applier:
+    """Answers to submissions, stored by one writer in batches as they arrive: at most
+    APPLY_EVERY seconds late, and under load in larger batches (one transaction each)."""
 
-    now = run.ctx.clock.now()
-    with writing(run.ctx.engine) as s:
-        for item, outcome in results:
-            order = s.get(Order, item["id"])
-            if order is None or order.lease_owner != run.owner:
-                continue
-            run.leased.discard(order.id or 0)
-            if isinstance(outcome, MCAuthError):
-                update_order(s, order, now, lease_owner=None, lease_until=None)
-                continue
-            if isinstance(outcome, MCRejected):
-                # MC will not take the order as it stands: it ends here, visibly, with MC's
-                # reason, so the office can correct the data and the student order again.
-                code = (outcome.code or "REJECTED").upper()
-                change_status(s, order, S.BLAD, now, Action.MC_STATUS, Actor.MC, "",
-                              f"MC odrzucił zamówienie: {outcome}", error_code=code,
-                              error_message=str(outcome), lease_owner=None, lease_until=None)
-                run.changed(order.id or 0, S.BLAD)
-                continue
-            if isinstance(outcome, MCError):
-                update_order(s, order, now, lease_owner=None, lease_until=None)
-                run.fail(item, str(outcome))
-                continue
-            mco, created = outcome
-            if order.status != S.OCZEKUJE.value:
-                update_order(s, order, now, lease_owner=None, lease_until=None, mc_id=mco.mc_id)
-                continue
-            note = None if created else "MC miał już to zamówienie (powtórzone przesłanie)"
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.items: list[tuple[Claimed, Any]] = []
+        self.wake = asyncio.Event()
+        self.closing = False
+        self.task = asyncio.ensure_future(self._loop())
+
+    def add(self, item: Claimed, outcome: Any) -> None:
+        self.items.append((item, outcome))
+        if len(self.items) >= APPLY_BATCH:
+            self.wake.set()
+
+    async def _loop(self) -> None:
+        while True:
             try:
-                with s.begin_nested():
-                    run.apply(s, order, mco, Action.SUBMITTED, note, lease_owner=None, lease_until=None)
-            except (IllegalTransition, StaleOrder) as e:
-                run.fail(item, str(e))
-                continue
-            run.summary.submitted += 1
-            run.changed(order.id or 0, S(mco.status))
+                await asyncio.wait_for(self.wake.wait(), APPLY_EVERY)
+            except asyncio.TimeoutError:
+                pass
+            self.wake.clear()
+            if self.items:
+                batch, self.items = self.items, []
+                run = self.run
+                applied = await run.write(apply_submissions, run.ctx, run.owner, batch)
+                run.leased.difference_update(c.id for c, _ in batch)
+                run.tally(applied, done=len(batch))
+            elif self.closing:
+                return
+
+    async def close(self) -> None:
+        """Store every answer received so far."""
+        self.closing = True
+        self.wake.set()
+        await self.task
 
 
-async def _pipeline(run: _Run, chunks: Iterator[list[int]], work: Callable[[list[int]], Awaitable[int]],
-                    cancel: threading.Event | None) -> None:
-    """Run `work` over the chunks, `concurrency` at a time, stopping when cancelled."""
+async def _submissions(run: _Run, sel: RefreshSelection) -> None:
+    from mleg_tui.mc import MCAuthError
+
+    conc = max(1, run.mc.cfg.concurrency)
+    window = asyncio.Semaphore(2 * conc)  # claimed and not yet answered
+    applier = _Applier(run)
+    senders: set[asyncio.Task[None]] = set()
+
+    async def send(item: Claimed) -> None:
+        try:
+            outcome = await _submit_one(run, item)
+            applier.add(item, outcome)
+            if isinstance(outcome, MCAuthError):
+                run.fatal = outcome
+        finally:
+            window.release()
+
+    try:
+        for rows in _keyset(run.ctx, _to_submit(), sel):
+            ids = [r[0] for r in rows]
+            for i in range(0, len(ids), conc):
+                part = ids[i:i + conc]
+                for _ in part:
+                    await window.acquire()
+                if applier.task.done():
+                    applier.task.result()  # the store failed: stop here, with its error
+                if run.fatal:
+                    break
+                # Noted before the claim: stopped while it commits, the run still gives
+                # back whatever it got (release touches only rows this run holds).
+                run.leased.update(part)
+                claimed = await run.write(claim, run.ctx, run.owner, part, run.lease)
+                for _ in range(len(part) - len(claimed)):
+                    window.release()
+                run.leased.difference_update(set(part) - {c.id for c in claimed})
+                run.advance(len(part) - len(claimed))  # another run holds them: its to report
+                for item in claimed:
+                    task = asyncio.ensure_future(send(item))
+                    senders.add(task)
+                    task.add_done_callback(senders.discard)
+            if run.fatal:
+                break
+        if senders:
+            await asyncio.wait(set(senders))
+    finally:
+        for task in senders:
+            task.cancel()
+        if senders:
+            await asyncio.gather(*senders, return_exceptions=True)
+        await applier.close()
+    if run.fatal:
+        raise run.fatal
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+async def _pipeline(run: _Run, chunks: Iterator[Any], work: Callable[[Any], Awaitable[None]]) -> None:
+    """Run `work` over the chunks, `concurrency` at a time."""
     limit = max(1, run.mc.cfg.concurrency)
-    tasks: set[asyncio.Task[int]] = set()
+    tasks: set[asyncio.Task[None]] = set()
     try:
         for chunk in chunks:
             while len(tasks) >= limit:
                 done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for t in done:
                     t.result()
-            if cancel is not None and cancel.is_set():
-                raise asyncio.CancelledError
             tasks.add(asyncio.ensure_future(work(chunk)))
         while tasks:
             done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -420,90 +396,24 @@ async def _pipeline(run: _Run, chunks: Iterator[list[int]], work: Callable[[list
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _submissions(run: _Run, sel: RefreshSelection, cancel: threading.Event | None) -> None:
-    per_chunk = max(1, CHUNK // 4)
-
-    async def work(ids: list[int]) -> int:
-        claimed = await run.write(_claim, run, ids)
-        results = await asyncio.gather(*(_submit_one(run, item) for item in claimed))
-        await run.write(_apply_submissions, run, list(results))
-        _raise_auth(results)
-        run.advance(len(ids))  # those another run holds are its to report
-        return len(ids)
-
-    def chunks() -> Iterator[list[int]]:
-        for ids in _ids(run.ctx, _to_submit(sel), sel):
-            for i in range(0, len(ids), per_chunk):
-                yield ids[i:i + per_chunk]
-
-    await _pipeline(run, chunks(), work, cancel)
-
-
-def _raise_auth(results: list[tuple[dict[str, Any], Any]]) -> None:
-    from mleg_tui.mc import MCAuthError
-
-    for _, outcome in results:
-        if isinstance(outcome, MCAuthError):
-            raise outcome
-
-
-# -- reads -----------------------------------------------------------------------------------
-
-def _apply_page(run: _Run, ids: list[int], orders: list[MCOrder], not_found: list[str]) -> None:
-    by_mc = {o.mc_id: o for o in orders}
-    missing = set(not_found)
-    with writing(run.ctx.engine) as s:
-        rows = s.execute(
-            select(Order, Person.first_name, Person.last_name).join(Person, Person.id == Order.person_id)
-            .where(Order.id.in_(ids))  # type: ignore[union-attr]
-        ).all()
-        for order, first, last in rows:
-            info = {"id": order.id, "order_ref": order.order_ref, "person": f"{first} {last}",
-                    "album": order.album}
-            mco = by_mc.get(order.mc_id or "")
-            if mco is None:
-                why = "MC nie zna tego zamówienia" if order.mc_id in missing else "MC nie podał stanu zamówienia"
-                run.fail(info, f"{why} (mc_id {order.mc_id})")
-                continue
-            try:
-                with s.begin_nested():
-                    if run.apply(s, order, mco):
-                        run.changed(order.id or 0, S(mco.status))
-            except IllegalTransition:
-                run.fail(info, f"niezgodność: MC podaje „{S(mco.status).label}”, w bazie „{S(order.status).label}”")
-            except StaleOrder as e:
-                run.fail(info, str(e))
-
-
-async def _reads(run: _Run, sel: RefreshSelection, cancel: threading.Event | None) -> None:
+async def _reads(run: _Run, sel: RefreshSelection) -> None:
     from mleg_tui.mc import MCAuthError, MCError
 
-    async def work(ids: list[int]) -> int:
-        with reading(run.ctx.engine) as s:
-            mc_ids = [m for m in s.execute(select(Order.mc_id).where(Order.id.in_(ids))).scalars() if m]  # type: ignore[union-attr]
+    async def work(rows: list[Any]) -> None:
+        ids = [r[0] for r in rows]
         try:
-            orders, not_found = await run.mc.batch_get(mc_ids)
+            orders, not_found = await run.mc.batch_get([r[1] for r in rows])
         except MCAuthError:
             raise
         except MCError as e:
-            await run.write(_fail_ids, run, ids, str(e))
-            run.advance(len(ids))
-            return len(ids)
-        await run.write(_apply_page, run, ids, orders, not_found)
-        run.advance(len(ids))
-        return len(ids)
+            run.tally(await asyncio.to_thread(fail_ids, run.ctx, ids, str(e)), done=len(ids))
+            return
+        applied = await run.write(apply_page, run.ctx, ids, orders, not_found)
+        run.summary.read += len(orders)
+        run.tally(applied, done=len(ids))
 
-    await _pipeline(run, _ids(run.ctx, _to_read(run.ctx, sel), sel), work, cancel)
-
-
-def _fail_ids(run: _Run, ids: list[int], why: str) -> None:
-    with reading(run.ctx.engine) as s:
-        for order, first, last in s.execute(
-            select(Order, Person.first_name, Person.last_name).join(Person, Person.id == Order.person_id)
-            .where(Order.id.in_(ids))  # type: ignore[union-attr]
-        ).all():
-            run.fail({"id": order.id, "order_ref": order.order_ref, "person": f"{first} {last}",
-                      "album": order.album}, why)
+    page = max(1, min(run.mc.cfg.batch_size, CHUNK))
+    await _pipeline(run, _keyset(run.ctx, _to_read(run.ctx, sel), sel, page), work)
 
 
 # -- pending revocations and cancellations ----------------------------------------------------
@@ -511,101 +421,66 @@ def _fail_ids(run: _Run, ids: list[int], why: str) -> None:
 async def _confirm_one(run: _Run, order_id: int) -> None:
     from mleg_tui.mc import MCAuthError, MCConflict, MCError
 
-    with reading(run.ctx.engine) as s:
+    ctx = run.ctx
+    with reading(ctx.engine) as s:
         row = s.execute(
             select(Order, Person).join(Person, Person.id == Order.person_id).where(Order.id == order_id)
         ).first()
     if row is None or row[0].pending_action is None:
         return
     order, person = row
-    info = {"id": order.id, "order_ref": order.order_ref, "person": person.full_name, "album": person.album}
+
+    def fail(why: str) -> None:
+        run.fail(RefreshFailure(order_id, order.order_ref, person.full_name, person.album or "", why))
+
     mc_id = order.mc_id
     if mc_id is None:
-        if order.status == S.OCZEKUJE.value:
-            # Sent once but never confirmed: send the same body again to learn its MC id.
-            claimed = await run.write(_claim, run, [order_id], pending=True)
-            if not claimed:
-                run.fail(info, "inna aktualizacja właśnie przesyła to zamówienie do MC")
-                return
-            result = await _submit_one(run, claimed[0])
-            await run.write(_apply_submissions, run, [result])
-            _raise_auth([result])
-            with reading(run.ctx.engine) as s:
-                mc_id = s.execute(select(Order.mc_id).where(Order.id == order_id)).scalar_one()
-            if mc_id is None:
-                if not isinstance(result[1], MCError):
-                    return
-                run.fail(info, str(result[1]))
-                return
-        else:
-            run.fail(info, "brak identyfikatora MC")
+        if order.status != S.OCZEKUJE.value:
+            fail("brak identyfikatora MC")
             return
+        # Sent once but never confirmed: send the same body again to learn its MC id.
+        run.leased.add(order_id)
+        claimed = await run.write(claim, ctx, run.owner, [order_id], run.lease, pending=True)
+        if not claimed:
+            run.leased.discard(order_id)
+            fail("inna aktualizacja właśnie przesyła to zamówienie do MC")
+            return
+        outcome = await _submit_one(run, claimed[0])
+        applied = await run.write(apply_submissions, ctx, run.owner, [(claimed[0], outcome)])
+        run.leased.discard(order_id)
+        run.tally(applied)
+        if isinstance(outcome, MCAuthError):
+            raise outcome
+        if isinstance(outcome, MCError):
+            return  # a failure listed, or MC refused the order (BLAD, nothing to revoke)
+        mc_id = outcome[0].mc_id
     by = "STUDENT" if order.pending_action == CANCEL else "UNIVERSITY"
     try:
         mco = await run.mc.revoke(mc_id, by, order.pending_reason or "")
         conflict = False
     except MCConflict as e:
         if e.order is None:
-            run.fail(info, str(e))
+            fail(f"{e} — zlecenie zostaje i zostanie ponowione")
             return
         mco, conflict = e.order, True
     except MCAuthError:
         raise
     except MCError as e:
-        run.fail(info, f"{e} — zlecenie zostaje i zostanie ponowione")
+        fail(f"{e} — zlecenie zostaje i zostanie ponowione")
         return
-    await run.write(_apply_confirmation, run, order_id, mco, conflict, info)
+    run.tally(await run.write(apply_confirmation, ctx, order_id, mco, conflict))
 
 
-def _apply_confirmation(run: _Run, order_id: int, mco: MCOrder, conflict: bool, info: dict[str, Any]) -> None:
-    clear = {"pending_action": None, "pending_reason": None, "pending_actor": None,
-             "pending_actor_kind": None, "pending_since": None}
-    with writing(run.ctx.engine) as s:
-        order = s.get(Order, order_id)
-        if order is None or order.pending_action is None:
-            return
-        now = run.ctx.clock.now()
-        kind, reason = order.pending_action, order.pending_reason
-        actor_kind = Actor(order.pending_actor_kind or Actor.STAFF.value)
-        new = S(mco.status)
-        try:
-            if conflict:
-                what = "anulowanie" if kind == CANCEL else "unieważnienie"
-                note = f"MC: zamówienie zakończyło się inaczej ({new.label}); {what} nie było potrzebne"
-                if new.value == order.status:
-                    update_order(s, order, now, **clear)
-                    record(s, order, now, Action.MC_CONFLICT, Actor.MC, "", note)
-                else:
-                    run.apply(s, order, mco, Action.MC_CONFLICT, note, **clear)
-                    run.changed(order_id, new)
-            else:
-                action = Action.CANCELLED if kind == CANCEL else Action.REVOKED
-                old = S(order.status)
-                if not reachable(old, new):
-                    raise IllegalTransition(old, new)
-                values = {"qr_code": None, "activation_code": None, "codes_valid_until": None,
-                          "mc_id": mco.mc_id, "mc_updated_at": mco.updated_at, **clear}
-                change_status(s, order, new, now, action, actor_kind, order.pending_actor or "",
-                              f"{reason} (potwierdzone przez MC)", observed=True, **values)
-                run.changed(order_id, new)
-                run.summary.confirmed += 1
-                run.summary.confirmed_ids.append(order_id)
-        except (IllegalTransition, StaleOrder) as e:
-            run.fail(info, str(e))
+async def _confirmations(run: _Run, sel: RefreshSelection) -> None:
+    async def work(rows: list[Any]) -> None:
+        await _confirm_one(run, rows[0])
+        run.advance(1)
 
+    def one_at_a_time() -> Iterator[list[Any]]:
+        for rows in _keyset(run.ctx, _pending(), sel):
+            yield from ([r[0]] for r in rows)
 
-async def _confirmations(run: _Run, sel: RefreshSelection, cancel: threading.Event | None) -> None:
-    async def work(ids: list[int]) -> int:
-        for order_id in ids:
-            await _confirm_one(run, order_id)
-            run.advance(1)
-        return len(ids)
-
-    def chunks() -> Iterator[list[int]]:
-        for ids in _ids(run.ctx, _pending(sel), sel):
-            yield from ([i] for i in ids)
-
-    await _pipeline(run, chunks(), work, cancel)
+    await _pipeline(run, one_at_a_time(), work)
 
 
 # -- entry points ---------------------------------------------------------------------------
@@ -619,20 +494,28 @@ async def _run(ctx: Context, sel: RefreshSelection, phases: tuple[str, ...],
     started = time.perf_counter()
     async with MCClient(cfg) as mc:
         run = _Run(ctx, mc, on_progress)
-        _set_total(run, sel, phases)
+        await asyncio.to_thread(_set_total, run, sel, phases)
         run.advance(0, force=True)
-        main = asyncio.ensure_future(_phases(run, sel, phases, cancel))
+        main = asyncio.ensure_future(_phases(run, sel, phases))
         try:
-            while not main.done():
-                if cancel is not None and cancel.is_set():
-                    main.cancel()
-                await asyncio.wait({main}, timeout=0.05)
-            main.result()
-        except asyncio.CancelledError:
-            run.summary.cancelled = True
+            try:
+                while not main.done() and not (cancel is not None and cancel.is_set()):
+                    await asyncio.wait({main}, timeout=0.05)
+            except asyncio.CancelledError:  # Ctrl+C: asyncio.run cancels this task
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+            if not main.done():
+                # Stop cleanly: requests in flight are dropped, answers already received
+                # are stored, and what is left stays for the next run.
+                run.summary.cancelled = True
+                main.cancel()
+                await asyncio.gather(main, return_exceptions=True)
+            if not main.cancelled():
+                main.result()
         finally:
             if run.leased:
-                await asyncio.to_thread(_release, run, sorted(run.leased))
+                await asyncio.to_thread(release, ctx, run.owner, sorted(run.leased))
         run.summary.seconds = time.perf_counter() - started
         run.advance(0, force=True)
         return run.summary
@@ -642,23 +525,23 @@ def _set_total(run: _Run, sel: RefreshSelection, phases: tuple[str, ...]) -> Non
     """Done so far plus what the phases still to run will go through."""
     ctx, left = run.ctx, 0
     if "submit" in phases and _wanted(sel, S.OCZEKUJE):
-        left += _count(ctx, _to_submit(sel), sel)
+        left += _count(ctx, _to_submit(), sel)
     if "read" in phases:
         left += _count(ctx, _to_read(ctx, sel), sel)
     if "confirm" in phases:
-        left += _count(ctx, _pending(sel), sel)
+        left += _count(ctx, _pending(), sel)
     run.progress.total = run.summary.total = run.progress.done + left
 
 
-async def _phases(run: _Run, sel: RefreshSelection, phases: tuple[str, ...], cancel: threading.Event | None) -> None:
+async def _phases(run: _Run, sel: RefreshSelection, phases: tuple[str, ...]) -> None:
     if "submit" in phases and _wanted(sel, S.OCZEKUJE):
-        await _submissions(run, sel, cancel)
+        await _submissions(run, sel)
     if "read" in phases:
         # Orders just submitted are read too: MC may have issued their codes already.
-        _set_total(run, sel, tuple(p for p in phases if p != "submit"))
-        await _reads(run, sel, cancel)
+        await asyncio.to_thread(_set_total, run, sel, tuple(p for p in phases if p != "submit"))
+        await _reads(run, sel)
     if "confirm" in phases:
-        await _confirmations(run, sel, cancel)
+        await _confirmations(run, sel)
 
 
 def _guard(fn: Callable[[], RefreshSummary]) -> RefreshSummary:
@@ -712,8 +595,9 @@ def confirm_pending(ctx: Context, results: list[ActionResult]) -> list[ActionRes
             out.append(r)
         elif o.pending_action is None:
             st = S(o.status)
+            how = "potwierdzone przez MC" if r.order_id in summary.confirmed_ids else "MC zakończył je inaczej"
             out.append(replace(r, status=st, pending=False,
-                               message=f"Zamówienie {r.order_ref}: {r.old_status.label} → {st.label} (potwierdzone przez MC)."))
+                               message=f"Zamówienie {r.order_ref}: {r.old_status.label} → {st.label} ({how})."))
         else:
             why = failed.get(r.order_id, "brak odpowiedzi MC")
             out.append(replace(r, message=f"{r.message} MC: {why}."))
@@ -721,7 +605,8 @@ def confirm_pending(ctx: Context, results: list[ActionResult]) -> list[ActionRes
 
 
 def run_refresh_cli(ctx: Context, args: Any) -> int:
-    """`mleg-tui refresh`: live progress on a terminal, a summary, failures listed."""
+    """`mleg-tui refresh`: live progress on a terminal, a summary, failures listed.
+    Exit status: 0 all done, 1 some orders not refreshed (listed), 130 interrupted."""
     import sys
 
     from mleg_tui.domain.status import parse_status
@@ -744,5 +629,6 @@ def run_refresh_cli(ctx: Context, args: Any) -> int:
         print(f"Nie udało się zaktualizować ({len(summary.failures)}):")
         for f in summary.failures:
             print(f"  {f}")
-        return 1
-    return 0
+    if summary.cancelled:
+        return 130
+    return 1 if summary.failures else 0

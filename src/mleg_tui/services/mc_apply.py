@@ -1,0 +1,391 @@
+"""MC's answers, applied to the store (the write side of services.mc_sync).
+
+Each function is one short transaction over a batch of answers; every status change goes
+through services.history (version check + event), so a batch is applied whole or not at
+all and an order is never half-updated. The functions return what they did (`Applied`)
+and leave counting and reporting to the caller.
+
+MC has the last word on an order's state. A revocation or cancellation waiting for MC
+(`pending_action`) is settled by MC's first final answer about the order, whichever way
+it comes: the answer to our revoke call, a read, or a 409 saying the order ended
+otherwise.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
+
+from mleg_tui.domain.status import IllegalTransition, OrderStatus
+from mleg_tui.services.actions import CANCEL, PENDING_LABELS
+from mleg_tui.services.context import Context
+from mleg_tui.services.history import Action, Actor, StaleOrder, change_status, record, update_order, utc
+from mleg_tui.store import writing
+from mleg_tui.store.models import Order, Person
+
+if TYPE_CHECKING:
+    from mleg_tui.mc import MCError, MCOrder
+
+S = OrderStatus
+PENDING_TARGET = {CANCEL: S.ANULOWANE_PRZEZ_UZYTKOWNIKA}  # anything else: REVOKE
+CLEAR_PENDING: dict[str, Any] = {"pending_action": None, "pending_reason": None, "pending_actor": None,
+                                 "pending_actor_kind": None, "pending_since": None}
+NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+
+
+def pending_target(kind: str) -> OrderStatus:
+    return PENDING_TARGET.get(kind, S.UNIEWAZNIONE_PRZEZ_UCZELNIE)
+
+
+@dataclass(frozen=True)
+class RefreshFailure:
+    order_id: int
+    order_ref: str
+    person: str
+    album: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.order_ref} {self.person} ({self.album or 'bez albumu'}): {self.why}"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An order this run holds the lease on, with the exact body to send."""
+
+    id: int
+    order_ref: str
+    body: str
+    person: str
+    album: str
+
+    def failure(self, why: str) -> RefreshFailure:
+        return RefreshFailure(self.id, self.order_ref, self.person, self.album, why)
+
+
+@dataclass
+class Applied:
+    """What one batch of MC's answers did to the store."""
+
+    changed: list[tuple[int, OrderStatus]] = field(default_factory=list)
+    confirmed: list[int] = field(default_factory=list)  # pending requests MC carried out
+    submitted: int = 0
+    failures: list[RefreshFailure] = field(default_factory=list)
+
+
+def _failure(order: Order, person: str, why: str) -> RefreshFailure:
+    return RefreshFailure(order.id or 0, order.order_ref, person, order.album, why)
+
+
+# -- leases ---------------------------------------------------------------------------------
+
+def new_owner() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def wall_clock() -> dt.datetime:
+    """Leases are about real processes, so real time (MLEG_TUI_TODAY may fix the office's)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _dead_owners(owners: set[str]) -> set[str]:
+    """Lease holders that were processes of this host and are gone (kill -9, a crash)."""
+    host = socket.gethostname()[:30]
+    dead = set()
+    for owner in owners:
+        h, _, rest = owner.partition(":")
+        pid = rest.partition(":")[0]
+        if h != host or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            dead.add(owner)
+        except PermissionError:
+            pass
+    return dead
+
+
+def submit_body(order_ref: str, planned_expiry: dt.date, person: Person) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "order_ref": order_ref,
+        "album": person.album or "",
+        "pesel": person.pesel or "",
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "expiry_date": planned_expiry.isoformat(),
+    }
+    if person.birth_date:
+        body["birth_date"] = person.birth_date.isoformat()
+    return body
+
+
+class _Contended(Exception):
+    """Another transaction changed an order being claimed (possible on PostgreSQL)."""
+
+
+def claim(ctx: Context, owner: str, ids: list[int], lease: dt.timedelta, *,
+          pending: bool = False) -> list[Claimed]:
+    """Take the lease on those of these orders still waiting to be sent that nobody else
+    is sending; keep the body to send (the first one ever built for the order).
+
+    One UPDATE for the whole batch, version-checked row by row like update_order: a
+    claim is bookkeeping, not a status change, and it is the hottest write of a refresh."""
+    try:
+        return _claim(ctx, owner, ids, lease, pending)
+    except _Contended:
+        return []  # left for the next run; nothing was claimed (rolled back)
+
+
+def _claim(ctx: Context, owner: str, ids: list[int], lease: dt.timedelta, pending: bool) -> list[Claimed]:
+    now, wall = utc(ctx.clock.now()), wall_clock()
+    claimed: list[Claimed] = []
+    params: list[dict[str, Any]] = []
+    with writing(ctx.engine) as s:
+        rows = s.execute(
+            select(Order.id, Order.order_ref, Order.status, Order.version, Order.pending_action,
+                   Order.lease_owner, Order.lease_until, Order.submitted_body, Order.planned_expiry, Person)
+            .join(Person, Person.id == Order.person_id)
+            .where(Order.id.in_(ids)).order_by(Order.id)  # type: ignore[union-attr]
+        ).all()
+        held = {r.lease_owner for r in rows if r.lease_owner and r.lease_until and r.lease_until > wall}
+        dead = _dead_owners(held)
+        for r in rows:
+            if r.status != S.OCZEKUJE.value or (r.pending_action is not None) != pending:
+                continue
+            if r.lease_owner in held and r.lease_owner not in dead:
+                continue  # another refresh is sending it right now
+            person = r.Person
+            body = r.submitted_body or json.dumps(
+                submit_body(r.order_ref, r.planned_expiry, person), ensure_ascii=False)
+            params.append({"b_id": r.id, "b_version": r.version, "v_version": r.version + 1,
+                           "v_owner": owner, "v_until": wall + lease, "v_body": body, "v_updated": now})
+            claimed.append(Claimed(r.id or 0, r.order_ref, body, person.full_name, person.album or ""))
+        if params:
+            t = Order.__table__.c  # type: ignore[attr-defined]
+            result = s.connection().execute(
+                update(Order.__table__)  # type: ignore[arg-type]
+                .where(t.id == bindparam("b_id"), t.version == bindparam("b_version"))
+                .values(version=bindparam("v_version"), lease_owner=bindparam("v_owner"),
+                        lease_until=bindparam("v_until"), submitted_body=bindparam("v_body"),
+                        updated_at=bindparam("v_updated")),
+                params,
+            )
+            if result.rowcount != len(params):
+                raise _Contended
+    return claimed
+
+
+def release(ctx: Context, owner: str, ids: list[int]) -> None:
+    """Give back leases not used up (an interrupted run): the next run sends those orders
+    again, with the same body."""
+    with writing(ctx.engine) as s:
+        for i in range(0, len(ids), 500):
+            s.execute(
+                update(Order)
+                .where(Order.id.in_(ids[i:i + 500]), Order.lease_owner == owner)  # type: ignore[union-attr]
+                .values(**NO_LEASE)
+            )
+
+
+# -- MC's word about one order ------------------------------------------------------------------
+
+def mc_values(mco: MCOrder) -> dict[str, Any]:
+    """The columns MC's order object sets (besides the status)."""
+    new = S(mco.status)
+    ready = new is S.DO_ODBIORU
+    values: dict[str, Any] = {
+        "mc_id": mco.mc_id,
+        # Codes are the student's secret: kept only while they can be used.
+        "qr_code": mco.qr_code if ready else None,
+        "activation_code": mco.activation_code if ready else None,
+        "codes_valid_until": mco.codes_valid_until if ready else None,
+        "mc_updated_at": mco.updated_at,
+    }
+    if new is S.BLAD:
+        values["error_code"] = (mco.error_code or "BLAD").upper()
+        values["error_message"] = mco.error_message
+    if mco.expiry_date:
+        values["expiry_date"] = mco.expiry_date
+    return values
+
+
+def differs(order: Any, mco: MCOrder) -> bool:
+    """Whether MC's word would change anything in this order (an Order or a row with
+    its status, pending_action and the columns of mc_values)."""
+    if order.status != mco.status:
+        return True
+    if order.pending_action and S(mco.status).is_final:
+        return True  # a pending request to settle
+    return any(getattr(order, k) != v for k, v in mc_values(mco).items())
+
+
+def apply_mc_order(s: Session, ctx: Context, order: Order, mco: MCOrder, out: Applied, *,
+                   action: Action = Action.MC_STATUS, note: str | None = None, **extra: Any) -> None:
+    """Make the order what MC says it is, with its event (raises IllegalTransition when
+    MC's status cannot follow the store's). A pending revocation or cancellation ends
+    with MC's first final answer: confirmed when MC's status is the one asked for (the
+    event names who asked, and why), otherwise MC ended the order another way first."""
+    now = ctx.clock.now()
+    new, old = S(mco.status), S(order.status)
+    values = {**mc_values(mco), **extra}
+    actor_kind, actor, reason = Actor.MC, "", note
+    settles = bool(order.pending_action) and new.is_final
+    if settles:
+        kind = order.pending_action or ""
+        values.update(CLEAR_PENDING)
+        if new is pending_target(kind):
+            action = Action.CANCELLED if kind == CANCEL else Action.REVOKED
+            actor_kind = Actor(order.pending_actor_kind or Actor.STAFF.value)
+            actor = order.pending_actor or ""
+            reason = f"{order.pending_reason} (potwierdzone przez MC)"
+            out.confirmed.append(order.id or 0)
+        else:
+            action = Action.MC_CONFLICT
+            reason = (f"MC: zamówienie zakończyło się inaczej ({new.label}); "
+                      f"{PENDING_LABELS.get(kind, kind)} nie było potrzebne")
+    # Only what differs is written: a smaller UPDATE, and none when nothing changed.
+    values = {k: v for k, v in values.items() if getattr(order, k) != v}
+    if new is not old:
+        change_status(s, order, new, now, action, actor_kind, actor, reason, observed=True, **values)
+        out.changed.append((order.id or 0, new))
+        return
+    if values:
+        update_order(s, order, now, **values)
+    if settles:
+        record(s, order, now, action, actor_kind, actor, reason)
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+def apply_submissions(ctx: Context, owner: str,
+                      results: list[tuple[Claimed, tuple[MCOrder, bool] | MCError]]) -> Applied:
+    """MC's answers to submissions (or why there is none), one transaction. An answer
+    counts only while this run still holds the order's lease."""
+    from mleg_tui.mc import MCAuthError, MCError, MCRejected
+
+    out = Applied()
+    now = ctx.clock.now()
+    with writing(ctx.engine) as s, s.no_autoflush:  # events go in at commit, in one batch
+        loaded = {o.id: o for o in s.execute(
+            select(Order).where(Order.id.in_([c.id for c, _ in results]))  # type: ignore[union-attr]
+        ).scalars()}
+        for item, outcome in results:
+            order = loaded.get(item.id)
+            if order is None or order.lease_owner != owner:
+                continue
+            if isinstance(outcome, MCRejected):
+                # MC will not take the order as it stands: it ends here, visibly, with MC's
+                # reason, so the office can correct the data and the student order again.
+                values: dict[str, Any] = {"error_code": (outcome.code or "REJECTED").upper(),
+                                          "error_message": str(outcome), **NO_LEASE}
+                note = f"MC odrzucił zamówienie: {outcome}"
+                if order.pending_action:
+                    values.update(CLEAR_PENDING)
+                    note += f"; {PENDING_LABELS.get(order.pending_action, '')} nie było potrzebne"
+                change_status(s, order, S.BLAD, now, Action.MC_STATUS, Actor.MC, "", note,
+                              observed=True, **values)
+                out.changed.append((order.id or 0, S.BLAD))
+                continue
+            if isinstance(outcome, MCError):
+                update_order(s, order, now, **NO_LEASE)
+                if not isinstance(outcome, MCAuthError):
+                    out.failures.append(item.failure(str(outcome)))
+                continue
+            mco, created = outcome
+            if order.status != S.OCZEKUJE.value:
+                update_order(s, order, now, mc_id=mco.mc_id, **NO_LEASE)
+                continue
+            note = None if created else "MC miał już to zamówienie (powtórzone przesłanie)"
+            try:
+                apply_mc_order(s, ctx, order, mco, out, action=Action.SUBMITTED, note=note, **NO_LEASE)
+            except IllegalTransition as e:
+                update_order(s, order, now, mc_id=mco.mc_id, **NO_LEASE)
+                out.failures.append(item.failure(str(e)))
+                continue
+            out.submitted += 1
+    return out
+
+
+def _read_rows(s: Session, ids: list[int]) -> list[tuple[Order, str]]:
+    rows = s.execute(
+        select(Order, Person.first_name, Person.last_name).join(Person, Person.id == Order.person_id)
+        .where(Order.id.in_(ids)).order_by(Order.id)  # type: ignore[union-attr]
+    ).all()
+    return [(o, f"{first} {last}") for o, first, last in rows]
+
+
+_COMPARED = (Order.id, Order.order_ref, Order.album, Order.status, Order.pending_action, Order.mc_id,
+             Order.qr_code, Order.activation_code, Order.codes_valid_until, Order.mc_updated_at,
+             Order.error_code, Order.error_message, Order.expiry_date)
+
+
+def apply_page(ctx: Context, ids: list[int], orders: list[MCOrder], not_found: list[str]) -> Applied:
+    """One batchGet page of MC's answers, one transaction. Most orders of a periodic
+    refresh have not changed: they are compared as plain rows, and only the ones MC
+    changed are loaded and written (with their events)."""
+    out = Applied()
+    by_mc = {o.mc_id: o for o in orders}
+    missing = set(not_found)
+    with writing(ctx.engine) as s, s.no_autoflush:  # events go in at commit, in one batch
+        rows = s.execute(
+            select(*_COMPARED, Person.first_name, Person.last_name)
+            .join(Person, Person.id == Order.person_id)
+            .where(Order.id.in_(ids)).order_by(Order.id)  # type: ignore[union-attr]
+        ).all()
+        todo: dict[int, tuple[MCOrder, str]] = {}
+        for r in rows:
+            person = f"{r.first_name} {r.last_name}"
+            mco = by_mc.get(r.mc_id or "")
+            if mco is None:
+                why = "MC nie zna tego zamówienia" if r.mc_id in missing else "MC nie podał stanu zamówienia"
+                out.failures.append(RefreshFailure(r.id, r.order_ref, person, r.album, f"{why} (mc_id {r.mc_id})"))
+            elif differs(r, mco):
+                todo[r.id] = (mco, person)
+        if not todo:
+            return out
+        for order in s.execute(select(Order).where(Order.id.in_(list(todo))).order_by(Order.id)).scalars():  # type: ignore[union-attr]
+            mco, person = todo[order.id or 0]
+            try:
+                apply_mc_order(s, ctx, order, mco, out)
+            except IllegalTransition:
+                out.failures.append(_failure(
+                    order, person,
+                    f"niezgodność: MC podaje „{S(mco.status).label}”, w bazie „{S(order.status).label}”"))
+    return out
+
+
+def fail_ids(ctx: Context, ids: list[int], why: str) -> Applied:
+    """Orders MC could not be asked about (read only)."""
+    from mleg_tui.store import reading
+
+    with reading(ctx.engine) as s:
+        return Applied(failures=[_failure(o, p, why) for o, p in _read_rows(s, ids)])
+
+
+def apply_confirmation(ctx: Context, order_id: int, mco: MCOrder, conflict: bool) -> Applied:
+    """MC's answer to a revoke call: the order as MC now has it (with a 409: ended otherwise)."""
+    out = Applied()
+    with writing(ctx.engine) as s:
+        rows = _read_rows(s, [order_id])
+        if not rows or rows[0][0].pending_action is None:
+            return out  # settled meanwhile (a read in another run)
+        order, person = rows[0]
+        try:
+            apply_mc_order(s, ctx, order, mco, out)
+        except (IllegalTransition, StaleOrder) as e:
+            out.failures.append(_failure(order, person, str(e)))
+            return out
+        if order.pending_action is not None:  # MC says the order is still live
+            what = "konflikt" if conflict else "odpowiedź"
+            out.failures.append(_failure(
+                order, person, f"MC: {what} bez zakończenia zamówienia (status „{S(mco.status).label}”); "
+                               "zlecenie zostaje i zostanie ponowione"))
+    return out
