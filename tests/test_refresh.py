@@ -375,9 +375,10 @@ def test_whole_story_against_an_mc_failing_a_third_of_requests(world, tmp_path, 
     caplog.set_level(logging.DEBUG, logger="mleg_tui")
     world.sim.set_knobs(**FLAKY, blad=0.2, echo_auth=True)  # echo_auth: bodies echo the token
     group = list(range(20, 40))
-    first = world.cli("refresh", "--album", *(album(n) for n in group), MLEG_TUI_MC_MAX_TRIES="12")
+    first = world.cli("refresh", "--album", *(album(n) for n in group), MLEG_TUI_MC_MAX_TRIES="12",
+                      MLEG_TUI_MC_BACKOFF_INITIAL="0.05")
     assert first.returncode == 0, first
-    ctx = world.ctx(mc_max_tries=12)
+    ctx = world.ctx(mc_max_tries=12, mc_backoff_initial=0.05)
     assert {order_of(ctx, n).status for n in group} == {"W_TRAKCIE"}
 
     world.sim.advance(1000)

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     mc_connect_timeout: float = Field(default=5.0, gt=0)
     mc_read_timeout: float = Field(default=15.0, gt=0)
     mc_max_tries: int = Field(default=5, ge=1, le=20)
+    mc_backoff_initial: float = Field(default=0.5, gt=0, le=60)  # seconds; doubles each try
+    mc_backoff_max: float = Field(default=30.0, gt=0, le=600)
     validity_periods: list[tuple[str, str]] = [("10-01", "03-31"), ("03-01", "10-31")]
     graduate_until: str = "10-31"
     renewal_days: int = Field(default=30, ge=0, le=365)

@@ -142,6 +142,8 @@ def mc_config(ctx: Context, concurrency: int | None = None) -> MCConfig:
         connect_timeout=st.mc_connect_timeout,
         read_timeout=st.mc_read_timeout,
         max_tries=st.mc_max_tries,
+        backoff_initial=st.mc_backoff_initial,
+        backoff_max=st.mc_backoff_max,
         concurrency=concurrency or st.mc_concurrency,
     )
 
