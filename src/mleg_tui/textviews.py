@@ -61,11 +61,7 @@ def student_text(v: StudentView) -> str:
         + (f"   data urodzenia: {pl_date(v.birth_date)}" if v.birth_date else ""),
         "Programy:",
     ]
-    for p in v.programmes:
-        extra = f" od {pl_date(p.status_date)}" if p.status_date and p.status.value != "ACTIVE" else ""
-        end = f", planowany koniec {pl_date(p.planned_end)}" if p.planned_end else ""
-        right = f" → uprawnia do {pl_date(p.entitles_until)}" if p.entitles_until else " → nie uprawnia"
-        lines.append(f"  {p.code} {p.name} ({p.level.label}) — {p.status.label}{extra}{end}{right}")
+    lines.extend(f"  {p.describe()}" for p in v.programmes)
     if not v.programmes:
         lines.append("  (brak)")
     lines += ["", verdict.sentence]

@@ -102,6 +102,15 @@ class ProgrammeView:
     planned_end: dt.date | None
     entitles_until: dt.date | None  # what a card ordered today would get from it
 
+    def describe(self) -> str:
+        """One line for a clerk: code, name, level, status since when, and the verdict."""
+        from mleg_tui.domain.dates import pl_date
+
+        since = f" od {pl_date(self.status_date)}" if self.status_date and self.status is not ProgrammeStatus.ACTIVE else ""
+        end = f", planowany koniec {pl_date(self.planned_end)}" if self.planned_end else ""
+        right = f" → uprawnia do {pl_date(self.entitles_until)}" if self.entitles_until else " → nie uprawnia"
+        return f"{self.code} {self.name} ({self.level.label}) — {self.status.label}{since}{end}{right}"
+
     def as_json(self) -> dict[str, Any]:
         return {
             "code": self.code,

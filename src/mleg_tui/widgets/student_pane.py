@@ -35,10 +35,7 @@ def person_lines(v: StudentView) -> Text:
     t.append(f" · zdjęcie: {'jest' if v.has_photo else 'brak'}\n")
     t.append("Programy:", "bold")
     for p in v.programmes:
-        since = f" od {pl_date(p.status_date)}" if p.status_date and p.status.value != "ACTIVE" else ""
-        end = f", planowany koniec {pl_date(p.planned_end)}" if p.planned_end else ""
-        right = f" → uprawnia do {pl_date(p.entitles_until)}" if p.entitles_until else " → nie uprawnia"
-        t.append(f"\n  {p.code} {p.name} ({p.level.label}) — {p.status.label}{since}{end}{right}")
+        t.append(f"\n  {p.describe()}")
     if not v.programmes:
         t.append(" (brak)")
     return t
