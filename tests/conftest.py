@@ -1,7 +1,13 @@
-"""Shared fixtures: a store on a real SQLite file, CSV writing, the CLI as a subprocess.
+"""Shared fixtures: a store on a real SQLite file and on a real PostgreSQL database (every
+test on the store runs on both), CSV writing, the CLI as a subprocess.
 
 Every test runs with the MLEG_TUI_* environment cleared and MLEG_TUI_CONFIG pointing at an
 empty file in its tmp_path, so nobody's real settings or store are ever touched.
+
+PostgreSQL: one server for the session (tests/pgserver.py), a fresh database per test
+(`store_url`), or a copy of a template built once per session (`pg_templates`) where a
+test's world is expensive to build. `store_sql`/`store_dump` read either database from
+outside the program; `MLEG_TEST_BACKENDS=sqlite` narrows a developer's quick loop.
 
 Helpers importable by test modules (`from conftest import enrolment, TODAY, ...`):
 - `enrolment(...)`: one CSV row of the register (a person with one programme), as a dict;
@@ -9,9 +15,12 @@ Helpers importable by test modules (`from conftest import enrolment, TODAY, ...`
 - `mc_moves(ctx, order_id, *statuses)`: what MC reports, recorded as the store records it;
 - `run_cli`, `run_cli_parallel`, `cli_environment`, `popen_cli`: the CLI outside fixtures;
 - `run_main`: the CLI's main() in this process, for many runs where start-up would dominate.
-- `isolate_env`, `context_factory`, `import_rows`: the same for module-scoped stores.
-Fixtures: `ctx`, `make_ctx`, `store_path`, `write_csv`, `add_students`, `cli` (a real process),
-`mleg` (in this process), `cli_env`.
+- `isolate_env`, `context_factory`, `import_rows`: the same for module-scoped stores;
+- `pg_database`, `new_database_name`, `PgTemplates`: PostgreSQL databases outside `store_url`;
+- `store_sql`, `store_dump`, `is_pg`: the store as it is in the database, on either backend.
+Fixtures: `ctx`, `make_ctx`, `store_url`, `store_path` (SQLite only), `write_csv`,
+`add_students`, `cli` (a real process), `mleg` (in this process), `cli_env`, `pg_server`,
+`pg_templates`.
 """
 from __future__ import annotations
 
@@ -166,16 +175,109 @@ def pg_server() -> Iterator[PgServer]:
     server.stop()
 
 
+def new_database_name() -> str:
+    return f"t{os.getpid()}_{next(_databases)}"
+
+
+class PgTemplates:
+    """Stores built once per session and copied for each test that wants one
+    (`CREATE DATABASE ... TEMPLATE`: a copy made by the server, tens of ms), as the
+    SQLite worlds copy a template file. `build(url)` fills the template and must close
+    every connection to it (dispose its engines): PostgreSQL copies only an idle one."""
+
+    def __init__(self, server: PgServer) -> None:
+        self.server = server
+        self.built: dict[str, str] = {}
+
+    def template(self, key: str, build: Callable[[str], None]) -> str:
+        if key not in self.built:
+            name = f"tmpl_{key}_{os.getpid()}"
+            self.server.drop_database(name)  # a build that failed earlier in this session
+            build(self.server.create_database(name))
+            self.built[key] = name
+        return self.built[key]
+
+    @contextlib.contextmanager
+    def copy(self, key: str, build: Callable[[str], None]) -> Iterator[str]:
+        """A fresh copy of template `key` for one test, dropped after it."""
+        template = self.template(key, build)
+        name = new_database_name()
+        try:
+            yield self.server.create_database(name, template=template)
+        finally:
+            self.server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def pg_templates(pg_server: PgServer) -> PgTemplates:
+    return PgTemplates(pg_server)
+
+
+@contextlib.contextmanager
+def pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh empty database on the session's PostgreSQL, dropped afterwards."""
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = new_database_name()
+    try:
+        yield server.create_database(name)
+    finally:
+        server.drop_database(name)
+
+
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The test's store: an SQLite file, or a fresh database on the session's PostgreSQL."""
     if request.param == "sqlite":
         yield str(tmp_path / "store.db")
         return
-    server: PgServer = request.getfixturevalue("pg_server")
-    name = f"t{os.getpid()}_{next(_databases)}"
-    yield server.create_database(name)
-    server.drop_database(name)
+    with pg_database(request) as url:
+        yield url
+
+
+def is_pg(store: str | Path) -> bool:
+    return str(store).startswith("postgresql")
+
+
+def store_sql(store: str | Path, query: str, *params: object) -> list[tuple[Any, ...]]:
+    """Plain SQL on a store from outside the program, on either database (`?` marks a
+    parameter): what is really in the tables, not what the program says."""
+    if is_pg(store):
+        import psycopg
+
+        dsn = str(store).replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(dsn, autocommit=True) as con:
+            cur = con.execute(query.replace("?", "%s"), params or None)  # type: ignore[arg-type]
+            return [tuple(r) for r in cur.fetchall()] if cur.description else []
+    import sqlite3
+
+    con = sqlite3.connect(str(store).removeprefix("sqlite:///"))
+    try:
+        with con:
+            return con.execute(query, params).fetchall()
+    finally:
+        con.close()
+
+
+STORE_TABLES = ("meta", "person", "enrolment", "orders", "order_event")
+
+
+def store_dump(store: str | Path) -> list[Any]:
+    """Everything in a store, to compare before and after: SQLite's full dump (schema
+    too); on PostgreSQL every row of every table, every column, and the tables' columns."""
+    if not is_pg(store):
+        import sqlite3
+
+        con = sqlite3.connect(str(store).removeprefix("sqlite:///"))
+        try:
+            return list(con.iterdump())
+        finally:
+            con.close()
+    out: list[Any] = store_sql(store, "SELECT table_name, column_name, data_type FROM "
+                                      "information_schema.columns WHERE table_schema = 'public' "
+                                      "ORDER BY table_name, ordinal_position")
+    for table in STORE_TABLES:
+        out += [(table, *r) for r in store_sql(store, f"SELECT * FROM {table} ORDER BY 1")]
+    return out
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,13 +1,15 @@
 """Fixtures for the refresh and sweep tests (import explicitly: `from conftest_sync import *`).
 
 Everything is real: a simulated MC serving over loopback HTTP (in a thread of the test
-process, or the tests' subprocesses talk to it), SQLite files in tmp_path, the store
-changed only through the services, and `mleg-tui` run as a subprocess where the test is
-about the command line, a kill or a signal.
+process, or the tests' subprocesses talk to it), the store (an SQLite file in tmp_path, or
+a database on the session's PostgreSQL server: every test runs on both) changed only
+through the services, and `mleg-tui` run as a subprocess where the test is about the
+command line, a kill or a signal.
 
 A template store (students imported through the importer, orders placed through
-services.actions) is built once per session and copied for each test: placing a few
-hundred orders is the slow part of a set-up.
+services.actions) is built once per session and backend and copied for each test (a file
+copy; on PostgreSQL `CREATE DATABASE ... TEMPLATE`): placing a few hundred orders is the
+slow part of a set-up.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+
+from conftest import BACKENDS, PgTemplates
 
 from mleg_tui.config import Settings
 from mleg_tui.domain.pesel import make_pesel
@@ -68,28 +72,35 @@ def album(n: int) -> str:
     return str(ALBUM0 + n)
 
 
-def settings(db: Path, **over: Any) -> Settings:
+def settings(db: Path | str, **over: Any) -> Settings:
     values: dict[str, Any] = dict(db=str(db), today=TODAY, login="ewa.k", mc_token=TOKEN,
                                   mc_max_tries=4, mc_read_timeout=5.0, mc_concurrency=8)
     values.update(over)
     return Settings(**values)
 
 
-def open_ctx(db: Path, **over: Any) -> Context:
+def open_ctx(db: Path | str, **over: Any) -> Context:
     return open_context(settings(db, **over), role="admin")
 
 
-def _build_template(folder: Path) -> Path:
-    db = folder / "template.db"
-    ctx = open_ctx(db)
-    rows = [student_row(n) for n in range(TEMPLATE_STUDENTS)]
-    (folder / "register.csv").write_text(register_csv(rows), encoding="utf-8")
-    report = import_csv(ctx, folder / "register.csv")
-    assert report.persons_added == TEMPLATE_STUDENTS, report.summary()
-    for n in range(TEMPLATE_STUDENTS):
-        actions.place_order(ctx, album(n))
-    ctx.engine.dispose()  # the last connection checkpoints the WAL: one self-contained file
-    return db
+def _fill_template(db: Path | str, folder: Path) -> None:
+    """The students imported, each with an order placed (OCZEKUJE), outside any test's
+    environment. Every connection is closed at the end: on SQLite the last one
+    checkpoints the WAL (one self-contained file); PostgreSQL copies only an idle database."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.upper().startswith("MLEG_TUI_"):
+                mp.delenv(key)
+        (folder / "config.toml").write_text("", encoding="utf-8")
+        mp.setenv("MLEG_TUI_CONFIG", str(folder / "config.toml"))
+        ctx = open_ctx(db)
+        rows = [student_row(n) for n in range(TEMPLATE_STUDENTS)]
+        (folder / "register.csv").write_text(register_csv(rows), encoding="utf-8")
+        report = import_csv(ctx, folder / "register.csv")
+        assert report.persons_added == TEMPLATE_STUDENTS, report.summary()
+        for n in range(TEMPLATE_STUDENTS):
+            actions.place_order(ctx, album(n))
+        ctx.engine.dispose()
 
 
 _built: list[Path] = []  # one template for the whole session, whichever module asks first
@@ -97,16 +108,12 @@ _built: list[Path] = []  # one template for the whole session, whichever module 
 
 @pytest.fixture(scope="session")
 def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite template file."""
     if _built:
         return _built[0]
     folder = tmp_path_factory.mktemp("template")
-    with pytest.MonkeyPatch.context() as mp:
-        for key in list(os.environ):
-            if key.upper().startswith("MLEG_TUI_"):
-                mp.delenv(key)
-        (folder / "config.toml").write_text("", encoding="utf-8")
-        mp.setenv("MLEG_TUI_CONFIG", str(folder / "config.toml"))
-        _built.append(_build_template(folder))
+    _fill_template(folder / "template.db", folder)
+    _built.append(folder / "template.db")
     return _built[0]
 
 
@@ -138,7 +145,7 @@ class Env:
     """One test's world: the store file, the simulator and contexts on both."""
 
     tmp: Path
-    db: Path
+    db: Path | str  # an SQLite file, or a PostgreSQL URL
     sim: SimHandle
     state_file: Path
     seen: list[str] = field(default_factory=list)  # every CLI output, for the secrets check
@@ -206,11 +213,22 @@ def mleg_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "mleg_tui.cli"]
 
 
-@pytest.fixture
-def world(tmp_path: Path, template_store: Path) -> Iterator[Env]:
-    """A copy of the template store (TEMPLATE_STUDENTS orders OCZEKUJE) and a quiet MC."""
-    db = tmp_path / "store.db"
-    shutil.copy(template_store, db)
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """A copy of the template store (TEMPLATE_STUDENTS orders OCZEKUJE) and a quiet MC,
+    on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        db = tmp_path / "store.db"
+        shutil.copy(request.getfixturevalue("template_store"), db)
+        yield from _world(tmp_path, db)
+        return
+    templates: PgTemplates = request.getfixturevalue("pg_templates")
+    with templates.copy("sync", lambda url: _fill_template(url, tmp_path_factory.mktemp("pg-template"))) as url:
+        yield from _world(tmp_path, url)
+
+
+def _world(tmp_path: Path, db: Path | str) -> Iterator[Env]:
     state = tmp_path / "mc-state.json"
     env = Env(tmp_path, db, start_sim(state), state)
     try:

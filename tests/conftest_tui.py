@@ -1,19 +1,22 @@
 """Fixtures for the TUI tests (import with `from conftest_tui import *`).
 
 Every test gets its own demo store (seeded, with a fixed instant, so snapshots are
-stable) and an app whose login has the role the test asks for.
+stable) and an app whose login has the role the test asks for. Every test runs on both
+databases: the store is an SQLite file or a PostgreSQL database, each a copy of a template
+built once per session (a file copy; `CREATE DATABASE ... TEMPLATE`).
 """
 from __future__ import annotations
 
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import BACKENDS, PgTemplates
 from mleg_tui.app import MlegApp
 from mleg_tui.config import Settings
 
@@ -31,7 +34,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MLEG_TUI_CONFIG", str(tmp_path / "absent.toml"))
 
 
-def settings_for(db: Path, role: str | None = "admin", **kw: Any) -> Settings:
+def settings_for(db: Path | str, role: str | None = "admin", **kw: Any) -> Settings:
     roles = {"tester": role} if role else {}
     return Settings(db=str(db), today=TODAY, login="tester", roles=roles, **kw)
 
@@ -39,25 +42,35 @@ def settings_for(db: Path, role: str | None = "admin", **kw: Any) -> Settings:
 _TEMPLATE: dict[str, bytes] = {}
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A demo store file (built once per session, copied per test)."""
+def _build_demo(db: Path | str) -> None:
+    from mleg_tui.services.context import open_context
+    from mleg_tui.services.demo_data import build_demo
+
+    ctx = open_context(settings_for(db), role="admin")
+    build_demo(ctx, students=STUDENTS, seed=SEED)
+    ctx.engine.dispose()  # SQLite: one self-contained file; PostgreSQL: an idle template
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """The demo store (built once per session and backend, copied per test): an SQLite
+    file, or the URL of a PostgreSQL database."""
+    if request.param == "postgresql":
+        templates: PgTemplates = request.getfixturevalue("pg_templates")
+        with templates.copy("tui", _build_demo) as url:
+            yield url
+        return
     path = tmp_path / "store.db"
     if "db" not in _TEMPLATE:
-        from mleg_tui.services.context import open_context
-        from mleg_tui.services.demo_data import build_demo
-
         build = tmp_path / "template.db"
-        ctx = open_context(settings_for(build), role="admin")
-        build_demo(ctx, students=STUDENTS, seed=SEED)
-        ctx.engine.dispose()
+        _build_demo(build)
         _TEMPLATE["db"] = build.read_bytes()
     path.write_bytes(_TEMPLATE["db"])
-    return path
+    yield path
 
 
 @pytest.fixture
-def make_app(db: Path) -> Callable[..., MlegApp]:
+def make_app(db: Path | str) -> Callable[..., MlegApp]:
     def make(role: str | None = "admin", **kw: Any) -> MlegApp:
         return MlegApp(settings_for(db, role, **kw))
 
@@ -65,7 +78,7 @@ def make_app(db: Path) -> Callable[..., MlegApp]:
 
 
 @pytest.fixture
-def service_ctx(db: Path) -> Any:
+def service_ctx(db: Path | str) -> Any:
     """A context on the same store, acting as an admin (to prepare or check data)."""
     from mleg_tui.services.context import open_context
 

@@ -7,11 +7,12 @@ the store records MC's answers. Then `student` must tell each kind of student's 
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
-import sqlite3
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 import subprocess
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (
+    BACKENDS,
     TODAY,
     CliResult,
     cli_environment,
@@ -27,9 +29,11 @@ from conftest import (
     enrolment,
     isolate_env,
     mc_moves,
+    new_database_name,
     run_cli,
     run_cli_parallel,
     run_main,
+    store_sql,
 )
 from mleg_tui.domain.eligibility import REASON_TEXTS
 from mleg_tui.domain.pesel import check_pesel
@@ -106,13 +110,37 @@ ALBUMS = ["1234336607", "100001", "100003", "100004", "100005", "100006", "10000
           "100009", "100010"]
 
 
-@pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
+def module_stores(request: pytest.FixtureRequest, stack: contextlib.ExitStack,
+                  directory: Path) -> Callable[[str], str]:
+    """new_store(name): a store location for a module's story on the module's database
+    (an SQLite file in `directory`, or a new PostgreSQL database dropped with `stack`)."""
+    if request.param == "sqlite":
+        return lambda name: str(directory / f"{name}.db")
+    server = request.getfixturevalue("pg_server")
+
+    def new_store(name: str) -> str:
+        db = new_database_name()
+        url = server.create_database(db)
+        stack.callback(server.drop_database, db)
+        return url
+
+    return new_store
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def story(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
     directory = tmp_path_factory.mktemp("story")
+    with contextlib.ExitStack() as stack:
+        st = _tell_story(directory, module_stores(request, stack, directory)("store"))
+        yield st
+        st.ctx.engine.dispose()
+
+
+def _tell_story(directory: Path, store: str) -> Story:
     with pytest.MonkeyPatch.context() as mp:
         config = isolate_env(mp, directory)
-        ctx = context_factory(directory / "store.db")()
-    st = Story(directory, cli_environment(directory / "store.db", config), ctx, {})
+        ctx = context_factory(store)()
+    st = Story(directory, cli_environment(store, config), ctx, {})
     (directory / "register.csv").write_text(csv_text(STORY), encoding="utf-8")
     (directory / "after.csv").write_text(csv_text(AFTER), encoding="utf-8")
     st.log["import"] = ok(st.run("import", "register.csv"))
@@ -454,47 +482,53 @@ DEMO = ["demo-data", "--students", "300", "--seed", "5"]
 NOON = "2025-09-03T12:00:00"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+@dataclass
+class Demo:
+    tmp: Path
+    store: str  # the first demo store
+    listing: list[str]  # its order list as CSV
+    new_store: Callable[[str], str]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """A demo store built by a real process, and its order list as CSV."""
     tmp = tmp_path_factory.mktemp("demo")
     (tmp / "config.toml").write_text("", encoding="utf-8")
-    env = cli_environment(tmp / "a.db", tmp / "config.toml", NOON)
-    built = ok(run_cli(DEMO, env, tmp))
-    assert "Zbudowano bazę demonstracyjną: 300 osób" in built.stdout
-    return tmp, ok(run_cli(["orders", "--csv"], env, tmp)).stdout.splitlines()
+    with contextlib.ExitStack() as stack:
+        new_store = module_stores(request, stack, tmp)
+        store = new_store("a")
+        env = cli_environment(store, tmp / "config.toml", NOON)
+        built = ok(run_cli(DEMO, env, tmp))
+        assert "Zbudowano bazę demonstracyjną: 300 osób" in built.stdout
+        yield Demo(tmp, store, ok(run_cli(["orders", "--csv"], env, tmp)).stdout.splitlines(), new_store)
 
 
-def demo_csv(tmp: Path, name: str, today: str) -> list[str]:
-    env = cli_environment(tmp / f"{name}.db", tmp / "config.toml", today)
+def demo_csv(demo: Demo, name: str, today: str) -> list[str]:
+    env = cli_environment(demo.new_store(name), demo.tmp / "config.toml", today)
     ok(run_main(DEMO, env))
     return ok(run_main(["orders", "--csv"], env)).stdout.splitlines()
 
 
-def test_demo_data_is_deterministic_for_a_seed(demo: tuple[Path, list[str]]):
-    tmp, first = demo
-    assert demo_csv(tmp, "b", NOON) == first
+def test_demo_data_is_deterministic_for_a_seed(demo: Demo):
+    assert demo_csv(demo, "b", NOON) == demo.listing
 
 
-def test_demo_data_is_deterministic_for_a_seed_and_a_fixed_day(demo: tuple[Path, list[str]]):
-    tmp, _ = demo
-    first = demo_csv(tmp, "c", TODAY)
+def test_demo_data_is_deterministic_for_a_seed_and_a_fixed_day(demo: Demo):
+    first = demo_csv(demo, "c", TODAY)
     time.sleep(1.1)  # a second later: the wall clock must not show in the data
-    assert demo_csv(tmp, "d", TODAY) == first
+    assert demo_csv(demo, "d", TODAY) == first
 
 
-def test_demo_data_has_every_status_every_reason_level_and_polish_names(demo: tuple[Path, list[str]], monkeypatch):  # type: ignore[no-untyped-def]
-    tmp, listing = demo
+def test_demo_data_has_every_status_every_reason_level_and_polish_names(demo: Demo, monkeypatch):  # type: ignore[no-untyped-def]
+    tmp, listing, db = demo.tmp, demo.listing, demo.store
     rows = list(csv.DictReader(listing))
     assert {r["status"] for r in rows} == {s.value for s in S}
     assert all(r["kod_bledu"] for r in rows if r["status"] == "BLAD")
-    db = tmp / "a.db"
-    con = sqlite3.connect(db)
-    people = con.execute("SELECT id, first_name || ' ' || last_name, pesel FROM person").fetchall()
-    levels = {r[0] for r in con.execute("SELECT DISTINCT level FROM enrolment")}
-    programme_statuses = {r[0] for r in con.execute("SELECT DISTINCT status FROM enrolment")}
-    events = con.execute("SELECT count(*) FROM order_event").fetchone()[0]
-    con.close()
+    people = store_sql(db, "SELECT id, first_name || ' ' || last_name, pesel FROM person")
+    levels = {r[0] for r in store_sql(db, "SELECT DISTINCT level FROM enrolment")}
+    programme_statuses = {r[0] for r in store_sql(db, "SELECT DISTINCT status FROM enrolment")}
+    events = store_sql(db, "SELECT count(*) FROM order_event")[0][0]
     assert len(people) == 300 and events > len(rows)
     assert levels == {"I", "II", "JM", "DR", "PD"}
     assert programme_statuses == {"ACTIVE", "GRADUATED", "STRUCK_OFF"}

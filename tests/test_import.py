@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from pathlib import Path
 
 import pytest
 
-from conftest import csv_text, enrolment
+from conftest import csv_text, enrolment, store_dump, store_sql
 from mleg_tui.errors import UserError
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
@@ -19,21 +17,14 @@ D = dt.date
 HEADER = ",".join(COLUMNS)
 
 
-def dump(path: Path) -> list[str]:
-    con = sqlite3.connect(path)
-    try:
-        return [line for line in con.iterdump()]
-    finally:
-        con.close()
+def dump(store: str) -> list[object]:
+    """Everything in the store (on either database), read from outside the program."""
+    return store_dump(store)
 
 
-def persons(path: Path) -> list[tuple]:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute("SELECT external_id, album, first_name, last_name, has_photo FROM person "
-                           "ORDER BY external_id").fetchall()
-    finally:
-        con.close()
+def persons(store: str) -> list[tuple]:
+    return store_sql(store, "SELECT external_id, album, first_name, last_name, has_photo FROM person "
+                            "ORDER BY external_id")
 
 
 GOOD = [
@@ -47,7 +38,7 @@ GOOD = [
 
 
 @pytest.fixture
-def good_store(ctx: Context, write_csv, store_path: Path) -> Context:  # type: ignore[no-untyped-def]
+def good_store(ctx: Context, write_csv, store_url: str) -> Context:  # type: ignore[no-untyped-def]
     report = import_csv(ctx, write_csv(GOOD))
     assert (report.persons_added, report.enrolments_added, report.bad) == (3, 4, [])
     return ctx
@@ -66,12 +57,12 @@ def test_good_file_adds_persons_and_enrolments(ctx: Context, write_csv):  # type
     assert v.verdict.eligible and v.verdict.planned_expiry == D(2025, 10, 31)
 
 
-def test_importing_the_same_file_again_changes_nothing(good_store: Context, write_csv, store_path: Path):  # type: ignore[no-untyped-def]
-    before = dump(store_path)
+def test_importing_the_same_file_again_changes_nothing(good_store: Context, write_csv, store_url: str):  # type: ignore[no-untyped-def]
+    before = dump(store_url)
     report = import_csv(good_store, write_csv(GOOD, name="again.csv"))
     assert (report.persons_added, report.persons_updated, report.persons_unchanged) == (0, 0, 3)
     assert (report.enrolments_added, report.enrolments_updated, report.enrolments_unchanged) == (0, 0, 4)
-    assert dump(store_path) == before
+    assert dump(store_url) == before
 
 
 def test_fig12_13_reimport_after_strike_off_updates_the_student(good_store: Context, write_csv):  # type: ignore[no-untyped-def]
@@ -88,14 +79,14 @@ def test_fig12_13_reimport_after_strike_off_updates_the_student(good_store: Cont
 
 
 def test_a_persons_rows_replace_their_enrolments_and_absent_persons_are_untouched(
-    good_store: Context, write_csv, store_path: Path  # type: ignore[no-untyped-def]
+    good_store: Context, write_csv, store_url: str  # type: ignore[no-untyped-def]
 ):
-    others = persons(store_path)
+    others = persons(store_url)
     only_inf = enrolment("P2", "100002", "Łukasz", "Żółkiewski", birth_date="2001-07-21")
     report = import_csv(good_store, write_csv([only_inf], name="p2.csv"))
     assert (report.enrolments_removed, report.enrolments_unchanged) == (1, 1)
     assert [p.code for p in student_view(good_store, album="100002").programmes] == ["INF-S1"]
-    assert persons(store_path) == others
+    assert persons(store_url) == others
     assert [p.code for p in student_view(good_store, album="100001").programmes] == ["INF-S1"]
     assert student_view(good_store, album="100001").name == "Karolina Bachta"
 
@@ -119,12 +110,12 @@ def test_an_album_number_may_pass_from_one_person_to_another_in_one_file(good_st
     assert student_view(good_store, album="100777").name == "Karolina Bachta"
 
 
-def test_an_album_number_another_person_keeps_is_refused(good_store: Context, write_csv, store_path: Path):  # type: ignore[no-untyped-def]
-    before = dump(store_path)
+def test_an_album_number_another_person_keeps_is_refused(good_store: Context, write_csv, store_url: str):  # type: ignore[no-untyped-def]
+    before = dump(store_url)
     with pytest.raises(ImportRejected) as info:
         import_csv(good_store, write_csv([enrolment("P9", "100001", "Maria", "Mazur")], name="x.csv"))
     assert [(b.line, b.reason) for b in info.value.bad] == [(2, "numer albumu 100001 ma w bazie osoba P1")]
-    assert dump(store_path) == before
+    assert dump(store_url) == before
 
 
 BAD_FILE_LINES = [
@@ -145,12 +136,12 @@ BAD_FILE_LINES = [
 ]
 
 
-def test_bad_file_imports_nothing_and_names_every_bad_line(ctx: Context, write_csv, store_path: Path):  # type: ignore[no-untyped-def]
+def test_bad_file_imports_nothing_and_names_every_bad_line(ctx: Context, write_csv, store_url: str):  # type: ignore[no-untyped-def]
     text = csv_text(r for r, _ in BAD_FILE_LINES)
     # A line with a wrong field count, and a blank line that still counts as a line.
     text += "P12,100012,Jan,Kowalski,true\n\n" + csv_text([enrolment("P13", "100013")]).split("\n", 1)[1]
     path = write_csv(text)
-    before = dump(store_path)
+    before = dump(store_url)
     with pytest.raises(ImportRejected) as info:
         import_csv(ctx, path)
     expected = [(n, why) for n, (_, why) in enumerate(BAD_FILE_LINES, start=2) if why]
@@ -162,7 +153,7 @@ def test_bad_file_imports_nothing_and_names_every_bad_line(ctx: Context, write_c
     message = str(info.value)
     assert "nic nie zmieniono" in message and "--skip-invalid" in message
     assert "wiersz 3: nieznany poziom „III” (dozwolone: I, II, JM, DR, PD)" in message
-    assert dump(store_path) == before
+    assert dump(store_url) == before
 
 
 def test_skip_invalid_imports_the_good_persons_and_lists_the_bad(ctx: Context, write_csv):  # type: ignore[no-untyped-def]
@@ -190,7 +181,7 @@ def test_skip_invalid_never_half_replaces_a_persons_programmes(good_store: Conte
     assert [p.code for p in student_view(good_store, album="100002").programmes] == ["INF-S1", "MAT-S1"]
 
 
-def test_skip_invalid_leaves_an_album_with_a_person_left_out(good_store: Context, write_csv, store_path: Path):  # type: ignore[no-untyped-def]
+def test_skip_invalid_leaves_an_album_with_a_person_left_out(good_store: Context, write_csv, store_url: str):  # type: ignore[no-untyped-def]
     # Karolina would give album 100001 up (to Maria) but her row is bad, so she keeps it:
     # Maria cannot take it, and the import must say so instead of failing in the database.
     rows = [enrolment("P1", "100901", "Karolina", "Bachta", birth_date="17.17.2003"),
@@ -205,18 +196,18 @@ def test_skip_invalid_leaves_an_album_with_a_person_left_out(good_store: Context
     assert report.persons_added == 0 and report.persons_skipped == 2
 
 
-def test_missing_column_is_refused_before_reading_rows(ctx: Context, write_csv, store_path: Path):  # type: ignore[no-untyped-def]
+def test_missing_column_is_refused_before_reading_rows(ctx: Context, write_csv, store_url: str):  # type: ignore[no-untyped-def]
     cols = [c for c in COLUMNS if c != "has_photo"]
     with pytest.raises(UserError, match=r"w nagłówku \(wiersz 1\) brak kolumn: has_photo"):
         import_csv(ctx, write_csv(csv_text([enrolment()], columns=cols)))
-    assert persons(store_path) == []
+    assert persons(store_url) == []
 
 
-def test_non_utf8_file_is_refused_with_the_line(ctx: Context, write_csv, store_path: Path):  # type: ignore[no-untyped-def]
+def test_non_utf8_file_is_refused_with_the_line(ctx: Context, write_csv, store_url: str):  # type: ignore[no-untyped-def]
     text = csv_text([enrolment("P1", "100001"), enrolment("P2", "100002", "Łukasz", "Żółkiewski")])
     with pytest.raises(UserError, match=r"nie jest zapisany w UTF-8 \(wiersz 3\)"):
         import_csv(ctx, write_csv(text, encoding="cp1250"))
-    assert persons(store_path) == []
+    assert persons(store_url) == []
 
 
 def test_empty_file_is_refused(ctx: Context, write_csv):  # type: ignore[no-untyped-def]
@@ -224,7 +215,7 @@ def test_empty_file_is_refused(ctx: Context, write_csv):  # type: ignore[no-unty
         import_csv(ctx, write_csv(""))
 
 
-def test_unclosed_quote_is_reported_where_the_record_starts(ctx: Context, write_csv, store_path: Path):  # type: ignore[no-untyped-def]
+def test_unclosed_quote_is_reported_where_the_record_starts(ctx: Context, write_csv, store_url: str):  # type: ignore[no-untyped-def]
     text = (HEADER + "\n"
             + 'P1,100001,Anna,"Nowak,44051401359,1944-05-14,true,INF-S1,Informatyka,I,ACTIVE,,2027-09-30\n'
             + csv_text([enrolment("P2", "100002")]).split("\n", 1)[1]
@@ -233,7 +224,7 @@ def test_unclosed_quote_is_reported_where_the_record_starts(ctx: Context, write_
         import_csv(ctx, write_csv(text))
     ((line, reason),) = [(b.line, b.reason) for b in info.value.bad]
     assert line == 2 and "niezamknięty cudzysłów" in reason
-    assert persons(store_path) == []
+    assert persons(store_url) == []
 
 
 def test_office_dates_and_every_spelling_of_has_photo(ctx: Context, write_csv):  # type: ignore[no-untyped-def]

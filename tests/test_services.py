@@ -1,14 +1,14 @@
 """The service layer every front end calls: the order list, the student view, the actions."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import context_factory, enrolment, import_rows, isolate_env, mc_moves
+from conftest import BACKENDS, context_factory, enrolment, import_rows, is_pg, isolate_env, mc_moves, pg_database, store_sql
 from mleg_tui.domain.status import IllegalTransition, OrderStatus as S
 from mleg_tui.errors import NotFound, UserError
 from mleg_tui.services import actions
@@ -22,12 +22,9 @@ from mleg_tui.store.models import Order
 D = dt.date
 
 
-def sql(path: Path, query: str, *params: object) -> list[tuple]:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute(query, params).fetchall()
-    finally:
-        con.close()
+def sql(store: str, query: str, *params: object) -> list[tuple]:
+    """What is in the store (either database), read from outside the program."""
+    return store_sql(store, query, *params)
 
 
 def place_at(make_ctx: Callable[..., Context], album: str, when: str) -> int:
@@ -67,15 +64,21 @@ def build_office(ctx: Context, make_ctx: Callable[..., Context], directory: Path
     return o
 
 
-@pytest.fixture(scope="module")
-def shared_office(tmp_path_factory: pytest.TempPathFactory) -> tuple[Context, dict[str, int]]:
-    """One office store for the tests that only read it."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_office(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, dict[str, int]]]:
+    """One office store for the tests that only read it, on each database."""
     directory = tmp_path_factory.mktemp("office")
-    with pytest.MonkeyPatch.context() as mp:
-        isolate_env(mp, directory)
-        make = context_factory(directory / "store.db")
-        ctx = make()
-        return ctx, build_office(ctx, make, directory)
+    with contextlib.ExitStack() as stack:
+        store: str = (stack.enter_context(pg_database(request)) if request.param == "postgresql"
+                      else str(directory / "store.db"))
+        with pytest.MonkeyPatch.context() as mp:
+            isolate_env(mp, directory)
+            make = context_factory(store)
+            ctx = make()
+            office = build_office(ctx, make, directory)
+        yield ctx, office
+        ctx.engine.dispose()
 
 
 @pytest.fixture
@@ -256,7 +259,7 @@ def test_student_view_of_an_unknown_album(reader: Context, office):  # type: ign
 
 # --- placing, cancelling, revoking -----------------------------------------------------------
 
-def test_place_order_for_an_eligible_student(ctx: Context, add_students, store_path: Path):  # type: ignore[no-untyped-def]
+def test_place_order_for_an_eligible_student(ctx: Context, add_students, store_url: str):  # type: ignore[no-untyped-def]
     add_students(enrolment("P1", "100001"))
     r = actions.place_order(ctx, "100001")
     assert r.status is S.OCZEKUJE and not r.pending
@@ -271,13 +274,13 @@ def test_place_order_for_an_eligible_student(ctx: Context, add_students, store_p
 
 
 def test_place_is_refused_with_every_reason_and_writes_nothing(
-    ctx: Context, add_students, store_path: Path  # type: ignore[no-untyped-def]
+    ctx: Context, add_students, store_url: str  # type: ignore[no-untyped-def]
 ):
     add_students(enrolment("P1", "100001"))
     actions.place_order(ctx, "100001")
     # The register now says: doctoral only, no PESEL, no photo.
     add_students(enrolment("P1", "100001", pesel=None, has_photo="nie", level="DR"))
-    before = sql(store_path, "SELECT count(*) FROM orders"), sql(store_path, "SELECT count(*) FROM order_event")
+    before = sql(store_url, "SELECT count(*) FROM orders"), sql(store_url, "SELECT count(*) FROM order_event")
     with pytest.raises(actions.NotEligible) as info:
         actions.place_order(ctx, "100001")
     message = str(info.value)
@@ -285,7 +288,7 @@ def test_place_is_refused_with_every_reason_and_writes_nothing(
     for text in ("nie masz uprawnień do mLegitymacji na żadnym z Twoich programów", "brak numeru PESEL",
                  "brak zdjęcia", "masz zamówienie w realizacji"):
         assert text in message
-    after = sql(store_path, "SELECT count(*) FROM orders"), sql(store_path, "SELECT count(*) FROM order_event")
+    after = sql(store_url, "SELECT count(*) FROM orders"), sql(store_url, "SELECT count(*) FROM order_event")
     assert after == before
 
 
@@ -368,7 +371,7 @@ def test_fig17_cancelling_a_picked_up_card_waits_for_mc(ctx: Context, add_studen
     assert (order.events[-1].action, order.events[-1].new_status) == (Action.CANCEL_PENDING, None)
 
 
-def test_revoke_needs_a_reason_and_changes_nothing_without_one(ctx: Context, add_students, store_path: Path):  # type: ignore[no-untyped-def]
+def test_revoke_needs_a_reason_and_changes_nothing_without_one(ctx: Context, add_students, store_url: str):  # type: ignore[no-untyped-def]
     add_students(enrolment("P1", "100001"))
     oid = actions.place_order(ctx, "100001").order_id
     for reason in ("", "   "):
@@ -376,8 +379,8 @@ def test_revoke_needs_a_reason_and_changes_nothing_without_one(ctx: Context, add
             actions.revoke_orders(ctx, [oid], reason)
         with pytest.raises(UserError, match="Podaj powód unieważnienia"):
             actions.revoke_student(ctx, "100001", reason)
-    assert sql(store_path, "SELECT status, version FROM orders") == [("OCZEKUJE", 1)]
-    assert sql(store_path, "SELECT count(*) FROM order_event") == [(1,)]
+    assert sql(store_url, "SELECT status, version FROM orders") == [("OCZEKUJE", 1)]
+    assert sql(store_url, "SELECT count(*) FROM order_event") == [(1,)]
 
 
 def test_revoke_an_order_mc_has_not_seen_ends_it_at_once(ctx: Context, add_students):  # type: ignore[no-untyped-def]
@@ -409,32 +412,32 @@ def test_revoke_of_a_submitted_order_becomes_pending(ctx: Context, own_office): 
         actions.cancel_order(ctx, "200001")
 
 
-def test_illegal_transition_raises_and_changes_nothing(ctx: Context, own_office, store_path: Path):  # type: ignore[no-untyped-def]
+def test_illegal_transition_raises_and_changes_nothing(ctx: Context, own_office, store_url: str):  # type: ignore[no-untyped-def]
     failed = own_office["ewa_failed"]
-    before = sql(store_path, "SELECT * FROM orders ORDER BY id"), sql(store_path, "SELECT count(*) FROM order_event")
+    before = sql(store_url, "SELECT * FROM orders ORDER BY id"), sql(store_url, "SELECT count(*) FROM order_event")
     with pytest.raises(IllegalTransition, match="Błąd → W trakcie"):
         mc_moves(ctx, failed, S.W_TRAKCIE)
     # A batch with one order that cannot be revoked: the others are not revoked either.
     with pytest.raises(IllegalTransition):
         actions.revoke_orders(ctx, [own_office["anna_waiting"], failed], "skreślenie")
-    after = sql(store_path, "SELECT * FROM orders ORDER BY id"), sql(store_path, "SELECT count(*) FROM order_event")
+    after = sql(store_url, "SELECT * FROM orders ORDER BY id"), sql(store_url, "SELECT count(*) FROM order_event")
     assert after == before
 
 
-def test_optimistic_version_check_raises_stale_order(ctx: Context, make_ctx, own_office, store_path: Path):  # type: ignore[no-untyped-def]
+def test_optimistic_version_check_raises_stale_order(ctx: Context, make_ctx, own_office, store_url: str):  # type: ignore[no-untyped-def]
     # Ewa's screen shows Jan's order (version v); meanwhile Jan's colleague revokes it.
     oid = own_office["jan_at_mc"]
     seen = {oid: student_view(ctx, album="200001").orders[0].version}
     other = make_ctx(login="marek")
     actions.revoke_orders(other, [oid], "skreślenie (Marek)")
-    before = sql(store_path, "SELECT * FROM orders WHERE id = ?", oid), sql(store_path, "SELECT count(*) FROM order_event")
+    before = sql(store_url, "SELECT * FROM orders WHERE id = ?", oid), sql(store_url, "SELECT count(*) FROM order_event")
     with pytest.raises(StaleOrder, match="zmieniło się w międzyczasie"):
         actions.revoke_orders(ctx, [oid], "skreślenie (Ewa)", versions=seen)
-    after = sql(store_path, "SELECT * FROM orders WHERE id = ?", oid), sql(store_path, "SELECT count(*) FROM order_event")
+    after = sql(store_url, "SELECT * FROM orders WHERE id = ?", oid), sql(store_url, "SELECT count(*) FROM order_event")
     assert after == before
 
 
-def test_change_with_a_stale_object_is_refused_by_the_version(ctx: Context, own_office, store_path: Path):  # type: ignore[no-untyped-def]
+def test_change_with_a_stale_object_is_refused_by_the_version(ctx: Context, own_office, store_url: str):  # type: ignore[no-untyped-def]
     with writing(ctx.engine) as s:
         stale = s.get(Order, own_office["anna_waiting"])
         assert stale is not None
@@ -443,18 +446,21 @@ def test_change_with_a_stale_object_is_refused_by_the_version(ctx: Context, own_
         with writing(ctx.engine) as s:
             s.add(stale)
             change_status(s, stale, S.BLAD, ctx.clock.now(), Action.MC_STATUS, Actor.MC, "")
-    assert sql(store_path, "SELECT status FROM orders WHERE id = ?", own_office["anna_waiting"]) == [("W_TRAKCIE",)]
+    assert sql(store_url, "SELECT status FROM orders WHERE id = ?", own_office["anna_waiting"]) == [("W_TRAKCIE",)]
 
 
 # --- every action and its event: one transaction ---------------------------------------------
 
-def fail_on(path: Path, table: str, op: str) -> None:
+def fail_on(store: str, table: str, op: str) -> None:
     """A database fault: every `op` on `table` aborts (a full disk, a dropped connection...)."""
-    con = sqlite3.connect(path)
-    with con:
-        con.execute(f"CREATE TRIGGER fault_{table}_{op} BEFORE {op} ON {table} "
-                    "BEGIN SELECT RAISE(ABORT, 'simulated fault'); END")
-    con.close()
+    if is_pg(store):
+        sql(store, "CREATE OR REPLACE FUNCTION simulated_fault() RETURNS trigger LANGUAGE plpgsql "
+                   "AS $$ BEGIN RAISE EXCEPTION 'simulated fault'; END $$")
+        sql(store, f"CREATE TRIGGER fault_{table}_{op} BEFORE {op} ON {table} "
+                   "FOR EACH ROW EXECUTE FUNCTION simulated_fault()")
+        return
+    sql(store, f"CREATE TRIGGER fault_{table}_{op} BEFORE {op} ON {table} "
+               "BEGIN SELECT RAISE(ABORT, 'simulated fault'); END")
 
 
 def state(path: Path) -> tuple:
@@ -462,14 +468,14 @@ def state(path: Path) -> tuple:
 
 
 @pytest.mark.parametrize("action", ["place", "cancel", "revoke", "revoke_pending", "cancel_pending"])
-def test_a_change_whose_event_cannot_be_written_is_not_made(ctx: Context, add_students, store_path: Path, action: str):  # type: ignore[no-untyped-def]
+def test_a_change_whose_event_cannot_be_written_is_not_made(ctx: Context, add_students, store_url: str, action: str):  # type: ignore[no-untyped-def]
     add_students(enrolment("P1", "100001"))
     if action != "place":
         oid = actions.place_order(ctx, "100001").order_id
         if action.endswith("pending"):
             mc_moves(ctx, oid, S.W_TRAKCIE)
-    before = state(store_path)
-    fail_on(store_path, "order_event", "INSERT")
+    before = state(store_url)
+    fail_on(store_url, "order_event", "INSERT")
     run = {
         "place": lambda: actions.place_order(ctx, "100001"),
         "cancel": lambda: actions.cancel_order(ctx, "100001"),
@@ -479,20 +485,20 @@ def test_a_change_whose_event_cannot_be_written_is_not_made(ctx: Context, add_st
     }[action]
     with pytest.raises(Exception, match="simulated fault"):
         run()
-    assert state(store_path) == before
+    assert state(store_url) == before
 
 
-def test_an_event_is_not_written_when_its_change_fails(ctx: Context, add_students, store_path: Path):  # type: ignore[no-untyped-def]
+def test_an_event_is_not_written_when_its_change_fails(ctx: Context, add_students, store_url: str):  # type: ignore[no-untyped-def]
     add_students(enrolment("P1", "100001"))
     actions.place_order(ctx, "100001")
-    before = state(store_path)
-    fail_on(store_path, "orders", "UPDATE")
+    before = state(store_url)
+    fail_on(store_url, "orders", "UPDATE")
     with pytest.raises(Exception, match="simulated fault"):
         actions.revoke_student(ctx, "100001", "skreślenie")
-    assert state(store_path) == before
+    assert state(store_url) == before
 
 
-def test_a_viewer_may_not_act(make_ctx, add_students, ctx: Context, store_path: Path):  # type: ignore[no-untyped-def]
+def test_a_viewer_may_not_act(make_ctx, add_students, ctx: Context, store_url: str):  # type: ignore[no-untyped-def]
     add_students(enrolment("P1", "100001"))
     viewer = make_ctx(role="viewer", login="gosia")
     with pytest.raises(Forbidden, match="gosia"):
@@ -502,4 +508,4 @@ def test_a_viewer_may_not_act(make_ctx, add_students, ctx: Context, store_path: 
         actions.revoke_orders(viewer, [oid], "skreślenie")
     with pytest.raises(Forbidden):
         actions.cancel_order(viewer, "100001")
-    assert sql(store_path, "SELECT status FROM orders") == [("OCZEKUJE",)]
+    assert sql(store_url, "SELECT status FROM orders") == [("OCZEKUJE",)]

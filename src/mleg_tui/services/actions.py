@@ -86,14 +86,17 @@ def _locked_person(s: Session, album: str) -> Person:
     return s.exec(select(Person).where(Person.id == person.id).with_for_update()).one()
 
 
-def live_orders(s: Session, person_id: int) -> list[Order]:
-    return list(
-        s.exec(
-            select(Order)
-            .where(Order.person_id == person_id, Order.status.in_([x.value for x in LIVE]))  # type: ignore[attr-defined]
-            .order_by(Order.ordered_at.desc())  # type: ignore[attr-defined]
-        ).all()
+def live_orders(s: Session, person_id: int, *, lock: bool = False) -> list[Order]:
+    """Newest first. `lock`: read for a change (see revoke_orders)."""
+    stmt = select(Order).where(
+        Order.person_id == person_id, Order.status.in_([x.value for x in LIVE])  # type: ignore[attr-defined]
     )
+    if lock:
+        # Locked in id order, as every writer of orders locks them: no two writers ever
+        # wait for each other in a circle.
+        locked = s.exec(stmt.order_by(Order.id).with_for_update()).all()  # type: ignore[arg-type]
+        return sorted(locked, key=lambda o: o.ordered_at, reverse=True)
+    return list(s.exec(stmt.order_by(Order.ordered_at.desc())).all())  # type: ignore[attr-defined]
 
 
 def may_be_at_mc(order: Order) -> bool:
@@ -108,7 +111,7 @@ def cancel_order(
     ctx.require(Permission.CANCEL)
     with writing(ctx.engine) as s:
         person = _locked_person(s, album)
-        live = live_orders(s, person.id or 0)
+        live = live_orders(s, person.id or 0, lock=True)
         if order_id is not None:
             live = [o for o in live if o.id == order_id]
             if not live:
@@ -139,7 +142,14 @@ def revoke_orders(
         ctx.require(Permission.REVOKE)
     results: list[ActionResult] = []
     with writing(ctx.engine) as s:
-        orders = [s.get(Order, i) for i in order_ids]
+        # Read locked, in id order: a change committed meanwhile by another session (a
+        # refresh storing MC's answer, the sweep) is waited for and seen, as on SQLite,
+        # where the write transaction holds the store from its first read.
+        found = {o.id: o for o in s.exec(
+            select(Order).where(Order.id.in_(order_ids))  # type: ignore[union-attr]
+            .order_by(Order.id).with_for_update()  # type: ignore[arg-type]
+        ).all()}
+        orders = [found.get(i) for i in order_ids]
         missing = [i for i, o in zip(order_ids, orders) if o is None]
         if missing:
             raise NotFound(f"Nie ma zamówień: {', '.join(map(str, missing))}.")

@@ -5,6 +5,13 @@ through services.history (version check + event), so a batch is applied whole or
 all and an order is never half-updated. The functions return what they did (`Applied`)
 and leave counting and reporting to the caller.
 
+The rows a transaction is about to change are read locked (FOR UPDATE, in id order, so
+two writers never wait for each other in a circle). On SQLite the write transaction holds
+the whole store from its first read (BEGIN IMMEDIATE) and the lock adds nothing; on
+PostgreSQL it is what keeps read-then-write whole: a revocation committed by a TUI session
+between this transaction's read and its write would otherwise fail the version check and
+take the whole batch (and the refresh) down with it. Plain readers never wait for it.
+
 MC has the last word on an order's state. A revocation or cancellation waiting for MC
 (`pending_action`) is settled by MC's first final answer about the order, whichever way
 it comes: the answer to our revoke call, a read, or a 409 saying the order ended
@@ -154,6 +161,8 @@ def _claim(ctx: Context, owner: str, ids: list[int], lease: dt.timedelta, pendin
                    Order.lease_owner, Order.lease_until, Order.submitted_body, Order.planned_expiry, Person)
             .join(Person, Person.id == Order.person_id)
             .where(Order.id.in_(ids)).order_by(Order.id)  # type: ignore[union-attr]
+            # Two refreshes claiming at once: the second waits, then sees the first's lease.
+            .with_for_update(of=Order)
         ).all()
         held = {r.lease_owner for r in rows if r.lease_owner and r.lease_until and r.lease_until > wall}
         dead = _dead_owners(held)
@@ -276,6 +285,7 @@ def apply_submissions(ctx: Context, owner: str,
     with writing(ctx.engine) as s, s.no_autoflush:  # events go in at commit, in one batch
         loaded = {o.id: o for o in s.execute(
             select(Order).where(Order.id.in_([c.id for c, _ in results]))  # type: ignore[union-attr]
+            .order_by(Order.id).with_for_update()
         ).scalars()}
         for item, outcome in results:
             order = loaded.get(item.id)
@@ -314,11 +324,10 @@ def apply_submissions(ctx: Context, owner: str,
     return out
 
 
-def _read_rows(s: Session, ids: list[int]) -> list[tuple[Order, str]]:
-    rows = s.execute(
-        select(Order, Person.first_name, Person.last_name).join(Person, Person.id == Order.person_id)
-        .where(Order.id.in_(ids)).order_by(Order.id)  # type: ignore[union-attr]
-    ).all()
+def _read_rows(s: Session, ids: list[int], *, lock: bool = False) -> list[tuple[Order, str]]:
+    stmt = (select(Order, Person.first_name, Person.last_name).join(Person, Person.id == Order.person_id)
+            .where(Order.id.in_(ids)).order_by(Order.id))  # type: ignore[union-attr]
+    rows = s.execute(stmt.with_for_update(of=Order) if lock else stmt).all()
     return [(o, f"{first} {last}") for o, first, last in rows]
 
 
@@ -351,7 +360,9 @@ def apply_page(ctx: Context, ids: list[int], orders: list[MCOrder], not_found: l
                 todo[r.id] = (mco, person)
         if not todo:
             return out
-        for order in s.execute(select(Order).where(Order.id.in_(list(todo))).order_by(Order.id)).scalars():  # type: ignore[union-attr]
+        # Only the orders MC changed are locked, and read again as they are now.
+        for order in s.execute(select(Order).where(Order.id.in_(list(todo)))  # type: ignore[union-attr]
+                               .order_by(Order.id).with_for_update()).scalars():
             mco, person = todo[order.id or 0]
             try:
                 apply_mc_order(s, ctx, order, mco, out)
@@ -374,7 +385,7 @@ def apply_confirmation(ctx: Context, order_id: int, mco: MCOrder, conflict: bool
     """MC's answer to a revoke call: the order as MC now has it (with a 409: ended otherwise)."""
     out = Applied()
     with writing(ctx.engine) as s:
-        rows = _read_rows(s, [order_id])
+        rows = _read_rows(s, [order_id], lock=True)
         if not rows or rows[0][0].pending_action is None:
             return out  # settled meanwhile (a read in another run)
         order, person = rows[0]

@@ -30,8 +30,14 @@ def create(url: str) -> Engine:
         raise ConfigError(f"„{url}” nie jest ścieżką pliku ani adresem bazy danych.") from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite(url, parsed.database)
+    extra: dict[str, object] = {}
+    if parsed.get_backend_name() == "postgresql":
+        # As SQLite's busy timeout: a writer waits for a row another transaction holds at
+        # most this long, then is told (see writing), instead of hanging behind a session
+        # that stopped in the middle of a change. Readers never wait for rows.
+        extra["connect_args"] = {"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"}
     try:
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **extra)  # type: ignore[arg-type]
     except ModuleNotFoundError as e:
         raise ConfigError(
             f"Brak sterownika bazy danych ({e.name}): zainstaluj `mleg-tui[postgres]`."
@@ -72,6 +78,13 @@ def _sqlite(url: str, database: str | None) -> Engine:
     return engine
 
 
+def _busy(e: OperationalError) -> bool:
+    """Another transaction held what this one needed for longer than BUSY_TIMEOUT_MS."""
+    if getattr(e.orig, "sqlstate", None) == "55P03":  # PostgreSQL: lock_not_available
+        return True
+    return "locked" in str(e.orig) or "busy" in str(e.orig)
+
+
 @contextlib.contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
@@ -87,7 +100,7 @@ def writing(engine: Engine) -> Iterator[Session]:
             with session.begin():
                 yield session
         except OperationalError as e:
-            if "locked" in str(e.orig) or "busy" in str(e.orig):
+            if _busy(e):
                 raise StoreError(
                     "Baza danych jest zajęta przez inny proces dłużej niż "
                     f"{BUSY_TIMEOUT_MS // 1000} s; spróbuj ponownie."

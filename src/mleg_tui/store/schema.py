@@ -1,6 +1,7 @@
 """The versioned schema: a newer program upgrades an older store, an older one refuses a newer."""
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, Table, inspect, select, text
@@ -82,12 +83,26 @@ def _set_version(conn: Connection, version: int) -> None:
     )
 
 
+# PostgreSQL: the key of the lock that makes openers of one database take turns.
+_SCHEMA_LOCK = zlib.crc32(b"mleg-tui:schema")
+
+
+def _one_at_a_time(conn: Connection) -> None:
+    """Openers of one store check, create or upgrade it one at a time: otherwise two
+    processes starting on a new database both create the tables and one of them fails.
+    SQLite: BEGIN IMMEDIATE did it already. PostgreSQL: a lock held to the end of this
+    transaction (the next opener then sees the schema committed)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
+
+
 def ensure(engine: Engine) -> None:
     """Create a new store, upgrade an older one, refuse a newer one."""
     try:
         # IMMEDIATE on SQLite: two processes opening a new file do not both create it.
         bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
         with bind.begin() as conn:
+            _one_at_a_time(conn)
             found = stored_version(conn)
             if found is None:
                 if inspect(conn).get_table_names():
