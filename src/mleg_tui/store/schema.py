@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from mleg_tui.store import models, search
 from mleg_tui.store.engine import StoreError, is_sqlite
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v2_name_search(conn: Connection) -> None:
@@ -30,9 +30,14 @@ def _add_missing_columns(conn: Connection, table: Table, names: tuple[str, ...])
             conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
 
 
+def _v3_no_truncate(conn: Connection) -> None:
+    """v3: on PostgreSQL, TRUNCATE passes row triggers by; the event log refuses it too."""
+    protect_events(conn)
+
+
 # Steps from version N-1 to N, run in order inside the opening transaction.
 # Add a function here whenever the schema changes; never edit a released step.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate}
 
 
 def protect_events(conn: Connection) -> None:
@@ -56,6 +61,11 @@ def protect_events(conn: Connection) -> None:
             "CREATE TRIGGER order_event_append_only BEFORE UPDATE OR DELETE ON order_event "
             "FOR EACH ROW EXECUTE FUNCTION order_event_append_only()"
         )
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS order_event_no_truncate ON order_event")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER order_event_no_truncate BEFORE TRUNCATE ON order_event "
+            "FOR EACH STATEMENT EXECUTE FUNCTION order_event_append_only()"
+        )
 
 
 def unprotect_events(conn: Connection) -> None:
@@ -65,6 +75,7 @@ def unprotect_events(conn: Connection) -> None:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS order_event_no_{op}")
     elif conn.dialect.name == "postgresql":
         conn.exec_driver_sql("DROP TRIGGER IF EXISTS order_event_append_only ON order_event")
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS order_event_no_truncate ON order_event")
 
 
 def stored_version(conn: Connection) -> int | None:
