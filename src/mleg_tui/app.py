@@ -1,10 +1,12 @@
 """The Textual app: the orders screen first, global keys, the command palette, roles.
 
-The first frame comes before any store work: the store (SQLAlchemy, SQLModel) is
-opened by the first worker that needs it, and screens import services inside workers.
+The first frame comes before any store work, and the first rows before SQLAlchemy and
+SQLModel are imported (services.order_rows reads them with the database driver alone): the
+store is opened by the first worker that needs it, and screens import services inside workers.
 """
 from __future__ import annotations
 
+import gc
 import getpass
 import threading
 from collections.abc import Iterable
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from mleg_tui.config import Settings
     from mleg_tui.services.context import Context
 
+GC_PAUSE_AT_MOST = 10.0  # seconds
+WARM_UP = ("mleg_tui.services.students", "mleg_tui.screens.lookup", "mleg_tui.textviews", "qrcode")
 KEY_NAMES = {"space": "spacja", "escape": "Esc", "enter": "Enter", "pageup": "PgUp",
              "pagedown": "PgDn", "home": "Home", "end": "End", "tab": "Tab"}
 
@@ -60,7 +64,48 @@ class MlegApp(App[int]):
         self.login = _login(settings)
         self._ctx: Context | None = None
         self._ctx_lock = threading.Lock()
+        self._gc_paused = False
         self.sub_title = self.login
+
+    # -- the garbage collector at start ---------------------------------------------------
+    # Starting allocates a few hundred thousand objects that live as long as the program
+    # (Textual, the screens, then SQLAlchemy and SQLModel). The collector would walk them
+    # over and over (60-70 ms before the first screen; full collections of 100 ms and more
+    # later, while the clerk types). So it is off until the store is open and the first
+    # lookup's modules are loaded (_warm_up), and what exists then is frozen: later
+    # collections look only at what came after.
+    def on_load(self) -> None:
+        if gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
+            self.set_timer(GC_PAUSE_AT_MOST, self._resume_gc)  # should the store not open
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.freeze()
+            gc.enable()
+
+    def _warm_up(self) -> None:
+        """While the clerk reads the first screen: load what the first album lookup needs,
+        so that it is as quick as the ones after it; then freeze what starting made."""
+        import importlib
+
+        for name in WARM_UP:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # an optional part: it will say so when used
+                pass
+        try:
+            self.call_from_thread(self._resume_gc)
+        except RuntimeError:  # the app is closing
+            pass
+
+    def on_unmount(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+        gc.unfreeze()  # another app in this process (tests) must not keep this one's objects
 
     # -- the store and who is acting ----------------------------------------------------
     def context(self) -> Context:
@@ -91,6 +136,9 @@ class MlegApp(App[int]):
     def _context_ready(self) -> None:
         from mleg_tui.services.context import ROLE_LABELS
 
+        if not self.screen_stack:  # it opened as the app was closing
+            return
+        self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
         ctx = self._ctx
         assert ctx is not None
         role = ROLE_LABELS[ctx.role]
@@ -98,7 +146,7 @@ class MlegApp(App[int]):
         self.refresh_bindings()
         for screen in self.screen_stack:
             screen.refresh_bindings()
-        unknown = sorted(set(self.settings.keymap) - binding_ids())
+        unknown = sorted(set(self.settings.keymap) - binding_ids()) if self.settings.keymap else []
         if unknown:
             self.notify("Nieznane polecenia w sekcji [keymap]: " + ", ".join(unknown),
                         severity="warning", timeout=10)
@@ -112,17 +160,8 @@ class MlegApp(App[int]):
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
-        # Open the store right after the first frame, so the first action finds it ready.
-        self.call_after_refresh(self.run_worker, self._open, thread=True, group="context",
-                                exit_on_error=False)
-
-    def _open(self) -> None:
-        from mleg_tui.errors import MlegError
-
-        try:
-            self.context()
-        except MlegError as e:
-            self.call_from_thread(self.notify, str(e), severity="error", timeout=30)
+        # The store is opened by the first worker that needs it: the orders screen's count,
+        # once its first rows (read without SQLAlchemy) are on screen, or any earlier action.
 
     def action_lookup(self) -> None:
         from mleg_tui.screens.lookup import LookupScreen
@@ -132,12 +171,13 @@ class MlegApp(App[int]):
     def show_student(self, found: Any) -> None:
         if not found:
             return
+        from mleg_tui.screens.lookup import LookupScreen
         from mleg_tui.screens.student import StudentScreen
 
         view, qr = found
         screen = StudentScreen(view=view, qr=qr)
-        if isinstance(self.screen, StudentScreen):
-            self.switch_screen(screen)
+        if isinstance(self.screen, (StudentScreen, LookupScreen)):
+            self.switch_screen(screen)  # one student at a time; the prompt gives way to it
         else:
             self.push_screen(screen)
 

@@ -24,9 +24,12 @@ def run_service(
     job: Callable[[Context], T],
     done: Callable[[T], None],
     failed: Callable[[str], None] | None = None,
+    *,
+    exclusive: bool = True,
 ) -> Worker[None]:
     """Run `job(ctx)` in a thread; hand its result (or its error, as one line) back to
-    the UI thread. Only the newest job of a group counts: older ones are cancelled."""
+    the UI thread. Only the newest job of a group counts: older ones are cancelled
+    (unless not `exclusive`)."""
     app: MlegApp = node.app  # type: ignore[assignment]
     on_error = failed or (lambda text: app.notify(text, severity="error", timeout=8))
 
@@ -50,7 +53,7 @@ def run_service(
             return
         back(done, result)
 
-    return node.run_worker(work, name=group, group=group, thread=True, exclusive=True,
+    return node.run_worker(work, name=group, group=group, thread=True, exclusive=exclusive,
                            exit_on_error=False)
 
 

@@ -9,10 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
 from mleg_tui.screens.base import run_service
-from mleg_tui.screens.student import load_student
+from mleg_tui.screens.student import StudentScreen, load_student
+
+SAY_BUSY_AFTER = 0.15  # seconds
 
 
 class LookupScreen(ModalScreen[Any]):
@@ -21,6 +24,8 @@ class LookupScreen(ModalScreen[Any]):
 
     def __init__(self) -> None:
         super().__init__(classes="dialog")
+        self._busy: Timer | None = None
+        self._said = False  # the message line has something to take back
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box", id="lookup-box"):
@@ -32,16 +37,38 @@ class LookupScreen(ModalScreen[Any]):
     @on(Input.Submitted, "#album")
     def _find(self, event: Input.Submitted) -> None:
         album = event.value.strip()
-        message = self.query_one("#lookup-message", Static)
         if not album:
-            message.update("Wpisz numer albumu.")
+            self._say("Wpisz numer albumu.")
             return
-        message.update("Szukam…")
-        run_service(self, "lookup", lambda ctx: load_student(ctx, album=album), self.dismiss,
+        if self._said:
+            self._say("")
+        # Said only if it takes a while: a redraw of the prompt would delay the student.
+        self._busy = self.set_timer(SAY_BUSY_AFTER, lambda: self._say("Szukam…"))
+        run_service(self, "lookup", lambda ctx: load_student(ctx, album=album), self._found,
                     self._not_found)
 
-    def _not_found(self, text: str) -> None:
+    def _found(self, found: Any) -> None:
+        self._stop_busy()
+        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
+        if self.app.screen is self and not isinstance(below, StudentScreen):
+            # Straight from the prompt to the student: the list under the prompt is not
+            # brought back (and re-read) in between; Esc on the student returns to it.
+            self.app.show_student(found)  # type: ignore[attr-defined]
+        else:
+            self.dismiss(found)
+
+    def _stop_busy(self) -> None:
+        if self._busy is not None:
+            self._busy.stop()
+            self._busy = None
+
+    def _say(self, text: str) -> None:
+        self._said = bool(text)
         self.query_one("#lookup-message", Static).update(text)
+
+    def _not_found(self, text: str) -> None:
+        self._stop_busy()
+        self._say(text)
         field = self.query_one("#album", Input)
         field.select_all()
         field.focus()

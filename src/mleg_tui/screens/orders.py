@@ -15,13 +15,14 @@ from mleg_tui.screens.base import BaseScreen, run_service
 from mleg_tui.widgets.filter_bar import Filter, FilterBar
 from mleg_tui.widgets.fmt import count, orders
 from mleg_tui.widgets.key_bar import KeyBar
-from mleg_tui.widgets.order_table import COLUMN_SORT, OrderTable, Window
+from mleg_tui.widgets.order_table import COLUMN_SORT, MARGIN, OrderTable, Window
 
 if TYPE_CHECKING:
     from mleg_tui.services.actions import ActionResult
     from mleg_tui.services.orders import OrderRow
 
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
+QUICK_TIMEOUT = 0.2  # seconds: the first rows wait no longer for a locked store file
 DESCENDING_FIRST = {"ordered_at", "expiry"}  # newest first; names and codes A-Z
 
 
@@ -60,6 +61,9 @@ class OrdersScreen(BaseScreen):
         self._reload_timer: Timer | None = None
         self._shown: tuple[int, int, int | None, bool] = (0, 0, None, False)
         self._shown_text = ""
+        self._shown_one_line = False
+        self._quick_version: int | None = None  # schema version of the first rows' store
+        self._away = False  # another screen is over this one
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -77,12 +81,18 @@ class OrdersScreen(BaseScreen):
         self.table.marked = self.marks
         self.table.set_sort(self.sort, self.descending)
         self.table.focus()
-        self.table.reset()
+        self._first_rows(self.table.reset())
+        self.query_one(KeyBar).rebuild()  # in the first frame, not one frame later
+
+    def on_screen_suspend(self) -> None:
+        self._away = True
 
     def on_screen_resume(self) -> None:
         # Back from a student, a dialog or a refresh: what is shown may have changed.
-        if self._counted >= 0:
+        # (Not when the screen is first shown: its rows may be here already.)
+        if self._away and self._counted >= 0:
             self.reload()
+        self._away = False
 
     # -- reading rows ---------------------------------------------------------------------
     def _query(self) -> dict[str, Any]:
@@ -91,6 +101,11 @@ class OrdersScreen(BaseScreen):
     @on(OrderTable.WindowNeeded)
     def _fetch(self, event: OrderTable.WindowNeeded) -> None:
         w, q, total = event.window, self._query(), self.table.total
+        if (self._quick_version is None and self.app.ctx is None and w.start == 0
+                and w.after is None and w.before is None and self.filter == Filter()
+                and self.sort == "ordered_at" and self.descending):
+            self._first_in_worker(w)
+            return
 
         def job(ctx: Any) -> list[OrderRow]:
             from mleg_tui.services.orders import OrderQuery, find_orders
@@ -100,7 +115,60 @@ class OrdersScreen(BaseScreen):
                                after=w.after, after_lp=w.after_lp,
                                before=w.before, before_lp=w.before_lp, total=total)
 
-        run_service(self, "rows", job, lambda rows: self._arrived(w, rows), self._rows_failed)
+        # Rows read ahead are not cancelled by a newer list: they finish, and are dropped.
+        def failed(text: str) -> None:
+            if w.generation == self.table.generation:
+                self._rows_failed(text)
+
+        run_service(self, "rows-ahead" if w.ahead else "rows", job,
+                    lambda rows: self._arrived(w, rows), failed, exclusive=not w.ahead)
+
+    # The start screen's rows come before the store is open: the database driver alone
+    # reads them (services.order_rows), so they do not wait for SQLAlchemy and SQLModel to
+    # load. A local SQLite file is read at once, here, so that the rows are in the first
+    # frame (a few ms; a locked file gives up after QUICK_TIMEOUT): a worker would take
+    # 100 ms for it while the screen is being built, since sqlite3 gives up the GIL for
+    # every row and gets it back only every switch interval. PostgreSQL is read in a
+    # worker, after the first frame. Where this way does not apply, the ordinary one.
+    def _first_rows(self, generation: int) -> None:
+        app: Any = self.app
+        if app.ctx is not None or not app.settings.db_url.startswith("sqlite:///"):
+            return  # the table asks for its rows after the first frame (_fetch)
+        w = Window(generation, 0, app.size.height + MARGIN)  # a screen's worth
+        first = self._read_first(w.count)
+        self._quick_version = -1 if first is None else first.schema_version  # tried once
+        if first is not None:
+            self._arrived(w, first.rows)  # the count (and with it the store) once shown
+
+    def _read_first(self, count: int) -> Any:
+        from mleg_tui.clock import Clock
+        from mleg_tui.services.order_rows import first_window
+
+        s = self.app.settings  # type: ignore[attr-defined]
+        return first_window(s.db_url, Clock(s.today_override, s.timezone), count,
+                            timeout=QUICK_TIMEOUT)
+
+    def _first_in_worker(self, w: Window) -> None:
+        app: Any = self.app
+
+        def work() -> None:
+            first = self._read_first(w.count)
+            try:
+                app.call_from_thread(self._first_arrived, w, first)
+            except RuntimeError:  # the app is closing
+                pass
+
+        self.run_worker(work, name="rows", group="rows", thread=True, exclusive=True,
+                        exit_on_error=False)
+
+    def _first_arrived(self, w: Window, first: Any) -> None:
+        self._quick_version = -1 if first is None else first.schema_version  # tried once
+        if w.generation != self.table.generation:  # the filter or sort changed meanwhile
+            return
+        if first is None or self.app.ctx is not None:
+            self.post_message(OrderTable.WindowNeeded(w))  # the ordinary way
+            return
+        self._arrived(w, first.rows)  # the count (and with it the store) once they are shown
 
     def _rows_failed(self, text: str) -> None:
         self.table.show_error(text)
@@ -112,19 +180,35 @@ class OrdersScreen(BaseScreen):
                 self.marks[row.id] = row
         self.table.put_rows(window, rows)
         if self._counted != window.generation:
-            self._count(window.generation)
+            self._counted = window.generation
+            # After the frame that shows the rows: the count's worker must not slow it.
+            self.call_after_refresh(self._count, window.generation)
 
     def _count(self, generation: int) -> None:
         """The total comes after the rows, in its own worker: a slow count never delays them."""
+        if generation != self.table.generation:  # the list changed again meanwhile
+            return
         self._counted = generation
-        q = self._query()
+        q, quick = self._query(), self._quick_version
 
-        def job(ctx: Any) -> int:
+        def job(ctx: Any) -> int | None:
             from mleg_tui.services.orders import OrderQuery, count_orders
 
+            if quick is not None and quick >= 0:
+                from mleg_tui.store import SCHEMA_VERSION
+
+                if quick != SCHEMA_VERSION:  # the first rows came from another schema
+                    return None
             return count_orders(ctx, OrderQuery(**q))
 
-        run_service(self, "count", job, lambda n: self.table.set_total(generation, n))
+        def done(n: int | None) -> None:
+            if n is None:
+                self._quick_version = -1
+                self.reload()
+            else:
+                self.table.set_total(generation, n)
+
+        run_service(self, "count", job, done)
 
     def reload(self) -> None:
         """Re-read what is shown (data changed), keeping the place in the list."""
@@ -158,8 +242,12 @@ class OrdersScreen(BaseScreen):
         if pending:
             t.append(" · * czeka na potwierdzenie MC")
         if t.plain != self._shown_text:  # cursor moves must not redraw it
-            self._shown_text = t.plain
-            self.query_one("#shown", Static).update(t)
+            shown = self.query_one("#shown", Static)
+            width = shown.content_region.width
+            one_line = bool(width) and t.cell_len <= width
+            # Only a change of its height needs a new layout of the screen (a full redraw).
+            shown.update(t, layout=not (one_line and self._shown_one_line))
+            self._shown_text, self._shown_one_line = t.plain, one_line
 
     def hidden_marks(self) -> int:
         return self._hidden

@@ -55,17 +55,23 @@ class StudentScreen(BaseScreen):
         self.codes: dict[int, str] = {}  # revealed activation codes, for this visit only
 
     def compose(self) -> ComposeResult:
+        if self.view is not None:  # found already (the album lookup): no second mount
+            self.title = f"Student: {self.view.name}"
         yield Header()
         with VerticalScroll(id="student-scroll"):
-            yield Static("Wczytywanie…", id="student-loading")
+            if self.view is not None:
+                yield self._pane()
+            else:
+                yield Static("Wczytywanie…", id="student-loading")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#student-scroll").focus()
         if self.view is not None:
-            self._show((self.view, self.qr))
+            self._shown()
         else:
             self.load()
+        self.query_one(KeyBar).rebuild()  # in the first frame, not one frame later
 
     def load(self) -> None:
         run_service(self, "student",
@@ -76,19 +82,28 @@ class StudentScreen(BaseScreen):
         self.query_one("#student-scroll").remove_children()
         self.query_one("#student-scroll").mount(Static(text, classes="error-text"))
 
-    def _show(self, loaded: tuple[StudentView, Any]) -> None:
-        self.view, self.qr = loaded
-        self.person_id = self.view.person_id
-        self.title = f"Student: {self.view.name}"
+    def _pane(self) -> StudentPane:
+        assert self.view is not None
         hint = None
         if self.app.can("reveal_code"):  # type: ignore[attr-defined]
             hint = f"klawisz {self._key('reveal')}"
+        return StudentPane(self.view, qr=self.qr, codes=self.codes, reveal_hint=hint)
+
+    def _show(self, loaded: tuple[StudentView, Any]) -> None:
+        self.view, self.qr = loaded
         scroll = self.query_one("#student-scroll", VerticalScroll)
         y = scroll.scroll_y
         with self.app.batch_update():
             scroll.remove_children()
-            scroll.mount(StudentPane(self.view, qr=self.qr, codes=self.codes, reveal_hint=hint))
-        scroll.call_after_refresh(scroll.scroll_to, y=y, animate=False)
+            scroll.mount(self._pane())
+        if y:
+            scroll.call_after_refresh(scroll.scroll_to, y=y, animate=False)
+        self._shown()
+
+    def _shown(self) -> None:
+        assert self.view is not None
+        self.person_id = self.view.person_id
+        self.title = f"Student: {self.view.name}"
         self.refresh_bindings()
 
     def _key(self, action: str) -> str:

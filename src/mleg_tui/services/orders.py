@@ -11,6 +11,7 @@ from sqlmodel import Session
 from mleg_tui.domain.names import fold
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.context import Context
+from mleg_tui.services.order_rows import OrderRow
 from mleg_tui.store import reading, search
 from mleg_tui.store.models import Order, Person
 
@@ -47,23 +48,6 @@ class OrderQuery:
     descending: bool = True
 
 
-@dataclass(frozen=True)
-class OrderRow:
-    lp: int  # position in the whole filtered list, from 1
-    id: int
-    order_ref: str
-    person_id: int
-    person: str
-    album: str
-    ordered_at: dt.datetime  # office time
-    status: OrderStatus
-    expiry_date: dt.date
-    error_code: str
-    pending_action: str | None
-    version: int
-    key: tuple[Any, ...]  # the sort key, to page on from this row
-
-
 # Below this many matching persons their ids go into the query as a list, so the store
 # reads their orders by person and sorts a few rows. Above it matches are common, and
 # walking the sort index testing each row's name finds a window of them at once.
@@ -82,8 +66,10 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = Fal
     dense = [w for w in names if len(w) < search.MIN_WORD]  # no trigram: test each row
     if indexed:
         persons = search.person_ids(ctx.engine.dialect.name, indexed)
-        if search.count_upto(s, persons, FEW_PERSONS) <= FEW_PERSONS:
-            ids = list(s.execute(persons).scalars())
+        # One search, no further than one past the threshold (not a count, then the ids:
+        # a trigram search of two words costs tens of ms at a million persons).
+        ids = list(s.execute(persons.limit(FEW_PERSONS + 1)).scalars())
+        if len(ids) <= FEW_PERSONS:
             conds.append(Order.person_id.in_(ids) if ids else false())  # type: ignore[attr-defined]
         elif counting:
             conds.append(Order.person_id.in_(persons))  # type: ignore[attr-defined]

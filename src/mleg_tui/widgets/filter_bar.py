@@ -84,6 +84,7 @@ class FilterBar(Widget):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self._timer: Timer | None = None
+        self._said = ""  # the problem line's text
         self.current = Filter()
 
     def compose(self) -> ComposeResult:
@@ -146,9 +147,12 @@ class FilterBar(Widget):
             statuses=STATUS_CHOICES.get(str(status), frozenset()),
             error_code=self.query_one("#f-err", Input).value.strip().upper(),
         )
-        problem = self.query_one("#f-problem", Static)
-        problem.update(("⚠ " + "; ".join(problems) + " — pominięto w filtrze.") if problems else "")
-        problem.set_class(bool(problems), "-shown")
+        said = ("⚠ " + "; ".join(problems) + " — pominięto w filtrze.") if problems else ""
+        if said != self._said:  # an update is a new layout of the whole screen: only if new
+            self._said = said
+            problem = self.query_one("#f-problem", Static)
+            problem.update(said)
+            problem.set_class(bool(problems), "-shown")
         if new != self.current:
             self.current = new
             self.post_message(self.Changed(new))

@@ -53,9 +53,12 @@ class KeyBar(Static):
         return out
 
     def rebuild(self) -> None:
+        """Also called by a screen at the end of its on_mount, so that the first frame
+        has the keys (before the first layout, the bar will be as wide as the screen)."""
         if not self.is_attached:  # a late call after its screen closed
             return
-        width = max(self.content_region.width, 20)
+        width = self.content_region.width or self.app.size.width - 2  # padding: 0 1
+        width = max(width, 20)
         lines: list[Text] = [Text()]
         for key, desc, enabled in self.items():
             item = Text.assemble((key, "bold reverse" if enabled else "dim"), " ",

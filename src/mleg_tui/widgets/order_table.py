@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -50,6 +50,7 @@ class Window:
     after_lp: int = 0
     before: tuple[Any, ...] | None = None
     before_lp: int = 0
+    ahead: bool = False  # rows off screen, read ahead of need
 
 
 class Layout(NamedTuple):
@@ -89,6 +90,13 @@ def compute_layout(width: int, lp_w: int) -> Layout:
         person = PERSON_CAP
     head = "Ważność" if short else "Data ważności"
     return Layout(lp_w, max(4, person), fmt, date_w, short, status_w, head, expiry_w, err_w)
+
+
+class _Pass(NamedTuple):
+    width: int
+    base: Style
+    layout: Layout
+    style: Any  # name -> the component's Style
 
 
 class OrderTable(ScrollView, can_focus=True):
@@ -144,6 +152,8 @@ class OrderTable(ScrollView, can_focus=True):
         self._known = 0  # rows known to exist while the count is not in yet
         self._inflight: Window | None = None
         self._last_moved: tuple[Any, ...] | None = None
+        self._line_pass: _Pass | None = None
+        self._margins_later = False
 
     # -- what the screen calls -----------------------------------------------------
     def reset(self, *, keep_position: bool = False) -> int:
@@ -161,7 +171,10 @@ class OrderTable(ScrollView, can_focus=True):
             self.total = None
             self.cursor = 0
             self.scroll_to(y=0, animate=False, immediate=True)
-        self.call_after_refresh(self.need_rows)
+        if self.is_mounted and self.size.height:
+            self.need_rows()  # no need to wait for a frame: the size is known
+        else:
+            self.call_after_refresh(self.need_rows)
         return self.generation
 
     def put_rows(self, window: Window, rows: list[OrderRow]) -> None:
@@ -231,38 +244,62 @@ class OrderTable(ScrollView, can_focus=True):
     def _body_height(self) -> int:
         return max(self.scrollable_content_region.height - 1, 1)
 
-    def need_rows(self) -> None:
-        """Ask for the first run of missing rows around the viewport, if any."""
+    def need_rows(self, *, margins: bool = False) -> None:
+        """Ask for the first run of missing rows: in the viewport first, then a page below
+        it (so PgDn shows rows already read), then a page above. Rows off screen are asked
+        for after the next frame (`margins`), so that their reading never slows it."""
         if self._inflight is not None or not self.is_mounted:
             return
-        top = int(self.scroll_y)
-        lo = max(0, top - MARGIN)
-        hi = top + self._body_height + MARGIN
+        top, h = int(self.scroll_y), self._body_height
+        ahead = max(MARGIN, h)
+        limit = None
         if self.total is not None:
-            hi = min(hi, self.total)
-        elif self._known and self._known < hi and self._rows:
-            hi = min(hi, self._known)
-        missing = [i for i in range(lo, hi) if i not in self._rows]
-        if not missing:
+            limit = self.total
+        elif self._known and self._rows:
+            limit = self._known
+        ranges = ((top, top + h), (top + h, top + h + ahead), (max(0, top - ahead), top))
+        for n, (lo, hi) in enumerate(ranges):
+            if limit is not None:
+                hi = min(hi, limit)
+            start = next((i for i in range(lo, hi) if i not in self._rows), None)
+            if start is not None:
+                break
+        else:
             return
-        start = missing[0]
+        if n and not margins:
+            if not self._margins_later:
+                self._margins_later = True
+                self.call_after_refresh(self._read_margins)
+            return
         end = start
         while end < hi and end not in self._rows:
             end += 1
         count = min(end - start, MAX_FETCH)
-        prev, nxt = self._rows.get(start - 1), self._rows.get(end)
+        prev, nxt, ahead = self._rows.get(start - 1), self._rows.get(end), n > 0
         if prev is not None:
-            window = Window(self.generation, start, count, after=prev.key, after_lp=prev.lp)
+            window = Window(self.generation, start, count, after=prev.key, after_lp=prev.lp,
+                            ahead=ahead)
         elif nxt is not None:
-            window = Window(self.generation, end - count, count, before=nxt.key, before_lp=nxt.lp)
+            window = Window(self.generation, end - count, count, before=nxt.key,
+                            before_lp=nxt.lp, ahead=ahead)
         else:
-            window = Window(self.generation, start, max(count, self._body_height + MARGIN))
+            window = Window(self.generation, start, max(count, h + MARGIN), ahead=ahead)
         self._inflight = window
         self.post_message(self.WindowNeeded(window))
 
+    def _read_margins(self) -> None:
+        self._margins_later = False
+        self.need_rows(margins=True)
+
     def _update_size(self) -> None:
-        width = self.scrollable_content_region.width
-        self.virtual_size = Size(width, self.row_count + 1)
+        size = Size(self.scrollable_content_region.width, self.row_count + 1)
+        if size != self.virtual_size:
+            # Not the reactive's own way: that lays out the whole screen again (a full
+            # redraw) each time rows or the count arrive. Only the scrollbar changes, unless
+            # it appears or goes (then _refresh_scrollbars asks for the layout itself).
+            self.set_reactive(OrderTable.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
         self._post_moved()
 
     # -- cursor and scrolling -----------------------------------------------------------
@@ -347,27 +384,46 @@ class OrderTable(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"order-table--{name}", partial=True)
 
-    def render_line(self, y: int) -> Strip:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._line_pass = None  # what every line of this pass shares, worked out once
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_pass = None
+
+    def _pass_context(self) -> _Pass:
         width = self.scrollable_content_region.width
-        base = self.rich_style
-        lay = self._layout()
+        styles: dict[str, Style] = {}
+
+        def style(name: str) -> Style:
+            found = styles.get(name)
+            if found is None:
+                found = styles[name] = self._style(name)
+            return found
+
+        ctx = _Pass(width, self.rich_style, self._layout(), style)
+        self._line_pass = ctx
+        return ctx
+
+    def render_line(self, y: int) -> Strip:
+        width, base, lay, style_of = self._line_pass or self._pass_context()
         if y == 0:
-            return self._header(lay, width)
+            return self._header(lay, width, base, style_of)
         index = int(self.scroll_y) + y - 1
         n = self.row_count
         if index >= n:
             if index == 0 and self.message:
-                return Strip([Segment(" " + self.message, base + self._style("placeholder"))]).adjust_cell_length(width, base)
+                return Strip([Segment(" " + self.message, base + style_of("placeholder"))]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         row = self._rows.get(index) or self._stale.get(index)
         style = base
         if index == self.cursor:
-            style = style + self._style("cursor")
+            style = style + style_of("cursor")
         if row is None:
             text = " " * (lay.lp + 2) + "…"
-            return Strip([Segment(text, style + self._style("placeholder"))]).adjust_cell_length(width, style)
+            return Strip([Segment(text, style + style_of("placeholder"))]).adjust_cell_length(width, style)
         if row.id in self.marked:
-            style = style + self._style("marked")
+            style = style + style_of("marked")
         status_text = label(row.status, lay.short) + ("*" if row.pending_action else "")
         cells = [
             ("●" if row.id in self.marked else " ") + str(row.lp).rjust(lay.lp) + " ",
@@ -375,9 +431,9 @@ class OrderTable(ScrollView, can_focus=True):
             clip(row.album, ALBUM_W).ljust(ALBUM_W) + " ",
             row.ordered_at.strftime(lay.date_fmt).ljust(lay.date) + " ",
         ]
-        status_style = style + self._style(css_class(row.status))
+        status_style = style + style_of(css_class(row.status))
         if index == self.cursor:
-            status_style = status_style + self._style("cursor")
+            status_style = status_style + style_of("cursor")
         after = [
             row.expiry_date.isoformat().ljust(lay.expiry) + " ",
             clip(row.error_code or "", lay.err),
@@ -389,7 +445,7 @@ class OrderTable(ScrollView, can_focus=True):
         ]
         return Strip(segments).adjust_cell_length(width, style)
 
-    def _header(self, lay: Layout, width: int) -> Strip:
+    def _header(self, lay: Layout, width: int, base: Style, style_of: Any) -> Strip:
         arrow = "▼" if self.descending else "▲"
         names = ["Osoba", "Nr albumu", "Data zam." if lay.date < 15 else "Data zamówienia",
                  "Status", lay.expiry_head, "Kod błędu"]
@@ -398,5 +454,5 @@ class OrderTable(ScrollView, can_focus=True):
         for key, name, w in zip(COLUMN_SORT, names, widths):
             text = (arrow + name) if key == self.sort else name
             parts.append(clip(text, w).ljust(w) + " ")
-        style = self.rich_style + self._style("header")
+        style = base + style_of("header")
         return Strip([Segment("".join(parts), style)]).adjust_cell_length(width, style)

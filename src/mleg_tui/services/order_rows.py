@@ -1,0 +1,54 @@
+"""A row of the order list, and the start screen's first window, which comes before
+SQLAlchemy and SQLModel are loaded (store.driver_rows). Every later window goes through
+services.orders. Here only the standard library, the domain and that reader are imported.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from mleg_tui.clock import Clock
+from mleg_tui.domain.status import OrderStatus
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    lp: int  # position in the whole filtered list, from 1
+    id: int
+    order_ref: str
+    person_id: int
+    person: str
+    album: str
+    ordered_at: dt.datetime  # office time
+    status: OrderStatus
+    expiry_date: dt.date
+    error_code: str
+    pending_action: str | None
+    version: int
+    key: tuple[Any, ...]  # the sort key, to page on from this row
+
+
+@dataclass(frozen=True)
+class FirstWindow:
+    rows: list[OrderRow]
+    schema_version: int  # as stored: the caller checks it once the store is open
+
+
+def first_window(db_url: str, clock: Clock, limit: int, *, timeout: float = 5.0) -> FirstWindow | None:
+    """The first `limit` rows of the default list, read before the store's machinery is
+    loaded (see store.driver_rows), or None: then read through services.orders."""
+    from mleg_tui.store.driver_rows import first_rows
+
+    found = first_rows(db_url, limit, timeout=timeout)
+    if found is None:
+        return None
+    version, raw = found
+    rows = [
+        OrderRow(lp=i + 1, id=id_, order_ref=ref, person_id=pid, person=f"{first} {last}",
+                 album=album or "", ordered_at=clock.local(at), status=OrderStatus(status),
+                 expiry_date=expiry, error_code=err or "", pending_action=pending,
+                 version=ver, key=(at, id_))
+        for i, (id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last) in enumerate(raw)
+    ]
+    return FirstWindow(rows, version)

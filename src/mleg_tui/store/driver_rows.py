@@ -1,0 +1,91 @@
+"""The start screen's first window read with the database driver alone, before SQLAlchemy.
+
+Importing SQLAlchemy and SQLModel costs about as much as starting Textual, so the first
+rows of the default list (no filter, newest first) come straight from sqlite3 or psycopg.
+Only the standard library is imported here (store/__init__ loads the rest lazily).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+UTC = dt.timezone.utc
+
+# The query services.orders.find_orders sends for the default list's first window
+# (sort "ordered_at", descending, no conditions), with the columns a row needs.
+_FIRST = (
+    "SELECT o.id, o.order_ref, o.person_id, o.status, o.ordered_at, o.expiry_date, "
+    "o.error_code, o.pending_action, o.version, o.album, p.first_name, p.last_name "
+    "FROM orders AS o JOIN person AS p ON p.id = o.person_id "
+    "ORDER BY o.ordered_at DESC, o.id DESC LIMIT {}"
+)
+_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
+
+# (id, order_ref, person_id, status, ordered_at (aware UTC), expiry_date, error_code,
+#  pending_action, version, album, first_name, last_name)
+Row = tuple[int, str, int, str, dt.datetime, dt.date, Any, Any, int, Any, str, str]
+
+
+def first_rows(db_url: str, limit: int, *, timeout: float = 5.0) -> tuple[int, list[Row]] | None:
+    """(stored schema version, the first `limit` rows), or None when this way does not
+    apply (not a plain SQLite file or psycopg URL, no store there yet, locked longer than
+    `timeout` seconds, any error): the caller then reads the ordinary way, which also
+    creates or upgrades the store and says what is wrong."""
+    try:
+        if db_url.startswith("sqlite:///"):
+            return _sqlite(db_url.removeprefix("sqlite:///"), limit, timeout)
+        if db_url.startswith("postgresql+psycopg://"):
+            return _postgresql(db_url, limit, timeout)
+    except Exception:  # noqa: BLE001 - the ordinary way will say what is wrong
+        return None
+    return None
+
+
+def _sqlite(path: str, limit: int, timeout: float) -> tuple[int, list[Row]] | None:
+    import sqlite3
+
+    if not path or "?" in path or path == ":memory:" or not os.path.isfile(path):
+        return None
+    conn = sqlite3.connect(path, timeout=timeout)
+    try:
+        version = conn.execute(_VERSION).fetchone()
+        if version is None:
+            return None
+        found = conn.execute(_FIRST.format(int(limit))).fetchall()
+    finally:
+        conn.close()
+    rows: list[Row] = [
+        (id_, ref, pid, status, dt.datetime.fromisoformat(at).replace(tzinfo=UTC),  # naive UTC text
+         dt.date.fromisoformat(expiry), err, pending, ver, album, first, last)
+        for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last in found
+    ]
+    return int(version[0]), rows
+
+
+def _postgresql(url: str, limit: int, timeout: float) -> tuple[int, list[Row]] | None:
+    parts = urlsplit(url)
+    if not parts.hostname or "," in parts.netloc:
+        return None
+    params: dict[str, Any] = {"host": parts.hostname, "dbname": unquote(parts.path.lstrip("/"))}
+    if parts.port:
+        params["port"] = parts.port
+    if parts.username:
+        params["user"] = unquote(parts.username)
+    if parts.password:
+        params["password"] = unquote(parts.password)
+    params.update(parse_qsl(parts.query))
+    params.setdefault("connect_timeout", max(1, round(timeout)))
+    import psycopg
+
+    with psycopg.connect(**params, autocommit=True) as conn:
+        version = conn.execute(_VERSION).fetchone()
+        if version is None:
+            return None
+        found = conn.execute(_FIRST.format(int(limit))).fetchall()
+    rows: list[Row] = [
+        (id_, ref, pid, status, at.astimezone(UTC), expiry, err, pending, ver, album, first, last)
+        for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last in found
+    ]
+    return int(version[0]), rows
