@@ -140,7 +140,8 @@ async def test_help_lists_keys_statuses_and_reasons(make_app) -> None:
         await settle(pilot)
         text = " ".join(screen_text(app).split())
         assert "Zaznacz bieżący wiersz albo usuń zaznaczenie" in text
-        assert "Skrypt unieważniający" not in text  # an operator has no sweep
+        assert "[orders.refresh_all]" in text  # the id a [keymap] entry names
+        assert "Skrypt unieważniający" not in text and "orders.sweep" not in text  # an operator has no sweep
         for s in OrderStatus:
             assert s.label in text and " ".join(s.meaning.split()) in text
         for reason in REASON_TEXTS.values():

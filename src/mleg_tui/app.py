@@ -189,19 +189,22 @@ class MlegApp(App[int]):
             return
         self.push_screen(HelpScreen(self.key_rows(self.screen), self.screen.title or self.title))
 
-    def key_rows(self, screen: Screen[Any]) -> list[tuple[str, str]]:
-        """(key, what it does) for every action the user may use on `screen`."""
-        rows: dict[str, tuple[list[str], str]] = {}
+    def key_rows(self, screen: Screen[Any]) -> list[tuple[str, str, str]]:
+        """(keys, what it does, binding ids for [keymap]) for every action the user may
+        use on `screen`."""
+        rows: dict[str, tuple[list[str], str, list[str]]] = {}
         for active in screen.active_bindings.values():
             b = active.binding
             text = b.tooltip or b.description
             if not text or not b.id:  # Textual's own (English) bindings stay out
                 continue
-            keys, _ = rows.setdefault(b.action, ([], text))
+            keys, _, ids = rows.setdefault(b.action, ([], text, []))
             key = self.get_key_display(b)
             if key not in keys:
                 keys.append(key)
-        return [(", ".join(keys), text) for keys, text in rows.values()]
+            if b.id not in ids:
+                ids.append(b.id)
+        return [(", ".join(keys), text, ", ".join(ids)) for keys, text, ids in rows.values()]
 
     # -- keys and the command palette ---------------------------------------------------
     def get_key_display(self, binding: Binding) -> str:

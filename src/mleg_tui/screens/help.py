@@ -35,7 +35,7 @@ class HelpScreen(BaseScreen):
         Binding("q", "close", "Zamknij", id="help.close_q", show=False, tooltip="Zamknij pomoc"),
     ]
 
-    def __init__(self, keys: list[tuple[str, str]], where: str) -> None:
+    def __init__(self, keys: list[tuple[str, str, str]], where: str) -> None:
         super().__init__()
         self.keys, self.where = keys, where
 
@@ -44,8 +44,9 @@ class HelpScreen(BaseScreen):
         with VerticalScroll(id="help-scroll"):
             yield Static(Text(f"Klawisze — {self.where}", style="bold"), classes="help-head")
             keys = _grid()
-            for key, text in self.keys:
-                keys.add_row(key, text)
+            for key, text, ids in self.keys:
+                # The binding ids are what the config's [keymap] section remaps.
+                keys.add_row(key, Text.assemble(text, (f"  [{ids}]", "dim")))
             yield Static(keys)
             yield Static(Text("Statusy zamówień", style="bold"), classes="help-head")
             statuses = _grid()
