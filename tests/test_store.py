@@ -115,6 +115,9 @@ def make_version_1(path: Path, first_release: bool) -> None:
         if first_release:
             con.execute("ALTER TABLE orders DROP COLUMN pending_actor_kind")
             con.execute("ALTER TABLE orders DROP COLUMN submitted_body")
+        # v4 added the folded name to the order-date index.
+        con.execute("DROP INDEX ix_orders_ordered")
+        con.execute("CREATE INDEX ix_orders_ordered ON orders (ordered_at, id)")
         con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         # A person written by the old program: the new index must learn of her too.
         con.execute("UPDATE person SET first_name = 'Łucja', last_name = 'Żak', name_key = 'zak lucja'")
@@ -127,6 +130,8 @@ def test_newer_program_upgrades_an_older_store(placed: int, store_path: Path, ma
     make_version_1(store_path, first_release)
     ctx = make_ctx()  # opening upgrades
     assert sql(store_path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_orders_ordered)")] == [
+        "ordered_at", "id", "name_key"]
     assert [r.id for r in find_orders(ctx, OrderQuery(text="łucja"))] == [placed]
     assert sql(store_path, "SELECT count(*), min(action) FROM order_event") == [(1, "PLACED")]
     # The old order goes on living: MC takes it, the student cancels (pending at MC).

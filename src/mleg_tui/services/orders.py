@@ -68,7 +68,7 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = Fal
         persons = search.person_ids(ctx.engine.dialect.name, indexed)
         # One search, no further than one past the threshold (not a count, then the ids:
         # a trigram search of two words costs tens of ms at a million persons).
-        ids = list(s.execute(persons.limit(FEW_PERSONS + 1)).scalars())
+        ids = s.execute(persons.limit(FEW_PERSONS + 1)).scalars().all()  # one fetch, not per row
         if len(ids) <= FEW_PERSONS:
             conds.append(Order.person_id.in_(ids) if ids else false())  # type: ignore[attr-defined]
         elif counting:

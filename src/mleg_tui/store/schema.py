@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from mleg_tui.store import models, search
 from mleg_tui.store.engine import StoreError, is_sqlite
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v2_name_search(conn: Connection) -> None:
@@ -35,9 +35,17 @@ def _v3_no_truncate(conn: Connection) -> None:
     protect_events(conn)
 
 
+def _v4_name_in_date_index(conn: Connection) -> None:
+    """v4: the order-date index carries the folded name, so a filter on a common name
+    tests it in the index, newest first, without reading each order's row."""
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_orders_ordered")
+    conn.exec_driver_sql("CREATE INDEX ix_orders_ordered ON orders (ordered_at, id, name_key)")
+
+
 # Steps from version N-1 to N, run in order inside the opening transaction.
 # Add a function here whenever the schema changes; never edit a released step.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate,
+                                                      4: _v4_name_in_date_index}
 
 
 def protect_events(conn: Connection) -> None:

@@ -21,6 +21,23 @@ def label(status: OrderStatus, short: bool = False) -> str:
     return SHORT.get(status, status.label) if short else status.label
 
 
+# As the .status-* classes of app.tcss, for text that is not a widget of its own.
+STYLES = {
+    S.OCZEKUJE: "$text-warning",
+    S.W_TRAKCIE: "$text-primary",
+    S.DO_ODBIORU: "$text-success bold",
+    S.ODEBRANA: "$text-success",
+    S.BLAD: "$text-error bold",
+    S.ANULOWANE_PRZEZ_UZYTKOWNIKA: "$text-muted",
+    S.UNIEWAZNIONE_PRZEZ_UCZELNIE: "$text-secondary",
+}
+
+
+def status_style(status: OrderStatus) -> str:
+    """The status's colour (Textual style markup, theme variables), as in the list."""
+    return STYLES[status]
+
+
 def css_class(status: OrderStatus) -> str:
     """The CSS class (and component-class suffix) of a status: status-do-odbioru."""
     return "status-" + status.value.lower().replace("_", "-")

@@ -9,13 +9,14 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Static
 
 from mleg_tui.domain.dates import pl_date, pl_datetime
 from mleg_tui.domain.eligibility import NEXT_STEPS
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.widgets.qr_view import QRView
-from mleg_tui.widgets.status_badge import StatusBadge
+from mleg_tui.widgets.status_badge import status_style
 
 if TYPE_CHECKING:
     from mleg_tui.services.students import OrderView, StudentView
@@ -93,6 +94,23 @@ def order_details(o: OrderView, code: str | None, reveal_hint: str | None) -> Te
     return t
 
 
+def verdict_head(v: StudentView) -> Content:
+    """As a badge: reversed-out words on the verdict's colour."""
+    if v.verdict.eligible:
+        return Content.styled(" ✔ MOŻE ZAMÓWIĆ ", "bold on $success 30%")
+    return Content.styled(" ✘ NIE MOŻE ZAMÓWIĆ ", "bold on $error 30%")
+
+
+def current_head(o: OrderView) -> Content:
+    """The current order's number and its status, coloured as in the list (words too)."""
+    badge = o.status.label.upper()
+    pending = PENDING.get(o.pending_action or "")
+    if pending:
+        badge += f" · {pending} czeka na MC"
+    return Content.assemble((f"Bieżące zamówienie {o.order_ref}: ", "bold"),
+                            (f" {badge} ", f"bold {status_style(o.status)}"))
+
+
 def history(v: StudentView) -> list[RenderableType]:
     """Per order: a heading line, then its events in a grid (time | what), so a long
     event wraps under its own text, not under the time."""
@@ -115,15 +133,15 @@ def history(v: StudentView) -> list[RenderableType]:
 
 
 class StudentPane(Vertical):
-    """Rebuilt from a StudentView; the QR matrix is computed by the screen's worker."""
+    """Rebuilt from a StudentView; the QR matrix is computed by the screen's worker.
+
+    As few widgets as the layout needs (each one is styled, laid out and drawn on its
+    own, and the pane is built while the clerk waits): the person, the verdict and the
+    current order's heading are one text; the current order's details sit beside the QR
+    code only when there is one to scan; the history is the last."""
 
     DEFAULT_CSS = """
     StudentPane { height: auto; padding: 0 1; }
-    StudentPane .section { margin-top: 1; text-style: bold; }
-    StudentPane #verdict-head { padding: 0 1; width: auto; text-style: bold; }
-    StudentPane #verdict-head.-yes { background: $success 30%; }
-    StudentPane #verdict-head.-no { background: $error 30%; }
-    StudentPane #current-head { height: 1; }
     StudentPane #current { height: auto; }
     StudentPane #current-details { width: 1fr; height: auto; }
     StudentPane QRView { margin: 0 0 0 1; }
@@ -140,22 +158,24 @@ class StudentPane(Vertical):
 
     def compose(self) -> ComposeResult:
         v = self.view
-        yield Static(person_lines(v), id="person")
-        eligible = v.verdict.eligible
-        yield Static("✔ MOŻE ZAMÓWIĆ" if eligible else "✘ NIE MOŻE ZAMÓWIĆ", id="verdict-head",
-                     classes="section " + ("-yes" if eligible else "-no"))
+        head = [Content.from_rich_text(person_lines(v)), Content("\n\n"), verdict_head(v)]
         reasons = verdict_lines(v)
         if reasons.plain:
-            yield Static(reasons, id="verdict")
+            head += [Content("\n"), Content.from_rich_text(reasons)]
         current = v.current
+        details = None
         if current is not None:
-            with Horizontal(id="current-head", classes="section"):
-                yield Static(f"Bieżące zamówienie {current.order_ref}: ", classes="label")
-                yield StatusBadge(current.status, pending=PENDING.get(current.pending_action or ""))
+            head += [Content("\n\n"), current_head(current)]
+            details = Content.from_rich_text(
+                order_details(current, self.codes.get(current.id), self.reveal_hint))
+        if details is not None and self.qr and current is not None and not current.codes_expired:
+            yield Static(Content("").join(head), id="person")
             with Horizontal(id="current"):
-                yield Static(order_details(current, self.codes.get(current.id), self.reveal_hint),
-                             id="current-details")
-                if self.qr and not current.codes_expired:
-                    yield QRView(self.qr, id="qr")
-        yield Static(f"Historia zamówień ({len(v.orders)})", classes="section")
-        yield Static(Group(*history(v)), id="history")
+                yield Static(details, id="current-details")
+                yield QRView(self.qr, id="qr")
+        else:
+            if details is not None:
+                head += [Content("\n"), details]
+            yield Static(Content("").join(head), id="person")
+        yield Static(Group(Text(f"\nHistoria zamówień ({len(v.orders)})", "bold"), *history(v)),
+                     id="history")
