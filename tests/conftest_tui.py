@@ -118,6 +118,14 @@ async def settle(pilot: Any) -> None:
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
+    # A DataTable sizes its columns on an idle event: on a busy machine that can come
+    # after the pauses above, and a snapshot would catch headers-wide columns.
+    from textual.widgets import DataTable
+
+    await until(pilot, lambda: not any(t._require_update_dimensions
+                                       for t in app.screen.query(DataTable)),
+                what="table columns sized")
+    await pilot.pause()
     await asyncio.sleep(0)
 
 

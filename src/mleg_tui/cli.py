@@ -263,9 +263,33 @@ def run_mc_sim(args: argparse.Namespace) -> int:  # reached only through `main`'
 
 
 def run_refresh(args: argparse.Namespace) -> int:
-    from mleg_tui.services.mc_sync import run_refresh_cli
+    """Live progress on a terminal, a summary, failures listed. Exit status: 0 all done,
+    1 some orders not refreshed (listed), 130 interrupted."""
+    from mleg_tui.domain.status import parse_status
+    from mleg_tui.services.mc_sync import RefreshProgress, RefreshSelection, refresh
 
-    return run_refresh_cli(context_for(args), args)
+    sel = RefreshSelection(
+        albums=list(args.album) or None,
+        statuses=frozenset(parse_status(x) for x in args.status) or None,
+    )
+    tty = sys.stderr.isatty()
+
+    def show(p: RefreshProgress) -> None:
+        sys.stderr.write(f"\r\033[K{p.line()}")
+        sys.stderr.flush()
+
+    summary = refresh(context_for(args), sel, on_progress=show if tty else None,
+                      concurrency=args.concurrency)
+    if tty:
+        sys.stderr.write("\r\033[K")
+    _out(summary.text())
+    if summary.failures:
+        _out(f"Nie udało się zaktualizować ({len(summary.failures)}):")
+        for f in summary.failures:
+            _out(f"  {f}")
+    if summary.cancelled:
+        return 130
+    return 1 if summary.failures else 0
 
 
 def run_sweep(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from mleg_tui.errors import MlegError
 from mleg_tui.widgets.fmt import duration
 
 if TYPE_CHECKING:
-    from mleg_tui.services.mc_sync import RefreshProgress, RefreshSummary
+    from mleg_tui.services.refresh_report import RefreshProgress, RefreshSummary
 
 FAILURES_SHOWN = 20
 log = logging.getLogger("mleg_tui.tui")

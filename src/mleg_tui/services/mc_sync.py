@@ -21,7 +21,7 @@ import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
@@ -42,6 +42,7 @@ from mleg_tui.services.mc_apply import (
     new_owner,
     release,
 )
+from mleg_tui.services.refresh_report import RefreshProgress, RefreshSelection, RefreshSummary
 from mleg_tui.store import reading
 from mleg_tui.store.models import Order, Person
 
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RefreshFailure", "RefreshProgress", "RefreshSelection", "RefreshSummary", "confirm_all",
-    "confirm_orders", "confirm_pending", "mc_config", "refresh", "run_refresh_cli",
+    "confirm_orders", "confirm_pending", "mc_config", "refresh",
 ]
 
 S = OrderStatus
@@ -59,69 +60,6 @@ CHUNK = 100  # ids read from the store at a time; one batchGet page
 APPLY_EVERY = 0.2  # seconds an answer from MC may wait before it is stored
 APPLY_BATCH = 200  # ... or this many answers
 READ_STATUSES = (S.W_TRAKCIE, S.DO_ODBIORU, S.ODEBRANA)
-
-
-@dataclass(frozen=True)
-class RefreshSelection:
-    """Which orders to refresh; all None means every live order."""
-
-    order_ids: list[int] | None = None
-    albums: list[str] | None = None
-    statuses: frozenset[OrderStatus] | None = None
-
-
-@dataclass
-class RefreshProgress:
-    done: int = 0
-    total: int = 0
-    errors: int = 0
-    changed: int = 0
-    changed_ids: list[int] = field(default_factory=list)  # since the last report
-    elapsed: float = 0.0
-
-    @property
-    def rate(self) -> float:
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
-
-    @property
-    def eta_seconds(self) -> float | None:
-        if not self.rate or self.done >= self.total:
-            return None
-        return (self.total - self.done) / self.rate
-
-    def line(self) -> str:
-        eta = self.eta_seconds
-        left = f", zostało ~{eta:.0f} s" if eta is not None else ""
-        return (f"{self.done}/{self.total} zamówień, zmian {self.changed}, błędów {self.errors}, "
-                f"{self.rate:.0f}/s{left}")
-
-
-@dataclass
-class RefreshSummary:
-    total: int = 0  # steps: orders to submit + orders to read + requests to confirm
-    done: int = 0
-    changed: int = 0
-    submitted: int = 0
-    read: int = 0  # orders whose state MC gave
-    confirmed: int = 0
-    confirmed_ids: list[int] = field(default_factory=list)
-    failures: list[RefreshFailure] = field(default_factory=list)
-    cancelled: bool = False
-    seconds: float = 0.0
-    by_status: dict[str, int] = field(default_factory=dict)
-
-    def text(self) -> str:
-        """One line: what was done, for a terminal or a cron mail."""
-        head = "przerwana po" if self.cancelled else "zakończona w"
-        changes = ", ".join(f"{S(k).label} {v}" for k, v in sorted(self.by_status.items()))
-        text = (f"Aktualizacja statusów {head} {self.seconds:.1f} s: przekazano do MC {self.submitted}, "
-                f"odczytano stan {self.read} zamówień"
-                + (f", potwierdzono unieważnienia/anulowania {self.confirmed}" if self.confirmed else "")
-                + f"; zmieniono {self.changed}" + (f" ({changes})" if changes else "")
-                + f"; nie udało się {len(self.failures)}.")
-        if self.cancelled:
-            text += " Pozostałe zamówienia zostaną zaktualizowane przy następnym uruchomieniu."
-        return text
 
 
 def mc_config(ctx: Context, concurrency: int | None = None) -> MCConfig:
@@ -604,33 +542,3 @@ def confirm_pending(ctx: Context, results: list[ActionResult]) -> list[ActionRes
             why = failed.get(r.order_id, "brak odpowiedzi MC")
             out.append(replace(r, message=f"{r.message} MC: {why}."))
     return out
-
-
-def run_refresh_cli(ctx: Context, args: Any) -> int:
-    """`mleg-tui refresh`: live progress on a terminal, a summary, failures listed.
-    Exit status: 0 all done, 1 some orders not refreshed (listed), 130 interrupted."""
-    import sys
-
-    from mleg_tui.domain.status import parse_status
-
-    sel = RefreshSelection(
-        albums=list(args.album) or None,
-        statuses=frozenset(parse_status(x) for x in args.status) or None,
-    )
-    tty = sys.stderr.isatty()
-
-    def show(p: RefreshProgress) -> None:
-        sys.stderr.write(f"\r\033[K{p.line()}")
-        sys.stderr.flush()
-
-    summary = refresh(ctx, sel, on_progress=show if tty else None, concurrency=args.concurrency)
-    if tty:
-        sys.stderr.write("\r\033[K")
-    print(summary.text())
-    if summary.failures:
-        print(f"Nie udało się zaktualizować ({len(summary.failures)}):")
-        for f in summary.failures:
-            print(f"  {f}")
-    if summary.cancelled:
-        return 130
-    return 1 if summary.failures else 0
