@@ -44,24 +44,20 @@ TODAY = "2025-09-03"
 LIMITS = """\
 ## What limits it
 
-- **Submissions are CPU-bound in one Python process, not network-bound.** Each order costs
-  one HTTP request through httpx (the bare client's CPU per request above), its claim (one
-  batched, version-checked UPDATE per claim of up to `concurrency` orders: ~0.13 ms an order)
-  and its answer written through `services.history.change_status` (a version-checked UPDATE
-  plus the event INSERT: ~0.7 ms an order, most of it SQLAlchemy building a new statement for
-  every order). The simulator needs the other core, and the machine is shared: even the bare
-  client stays short of the 320/s the latency allows.
+- **Submissions are bound by the HTTP client's CPU, not the network.** Each order costs one
+  request through httpx (the bare client's CPU per request above), its share of a claim (one
+  batched, version-checked UPDATE per claim of up to `concurrency` orders) and its answer
+  written with its event (one prepared, version-checked UPDATE and an INSERT). Claims are
+  made up to 4 x concurrency ahead of the answers (`AHEAD` in services/mc_sync.py), so the
+  slots do not run dry while the one store writer is storing a batch of answers; the
+  simulator needs the other core, and the machine is shared.
 - **Batched reads are store-bound.** The network would carry 32,000 orders/s at concurrency
-  16; the store cannot look at orders that fast. An unchanged order costs ~25 µs to compare
-  (plus parsing MC's JSON), a changed one ~0.7 ms to write with its event.
+  16; the store cannot look at orders that fast. An unchanged order costs ~0.1 ms of CPU to
+  compare (parsing MC's JSON included), a changed one ~0.5 ms to write with its event.
 - **Memory is flat**: ids are read from the store 100 at a time by keyset, at most
-  2 × concurrency submissions are claimed and unanswered at any moment, and MC's answers are
-  written as they arrive (at most 0.2 s late, one transaction per batch).
-- **The next step is in `services/history.py`** (not changed here): building
-  `update_order`'s UPDATE once per set of columns with bind parameters, and inserting events
-  with a prepared Core INSERT, took the store's write from ~0.75 to ~0.25 ms an order in a
-  separate experiment on this machine: submissions 231 → 254 orders/s (72% → 79% of the
-  limit) and reads with changes 1,266 → 2,590 orders/s, at 5,000 orders.
+  4 x concurrency submissions are claimed and unanswered at any moment, MC's answers are
+  written as they arrive (at most 0.2 s late, one transaction per batch), and SQLite's page
+  cache stays at its default 2 MiB a connection.
 """
 
 
