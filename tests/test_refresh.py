@@ -113,7 +113,7 @@ def test_refresh_killed_midway_and_run_again(world):
     assert_consistent(ctx)
     assert_once_at_mc(world, ctx)
     # Sent twice: only what was in flight or not yet stored when the run died (at most
-    # 2 x concurrency claimed + what arrived in the last APPLY_EVERY); each such repeat is
+    # AHEAD x concurrency claimed + what arrived in the last APPLY_EVERY); each such repeat is
     # MC's 200 with the same order, recorded as such.
     extra = world.sim.stats()["requests"]["submit"] - ALL
     assert 0 <= _submitted_again(ctx) <= extra <= 40, (extra, _submitted_again(ctx))
