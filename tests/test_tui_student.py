@@ -42,6 +42,28 @@ async def test_lookup_of_a_student_who_may_not_order_shows_every_reason(make_app
         assert "złożenie zamówienia" in text and "student" in text
 
 
+async def test_planned_expiry_is_told_only_to_a_student_who_may_order(make_app, service_ctx) -> None:
+    """Figure 4 gives the date; figure 6 (brak zdjęcia) gives none, even though the
+    student's programme would set one: the help desk must not read out a date for a card
+    that cannot be ordered."""
+    from mleg_tui.domain.dates import pl_date
+    from mleg_tui.services.students import student_view
+
+    no_photo, may = student_view(service_ctx, album="100001"), student_view(service_ctx, album="100006")
+    assert not no_photo.verdict.eligible and no_photo.verdict.planned_expiry
+    assert may.verdict.eligible and may.verdict.planned_expiry
+    app = make_app(role="viewer")
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot)
+        await open_student(pilot, "100001")
+        text = " ".join(screen_text(app).split())
+        assert "brak zdjęcia" in text and "Planowana data ważności" not in text
+        await pilot.press("escape")
+        await open_student(pilot, "100006")
+        text = " ".join(screen_text(app).split())
+        assert f"Planowana data ważności mLegitymacji: {pl_date(may.verdict.planned_expiry)}" in text
+
+
 async def test_every_reason_of_a_student_without_album(make_app) -> None:
     app = make_app(role="viewer")
     async with app.run_test(size=BIG) as pilot:

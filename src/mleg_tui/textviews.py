@@ -69,8 +69,8 @@ def student_text(v: StudentView) -> str:
         step = NEXT_STEPS.get(r.code)
         lines.append(f"  • {r.text}" + (f" — co zrobić: {step}" if step else ""))
     lines.extend(verdict.notes)
-    if verdict.eligible and verdict.planned_expiry:  # as figure 4; figure 6 shows none
-        lines.append(f"Planowana data ważności mLegitymacji: {pl_date(verdict.planned_expiry)}.")
+    if verdict.offered_expiry:
+        lines.append(f"Planowana data ważności mLegitymacji: {pl_date(verdict.offered_expiry)}.")
     lines += ["", f"Zamówienia ({len(v.orders)}):" if v.orders else "Zamówienia: brak."]
     for o in v.orders:
         lines += order_lines(o)

@@ -87,6 +87,12 @@ class Verdict:
     notes: tuple[str, ...] = field(default=())
 
     @property
+    def offered_expiry(self) -> dt.date | None:
+        """The planned expiry to tell the student: only when they may order (figure 4);
+        figure 6, a student who may not, shows none."""
+        return self.planned_expiry if self.eligible else None
+
+    @property
     def sentence(self) -> str:
         """The manual's sentence (figure 6), with every reason."""
         if self.eligible:

@@ -52,8 +52,8 @@ def verdict_lines(v: StudentView) -> Text:
             t.append(f"  co zrobić: {step}\n")
     for note in verdict.notes:
         t.append(f"{note}\n")
-    if verdict.planned_expiry:
-        t.append_text(_field("Planowana data ważności mLegitymacji", pl_date(verdict.planned_expiry)))
+    if verdict.offered_expiry:
+        t.append_text(_field("Planowana data ważności mLegitymacji", pl_date(verdict.offered_expiry)))
     t.rstrip()
     return t
 
