@@ -414,3 +414,11 @@ def _struck_off_file(tmp_path, n: int):
     path.write_text(register_csv([student_row(n, programme_status="STRUCK_OFF", status_date="2025-09-01")]),
                     encoding="utf-8")
     return path
+
+
+def test_summary_counts_orders_in_polish():
+    from mleg_tui.services.refresh_report import RefreshSummary
+
+    assert "odczytano stan 1 zamówienia;" in RefreshSummary(read=1).text()
+    assert "odczytano stan 3 zamówień;" in RefreshSummary(read=3).text()
+    assert "odczytano stan 22 zamówień;" in RefreshSummary(read=22).text()

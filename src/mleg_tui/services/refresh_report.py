@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mleg_tui.domain.names import plural
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.mc_apply import RefreshFailure
 
@@ -64,7 +65,7 @@ class RefreshSummary:
         head = "przerwana po" if self.cancelled else "zakończona w"
         changes = ", ".join(f"{S(k).label} {v}" for k, v in sorted(self.by_status.items()))
         text = (f"Aktualizacja statusów {head} {self.seconds:.1f} s: przekazano do MC {self.submitted}, "
-                f"odczytano stan {self.read} zamówień"
+                f"odczytano stan {plural(self.read, 'zamówienia', 'zamówień', 'zamówień')}"
                 + (f", potwierdzono unieważnienia/anulowania {self.confirmed}" if self.confirmed else "")
                 + f"; zmieniono {self.changed}" + (f" ({changes})" if changes else "")
                 + f"; nie udało się {len(self.failures)}.")

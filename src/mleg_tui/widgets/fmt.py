@@ -1,18 +1,8 @@
 """Small Polish formatting helpers shared by screens and widgets."""
 from __future__ import annotations
 
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """Polish plural: 1 zamówienie, 2-4 zamówienia, 5-21 zamówień, 22 zamówienia."""
-    if n == 1:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
-def count(n: int, one: str, few: str, many: str) -> str:
-    return f"{n} {plural(n, one, few, many)}"
+# 1 zamówienie, 2-4 zamówienia, 5-21 zamówień, 22 zamówienia: the domain's one rule.
+from mleg_tui.domain.names import plural as count
 
 
 def orders(n: int) -> str:
