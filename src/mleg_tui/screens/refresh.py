@@ -2,7 +2,6 @@
 Esc stops cleanly (services.mc_sync never leaves an order half-written)."""
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -14,14 +13,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static
 
-from mleg_tui.errors import MlegError
+from mleg_tui.screens.base import run_service
 from mleg_tui.widgets.fmt import duration
 
 if TYPE_CHECKING:
     from mleg_tui.services.refresh_report import RefreshProgress, RefreshSummary
 
 FAILURES_SHOWN = 20
-log = logging.getLogger("mleg_tui.tui")
 
 
 def progress_line(p: RefreshProgress) -> str:
@@ -57,7 +55,7 @@ class RefreshScreen(ModalScreen[Any]):
 
     def on_mount(self) -> None:
         self.query_one("#refresh-summary").display = False
-        self.run_worker(self._work, thread=True, group="refresh", exit_on_error=False)
+        self._start()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close":
@@ -65,22 +63,13 @@ class RefreshScreen(ModalScreen[Any]):
         return True
 
     # -- the worker thread: the service call only; the UI is touched via call_from_thread --
-    def _work(self) -> None:
-        app = self.app
-        try:
-            from mleg_tui.services.mc_sync import RefreshSelection, refresh
+    def _start(self) -> None:
+        from mleg_tui.services.mc_sync import RefreshSelection, refresh
 
-            ctx = app.context()  # type: ignore[attr-defined]
-            summary = refresh(ctx, RefreshSelection(**self.selection),
-                              on_progress=lambda p: self._report(p), cancel=self.cancel)
-        except MlegError as e:
-            self._back(self._failed, str(e))
-            return
-        except Exception as e:  # noqa: BLE001
-            log.exception("refresh failed")
-            self._back(self._failed, f"Nieoczekiwany błąd: {e.__class__.__name__}: {e}")
-            return
-        self._back(self._finished, summary)
+        run_service(self, "refresh",
+                    lambda ctx: refresh(ctx, RefreshSelection(**self.selection),
+                                        on_progress=self._report, cancel=self.cancel),
+                    self._finished, self._failed)
 
     def _report(self, p: RefreshProgress) -> None:
         # A copy: the service keeps mutating its progress object.
@@ -88,6 +77,7 @@ class RefreshScreen(ModalScreen[Any]):
         self._back(self._progress, snapshot)
 
     def _back(self, fn: Callable[[Any], None], value: Any) -> None:
+        """Progress, from the service's thread."""
         try:
             self.app.call_from_thread(fn, value)
         except RuntimeError:  # the app is closing

@@ -2,7 +2,6 @@
 and why (nothing changes), then, confirmed, the run itself with progress and a summary."""
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,6 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Header, ProgressBar, Static
 
 from mleg_tui.domain.rules import LOSS
-from mleg_tui.errors import MlegError
 from mleg_tui.screens.base import BaseScreen, run_service
 from mleg_tui.widgets.fmt import orders
 from mleg_tui.widgets.key_bar import KeyBar
@@ -22,7 +20,6 @@ if TYPE_CHECKING:
     from mleg_tui.services.sweep import SweepItem, SweepSummary
 
 SHOWN = 2000  # a preview longer than this is a sign to use `mleg-tui sweep --dry-run`
-log = logging.getLogger("mleg_tui.tui")
 
 
 class SweepScreen(BaseScreen):
@@ -125,23 +122,12 @@ class SweepScreen(BaseScreen):
         bar.update(total=len(self.items or []) or None, progress=0)
         self._result("Skrypt działa… (Esc: przerwij)")
         self.refresh_bindings()
-        self.run_worker(self._work, thread=True, group="sweep", exit_on_error=False)
+        from mleg_tui.services.sweep import run_sweep
 
-    def _work(self) -> None:
-        try:
-            from mleg_tui.services.sweep import run_sweep
-
-            ctx = self.app.context()  # type: ignore[attr-defined]
-            summary = run_sweep(ctx, on_progress=lambda n, total: self._back(self._progress, (n, total)),
-                                cancel=self.cancel)
-        except MlegError as e:
-            self._back(self._done, str(e))
-            return
-        except Exception as e:  # noqa: BLE001
-            log.exception("sweep failed")
-            self._back(self._done, f"Nieoczekiwany błąd: {e.__class__.__name__}: {e}")
-            return
-        self._back(self._done, summary)
+        run_service(self, "sweep",
+                    lambda ctx: run_sweep(ctx, cancel=self.cancel, on_progress=lambda n, total:
+                                          self._back(self._progress, (n, total))),
+                    self._done, self._done)
 
     def _back(self, fn: Callable[[Any], None], value: Any) -> None:
         try:
