@@ -1,8 +1,6 @@
 """Order statuses on screen: coloured, but always with the words, so colour is never needed."""
 from __future__ import annotations
 
-from textual.widgets import Static
-
 from mleg_tui.domain.status import OrderStatus
 
 S = OrderStatus
@@ -21,7 +19,8 @@ def label(status: OrderStatus, short: bool = False) -> str:
     return SHORT.get(status, status.label) if short else status.label
 
 
-# As the .status-* classes of app.tcss, for text that is not a widget of its own.
+# As the OrderTable's status component classes in app.tcss, for text drawn elsewhere
+# (the student pane's current order). The words are always shown too.
 STYLES = {
     S.OCZEKUJE: "$text-warning",
     S.W_TRAKCIE: "$text-primary",
@@ -41,18 +40,3 @@ def status_style(status: OrderStatus) -> str:
 def css_class(status: OrderStatus) -> str:
     """The CSS class (and component-class suffix) of a status: status-do-odbioru."""
     return "status-" + status.value.lower().replace("_", "-")
-
-
-class StatusBadge(Static):
-    """A status as a coloured label, e.g. in the student pane."""
-
-    DEFAULT_CSS = """
-    StatusBadge { width: auto; padding: 0 1; text-style: bold; }
-    """
-
-    def __init__(self, status: OrderStatus, *, pending: str | None = None, **kw: object) -> None:
-        text = status.label.upper()
-        if pending:
-            text += f" · {pending} czeka na MC"
-        super().__init__(text, **kw)  # type: ignore[arg-type]
-        self.add_class(css_class(status))
