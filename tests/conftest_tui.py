@@ -123,7 +123,8 @@ async def settle(pilot: Any) -> None:
     from textual.widgets import DataTable
 
     await until(pilot, lambda: not any(t._require_update_dimensions
-                                       for t in app.screen.query(DataTable)),
+                                       for screen in app.screen_stack  # under a dialog too
+                                       for t in screen.query(DataTable)),
                 what="table columns sized")
     await pilot.pause()
     await asyncio.sleep(0)
