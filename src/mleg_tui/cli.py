@@ -251,8 +251,11 @@ def run_demo_data(args: argparse.Namespace) -> int:
 
 
 def _progress_printer() -> Callable[[str], None] | None:
+    """On a terminal: a callable that rewrites one status line on stderr ("" clears it)."""
     if not sys.stderr.isatty():
         return None
+
+    # sys.stderr writes through to the terminal at once: no flush needed.
     return lambda msg: sys.stderr.write(f"\r\033[K{msg}")
 
 
@@ -266,22 +269,17 @@ def run_refresh(args: argparse.Namespace) -> int:
     """Live progress on a terminal, a summary, failures listed. Exit status: 0 all done,
     1 some orders not refreshed (listed), 130 interrupted."""
     from mleg_tui.domain.status import parse_status
-    from mleg_tui.services.mc_sync import RefreshProgress, RefreshSelection, refresh
+    from mleg_tui.services.mc_sync import RefreshSelection, refresh
 
     sel = RefreshSelection(
         albums=list(args.album) or None,
         statuses=frozenset(parse_status(x) for x in args.status) or None,
     )
-    tty = sys.stderr.isatty()
-
-    def show(p: RefreshProgress) -> None:
-        sys.stderr.write(f"\r\033[K{p.line()}")
-        sys.stderr.flush()
-
-    summary = refresh(context_for(args), sel, on_progress=show if tty else None,
-                      concurrency=args.concurrency)
-    if tty:
-        sys.stderr.write("\r\033[K")
+    show = _progress_printer()
+    summary = refresh(context_for(args), sel, concurrency=args.concurrency,
+                      on_progress=(lambda p: show(p.line())) if show else None)
+    if show:
+        show("")
     _out(summary.text())
     if summary.failures:
         _out(f"Nie udało się zaktualizować ({len(summary.failures)}):")
