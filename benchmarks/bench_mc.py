@@ -162,7 +162,7 @@ def bare_client(url: str, concurrency: int, n: int) -> dict[str, Any]:
 def worker(args: argparse.Namespace) -> dict[str, Any]:
     from mleg_tui.config import Settings
     from mleg_tui.domain.status import OrderStatus as S
-    from mleg_tui.mc.sim import start_simulator
+    from mleg_tui.simulator.server import start_simulator
     from mleg_tui.services.context import open_context
     from mleg_tui.services.mc_sync import RefreshSelection, refresh
     from mleg_tui.store import reading

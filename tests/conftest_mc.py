@@ -14,7 +14,7 @@ import pytest
 
 from mleg_tui.domain.pesel import make_pesel
 from mleg_tui.mc import MCClient, MCConfig, SubmitRequest
-from mleg_tui.mc.sim import SimHandle, start_simulator
+from mleg_tui.simulator.server import SimHandle, start_simulator
 
 TOKEN = "tok-5up3r-s3cr3t-abc123"
 

@@ -32,7 +32,7 @@ from conftest import BACKENDS, PgTemplates
 from mleg_tui.config import Settings
 from mleg_tui.domain.pesel import make_pesel
 from mleg_tui.domain.status import OrderStatus
-from mleg_tui.mc.sim import SimHandle, start_simulator
+from mleg_tui.simulator.server import SimHandle, start_simulator
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context, open_context
 from mleg_tui.services.importer import COLUMNS, import_csv

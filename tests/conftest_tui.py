@@ -44,7 +44,7 @@ _TEMPLATE: dict[str, bytes] = {}
 
 def _build_demo(db: Path | str) -> None:
     from mleg_tui.services.context import open_context
-    from mleg_tui.services.demo_data import build_demo
+    from mleg_tui.demo.data import build_demo
 
     ctx = open_context(settings_for(db), role="admin")
     build_demo(ctx, students=STUDENTS, seed=SEED)

@@ -47,7 +47,7 @@ def test_domain_rules_are_pure_python_without_io_libraries():
 
 
 def test_store_services_and_cli_do_not_import_textual():
-    names = ["mleg_tui.store", *modules_of("mleg_tui.store"), "mleg_tui.config", "mleg_tui.textviews",
+    names = ["mleg_tui.store", *modules_of("mleg_tui.store"), "mleg_tui.config", "mleg_tui.cli.textviews",
              *[m for m in modules_of("mleg_tui.services")], "mleg_tui.cli"]
     assert "mleg_tui.services.students" in names and "mleg_tui.store.models" in names
     report = imported_after(names, ["textual", "rich"])

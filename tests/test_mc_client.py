@@ -25,7 +25,7 @@ from mleg_tui.mc import (
     MCUnavailable,
 )
 from mleg_tui.mc.errors import scrub
-from mleg_tui.mc.sim import start_simulator
+from mleg_tui.simulator.server import start_simulator
 
 # -- models ---------------------------------------------------------------------------------
 
@@ -443,7 +443,7 @@ async def test_tls_verification_and_client_certificate(tmp_path):
 
 
 def test_client_does_not_import_textual():
-    code = ("import sys, mleg_tui.mc.client, mleg_tui.mc.sim; "
+    code = ("import sys, mleg_tui.mc.client, mleg_tui.simulator.server; "
             "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') "
             "for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

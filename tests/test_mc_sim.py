@@ -16,7 +16,7 @@ import pytest
 from conftest_mc import *  # noqa: F403  (fixtures sim, mc and helpers)
 from conftest_mc import TOKEN, fast_config, make_req
 from mleg_tui.mc import MCClient
-from mleg_tui.mc.sim import start_simulator
+from mleg_tui.simulator.server import start_simulator
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -204,7 +204,7 @@ def test_state_file_survives_restart(tmp_path):
 
 def test_command_line(tmp_path):
     state = tmp_path / "state.json"
-    cmd = [sys.executable, "-m", "mleg_tui.mc.sim", "--host", "127.0.0.1", "--port", "0",
+    cmd = [sys.executable, "-m", "mleg_tui.simulator.server", "--host", "127.0.0.1", "--port", "0",
            "--token", TOKEN, "--state", str(state), "--issue-delay", "1", "--blad", "0"]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True) as proc:

@@ -20,7 +20,7 @@ from mleg_tui.services.history import Action, Actor
 from mleg_tui.services.importer import import_csv
 from mleg_tui.services.mc_sync import RefreshSelection, confirm_pending, refresh
 from mleg_tui.services.students import student_view
-from mleg_tui.textviews import student_text
+from mleg_tui.cli.textviews import student_text
 
 ALL = TEMPLATE_STUDENTS
 

@@ -346,7 +346,7 @@ def test_two_concurrent_order_place_commands_for_one_student_yield_one_order(
 def test_bulk_demo_load_leaves_every_row_with_its_parent_and_checks_back_on(ctx: Context, store_path: Path):
     """demo-data skips SQLite's per-row parent lookups for speed: the rows must still all
     have their parents, and the store's connections must check again afterwards."""
-    from mleg_tui.services.demo_data import build_demo
+    from mleg_tui.demo.data import build_demo
 
     build_demo(ctx, students=300, seed=4)
     assert sql(store_path, "PRAGMA foreign_key_check") == []

@@ -253,7 +253,7 @@ def test_the_name_index_is_kept_in_step_with_imports(pg_url: str, tmp_path: Path
     assert [r.person for r in find_orders(ctx, OrderQuery(text="wiśniewska"))] == ["Anna Wiśniewska-Łącka"]
     assert find_orders(ctx, OrderQuery(text="żółkiewski")) == []
     # A bulk load drops the index while it writes; it is there again afterwards, complete.
-    from mleg_tui.services.demo_data import build_demo
+    from mleg_tui.demo.data import build_demo
 
     build_demo(ctx, students=300, seed=3, replace=True)
     (count,) = q(pg_url, "SELECT count(*) FROM person WHERE name_key LIKE '%ski%'")[0]

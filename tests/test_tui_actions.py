@@ -164,8 +164,8 @@ async def test_refresh_without_mc_says_what_to_set(make_app) -> None:
 
 @pytest.fixture
 def slow_sim(service_ctx):  # type: ignore[no-untyped-def]
-    from mleg_tui.demo import _live_at_mc
-    from mleg_tui.mc.sim import start_simulator
+    from mleg_tui.demo.run import _live_at_mc
+    from mleg_tui.simulator.server import start_simulator
 
     handle = start_simulator(seed=5, token="tok-test", latency_ms=150, jitter=0)
     handle.preload(_live_at_mc(service_ctx))

@@ -156,7 +156,7 @@ async def test_operator_reveals_the_activation_code_and_it_is_recorded(make_app,
 
 @pytest.fixture
 def sim():
-    from mleg_tui.mc.sim import start_simulator
+    from mleg_tui.simulator.server import start_simulator
 
     handle = start_simulator(seed=3, token="tok-test", issue_delay=5, jitter=0, blad=0, pickup=0)
     yield handle

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from mleg_tui.services.context import Context
 
 GC_PAUSE_AT_MOST = 10.0  # seconds
-WARM_UP = ("mleg_tui.services.students", "mleg_tui.screens.lookup", "mleg_tui.textviews", "qrcode")
+WARM_UP = ("mleg_tui.services.students", "mleg_tui.screens.lookup", "mleg_tui.cli.textviews", "qrcode")
 KEY_NAMES = {"space": "spacja", "escape": "Esc", "enter": "Enter", "pageup": "PgUp",
              "pagedown": "PgDn", "home": "Home", "end": "End", "tab": "Tab"}
 

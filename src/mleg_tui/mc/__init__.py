@@ -1,5 +1,5 @@
 """The gateway to MC, the Ministry's issuing service (client side only; the simulator
-lives in mleg_tui.mc.sim and is imported on demand). Never imports textual."""
+lives in mleg_tui.simulator.server and is imported on demand). Never imports textual."""
 from mleg_tui.mc.client import MCClient, MCConfig
 from mleg_tui.mc.errors import (
     MCAuthError,

@@ -114,7 +114,7 @@ def current_head(o: OrderView) -> Content:
 def history(v: StudentView) -> list[RenderableType]:
     """Per order: a heading line, then its events in a grid (time | what), so a long
     event wraps under its own text, not under the time."""
-    from mleg_tui.textviews import event_line
+    from mleg_tui.cli.textviews import event_line
 
     if not v.orders:
         return [Text("Student nie składał zamówień.")]

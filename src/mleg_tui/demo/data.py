@@ -21,7 +21,7 @@ from mleg_tui.domain.rules import ValidityRules
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context
-from mleg_tui.services.demo_names import FEMALE, MALE, MC_ERRORS, PROGRAMMES, STRIKE_OFF_REASONS, SURNAMES
+from mleg_tui.demo.names import FEMALE, MALE, MC_ERRORS, PROGRAMMES, STRIKE_OFF_REASONS, SURNAMES
 from mleg_tui.services.history import Action, Actor
 from mleg_tui.store.bulk import TextFormat, bulk_transaction, clear, insert_rows, loading, reset_sequences
 from mleg_tui.store.models import Person

@@ -47,8 +47,8 @@ def _live_at_mc(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
 
 def run_demo(args: argparse.Namespace) -> int:
     from mleg_tui.app import run_app
-    from mleg_tui.mc.sim import start_simulator
-    from mleg_tui.services.demo_data import build_demo
+    from mleg_tui.simulator.server import start_simulator
+    from mleg_tui.demo.data import build_demo
 
     folder = demo_dir()
     folder.mkdir(parents=True, exist_ok=True)

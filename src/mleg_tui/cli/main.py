@@ -162,7 +162,7 @@ def run_student(args: argparse.Namespace) -> int:
     import json
 
     from mleg_tui.services.students import student_view
-    from mleg_tui.textviews import student_text
+    from mleg_tui.cli.textviews import student_text
 
     view = student_view(context_for(args), album=args.album)
     if args.json:
@@ -175,7 +175,7 @@ def run_student(args: argparse.Namespace) -> int:
 def run_orders(args: argparse.Namespace) -> int:
     from mleg_tui.domain.status import parse_status
     from mleg_tui.services.orders import OrderQuery, count_orders, iter_orders
-    from mleg_tui.textviews import write_orders
+    from mleg_tui.cli.textviews import write_orders
 
     ctx = context_for(args)
     q = OrderQuery(
@@ -237,7 +237,7 @@ def _confirm_with_mc(ctx: Context, results: list[Any]) -> list[Any]:
 
 
 def run_demo_data(args: argparse.Namespace) -> int:
-    from mleg_tui.services.demo_data import build_demo
+    from mleg_tui.demo.data import build_demo
 
     if args.students < 1:
         from mleg_tui.errors import UserError
@@ -260,7 +260,7 @@ def _progress_printer() -> Callable[[str], None] | None:
 
 
 def run_mc_sim(args: argparse.Namespace) -> int:  # reached only through `main`'s shortcut
-    from mleg_tui.mc.sim import main as sim_main
+    from mleg_tui.simulator.server import main as sim_main
 
     return int(sim_main([]) or 0)
 
@@ -303,7 +303,7 @@ def run_tui(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from mleg_tui.demo import run_demo as demo
+    from mleg_tui.demo.run import run_demo as demo
 
     return demo(args)
 
@@ -312,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["mc-sim"]:
         # The simulator has options of its own (--port, --fail-5xx, ...): it parses them.
-        from mleg_tui.mc.sim import main as sim_main
+        from mleg_tui.simulator.server import main as sim_main
 
         return int(sim_main(argv[1:]) or 0)
     parser = build_parser()

@@ -1,6 +1,6 @@
 """The simulated MC as an aiohttp application: the contract, fault injection, control panel.
 
-Faults hit /v1/ only; /_sim/ is the control panel (no auth). Started by mleg_tui.mc.sim.
+Faults hit /v1/ only; /_sim/ is the control panel (no auth). Started by mleg_tui.simulator.server.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mleg_tui.mc.sim_state import ApiError, Clock, Knobs, SimState, invalid, stamp
+from mleg_tui.simulator.state import ApiError, Clock, Knobs, SimState, invalid, stamp
 
 SAVE_EVERY = 3.0  # seconds between state saves while orders change
 GARBLED_HTML = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"

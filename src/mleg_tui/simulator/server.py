@@ -20,8 +20,8 @@ from urllib.parse import quote
 import httpx
 from aiohttp import web
 
-from mleg_tui.mc.sim_app import Simulator, serve
-from mleg_tui.mc.sim_state import ApiError, Knobs
+from mleg_tui.simulator.app import Simulator, serve
+from mleg_tui.simulator.state import ApiError, Knobs
 
 __all__ = ["SimHandle", "SimProcess", "Simulator", "main", "start_simulator"]
 
@@ -127,7 +127,7 @@ class SimProcess:
     def __init__(self, host: str, port: int, seed: int, state_file: str | os.PathLike | None,
                  base_path: str, knobs: dict[str, Any]) -> None:
         Knobs().update(**knobs)  # fail here, not in the child
-        cmd = [sys.executable, "-m", "mleg_tui.mc.sim", "--host", host, "--port", str(port),
+        cmd = [sys.executable, "-m", "mleg_tui.simulator.server", "--host", host, "--port", str(port),
                "--seed", str(seed), "--base-path", base_path]
         if state_file:
             cmd += ["--state", os.fspath(state_file)]
