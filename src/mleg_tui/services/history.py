@@ -2,66 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from mleg_tui.domain.events import ACTION_LABELS, ACTOR_LABELS, Action, Actor  # noqa: F401 (re-exported)
 from mleg_tui.domain.status import IllegalTransition, OrderStatus, check_transition, reachable
 from mleg_tui.errors import UserError
 from mleg_tui.store.models import Order, OrderEvent
-
-
-class Actor(str, Enum):
-    STUDENT = "STUDENT"
-    MC = "MC"
-    SWEEP = "SWEEP"
-    STAFF = "STAFF"
-    SYSTEM = "SYSTEM"
-
-    @property
-    def label(self) -> str:
-        return ACTOR_LABELS[self]
-
-
-ACTOR_LABELS = {
-    Actor.STUDENT: "student",
-    Actor.MC: "system MC",
-    Actor.SWEEP: "skrypt unieważniający",
-    Actor.STAFF: "pracownik",
-    Actor.SYSTEM: "system",
-}
-
-
-class Action(str, Enum):
-    PLACED = "PLACED"
-    SUBMITTED = "SUBMITTED"
-    MC_STATUS = "MC_STATUS"
-    CANCELLED = "CANCELLED"
-    REVOKED = "REVOKED"
-    CANCEL_PENDING = "CANCEL_PENDING"
-    REVOKE_PENDING = "REVOKE_PENDING"
-    MC_CONFLICT = "MC_CONFLICT"
-    CODE_REVEALED = "CODE_REVEALED"
-
-    @property
-    def label(self) -> str:
-        return ACTION_LABELS[self]
-
-
-ACTION_LABELS = {
-    Action.PLACED: "złożenie zamówienia",
-    Action.SUBMITTED: "przekazanie do systemu MC",
-    Action.MC_STATUS: "zmiana statusu w systemie MC",
-    Action.CANCELLED: "anulowanie",
-    Action.REVOKED: "unieważnienie",
-    Action.CANCEL_PENDING: "anulowanie zlecone, czeka na potwierdzenie MC",
-    Action.REVOKE_PENDING: "unieważnienie zlecone, czeka na potwierdzenie MC",
-    Action.MC_CONFLICT: "MC zakończył zamówienie inaczej",
-    Action.CODE_REVEALED: "odsłonięcie kodu aktywacyjnego",
-}
 
 
 class StaleOrder(UserError):

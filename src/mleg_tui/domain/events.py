@@ -1,0 +1,89 @@
+"""The event log's vocabulary: who acted, what was done, and the endings that wait for MC."""
+from __future__ import annotations
+
+from enum import Enum
+
+from mleg_tui.domain.status import OrderStatus
+
+
+class Actor(str, Enum):
+    STUDENT = "STUDENT"
+    MC = "MC"
+    SWEEP = "SWEEP"
+    STAFF = "STAFF"
+    SYSTEM = "SYSTEM"
+
+    @property
+    def label(self) -> str:
+        return ACTOR_LABELS[self]
+
+
+ACTOR_LABELS = {
+    Actor.STUDENT: "student",
+    Actor.MC: "system MC",
+    Actor.SWEEP: "skrypt unieważniający",
+    Actor.STAFF: "pracownik",
+    Actor.SYSTEM: "system",
+}
+
+
+class Action(str, Enum):
+    PLACED = "PLACED"
+    SUBMITTED = "SUBMITTED"
+    MC_STATUS = "MC_STATUS"
+    CANCELLED = "CANCELLED"
+    REVOKED = "REVOKED"
+    CANCEL_PENDING = "CANCEL_PENDING"
+    REVOKE_PENDING = "REVOKE_PENDING"
+    MC_CONFLICT = "MC_CONFLICT"
+    CODE_REVEALED = "CODE_REVEALED"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    Action.PLACED: "złożenie zamówienia",
+    Action.SUBMITTED: "przekazanie do systemu MC",
+    Action.MC_STATUS: "zmiana statusu w systemie MC",
+    Action.CANCELLED: "anulowanie",
+    Action.REVOKED: "unieważnienie",
+    Action.CANCEL_PENDING: "anulowanie zlecone, czeka na potwierdzenie MC",
+    Action.REVOKE_PENDING: "unieważnienie zlecone, czeka na potwierdzenie MC",
+    Action.MC_CONFLICT: "MC zakończył zamówienie inaczej",
+    Action.CODE_REVEALED: "odsłonięcie kodu aktywacyjnego",
+}
+
+
+class PendingAction(str, Enum):
+    """An ending asked for while the order may be at MC: recorded, then confirmed by MC.
+
+    The value is what `Order.pending_action` stores."""
+
+    CANCEL = "CANCEL"  # at the student's request
+    REVOKE = "REVOKE"  # by the university
+
+    @property
+    def label(self) -> str:
+        return "anulowanie" if self is PendingAction.CANCEL else "unieważnienie"
+
+    @property
+    def target(self) -> OrderStatus:
+        """The status the order ends in once MC confirms."""
+        if self is PendingAction.CANCEL:
+            return OrderStatus.ANULOWANE_PRZEZ_UZYTKOWNIKA
+        return OrderStatus.UNIEWAZNIONE_PRZEZ_UCZELNIE
+
+    @property
+    def mc_by(self) -> str:
+        """The `by` value of MC's revoke call (MC-API.md)."""
+        return "STUDENT" if self is PendingAction.CANCEL else "UNIVERSITY"
+
+    @property
+    def pending_event(self) -> Action:
+        return Action.CANCEL_PENDING if self is PendingAction.CANCEL else Action.REVOKE_PENDING
+
+    @property
+    def done_event(self) -> Action:
+        return Action.CANCELLED if self is PendingAction.CANCEL else Action.REVOKED
