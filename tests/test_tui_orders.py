@@ -171,7 +171,8 @@ async def test_no_color_keeps_the_words(make_app, monkeypatch) -> None:
 
 
 def test_polish_plurals_and_durations() -> None:
-    from mleg_tui.widgets.fmt import duration, orders
+    from mleg_tui.domain.dates import duration
+    from mleg_tui.widgets.fmt import orders
 
     assert [orders(n) for n in (1, 2, 5, 12, 22, 25)] == [
         "1 zamówienie", "2 zamówienia", "5 zamówień", "12 zamówień", "22 zamówienia", "25 zamówień"]

@@ -7,7 +7,6 @@ store is opened by the first worker that needs it, and screens import services i
 from __future__ import annotations
 
 import gc
-import getpass
 import threading
 from collections.abc import Iterable
 from functools import partial
@@ -26,15 +25,6 @@ GC_PAUSE_AT_MOST = 10.0  # seconds
 WARM_UP = ("mleg_tui.services.students", "mleg_tui.screens.lookup", "mleg_tui.cli.textviews", "qrcode")
 KEY_NAMES = {"space": "spacja", "escape": "Esc", "enter": "Enter", "pageup": "PgUp",
              "pagedown": "PgDn", "home": "Home", "end": "End", "tab": "Tab"}
-
-
-def _login(settings: Settings) -> str:
-    if settings.login:
-        return settings.login
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 class MlegApp(App[int]):
@@ -59,9 +49,11 @@ class MlegApp(App[int]):
     ]
 
     def __init__(self, settings: Settings, **kw: Any) -> None:
+        from mleg_tui.services.context import login_of
+
         super().__init__(**kw)
         self.settings = settings
-        self.login = _login(settings)
+        self.login = login_of(settings)
         self._ctx: Context | None = None
         self._ctx_lock = threading.Lock()
         self._gc_paused = False

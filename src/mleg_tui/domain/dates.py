@@ -1,4 +1,4 @@
-"""Dates as the office writes them: dd.mm.yyyy, and yyyy-mm-dd."""
+"""Dates as the office writes them: dd.mm.yyyy, and yyyy-mm-dd; durations as a clock shows them."""
 from __future__ import annotations
 
 import datetime as dt
@@ -36,3 +36,13 @@ def pl_date(d: dt.date | None) -> str:
 def pl_datetime(t: dt.datetime | None) -> str:
     """3.09.2025, 22:18"""
     return f"{pl_date(t.date())}, {t:%H:%M}" if t else ""
+
+
+def duration(seconds: float | None) -> str:
+    """0:42, 12:05, 1:02:03; an em dash when unknown."""
+    if seconds is None:
+        return "—"
+    s = max(0, int(round(seconds)))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

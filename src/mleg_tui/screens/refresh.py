@@ -14,17 +14,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static
 
 from mleg_tui.screens.base import run_service
-from mleg_tui.widgets.fmt import duration
 
 if TYPE_CHECKING:
     from mleg_tui.services.refresh_report import RefreshProgress, RefreshSummary
 
 FAILURES_SHOWN = 20
-
-
-def progress_line(p: RefreshProgress) -> str:
-    return (f"{p.done}/{p.total} · zmienione: {p.changed} · błędy: {p.errors} · "
-            f"{p.rate:.0f}/s · pozostało: {duration(p.eta_seconds)}")
 
 
 class RefreshScreen(ModalScreen[Any]):
@@ -73,7 +67,7 @@ class RefreshScreen(ModalScreen[Any]):
 
     def _report(self, p: RefreshProgress) -> None:
         # A copy: the service keeps mutating its progress object.
-        snapshot = (p.done, p.total, progress_line(p), list(p.changed_ids))
+        snapshot = (p.done, p.total, p.line(), list(p.changed_ids))
         self._back(self._progress, snapshot)
 
     def _back(self, fn: Callable[[Any], None], value: Any) -> None:

@@ -1,16 +1,20 @@
-"""What every service call needs: the store, the clock, the rules and who is acting."""
+"""What every service call needs: the store, the clock, the rules and who is acting.
+
+Importable without SQLAlchemy: the TUI asks who is acting before the store is loaded."""
 from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass, field
 from enum import Enum
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from mleg_tui.clock import Clock
 from mleg_tui.config import Role, Settings
 from mleg_tui.domain.rules import ValidityRules
 from mleg_tui.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class Permission(str, Enum):
@@ -52,6 +56,11 @@ def os_login() -> str:
         return "unknown"
 
 
+def login_of(settings: Settings) -> str:
+    """Who is acting: the configured login, else the operating system's."""
+    return settings.login or os_login()
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -80,7 +89,7 @@ def open_context(settings: Settings, *, role: Role | None = None) -> Context:
     """Open the store named by the settings. `role` overrides the configured one."""
     from mleg_tui.store import open_store
 
-    login = settings.login or os_login()
+    login = login_of(settings)
     chosen: Role = role or settings.role_for(login)
     if settings.read_only:
         chosen = "viewer"

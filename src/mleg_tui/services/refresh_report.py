@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mleg_tui.domain.dates import duration
 from mleg_tui.domain.names import plural
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.mc_apply import RefreshFailure
@@ -40,10 +41,9 @@ class RefreshProgress:
         return (self.total - self.done) / self.rate
 
     def line(self) -> str:
-        eta = self.eta_seconds
-        left = f", zostało ~{eta:.0f} s" if eta is not None else ""
-        return (f"{self.done}/{self.total} zamówień, zmian {self.changed}, błędów {self.errors}, "
-                f"{self.rate:.0f}/s{left}")
+        """One line of live progress, for a terminal or the TUI's dialog."""
+        return (f"{self.done}/{self.total} · zmienione: {self.changed} · błędy: {self.errors} · "
+                f"{self.rate:.0f}/s · pozostało: {duration(self.eta_seconds)}")
 
 
 @dataclass

@@ -9,16 +9,6 @@ def orders(n: int) -> str:
     return count(n, "zamówienie", "zamówienia", "zamówień")
 
 
-def duration(seconds: float | None) -> str:
-    """0:42, 12:05, 1:02:03; an em dash when unknown."""
-    if seconds is None:
-        return "—"
-    s = max(0, int(round(seconds)))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def clip(text: str, width: int) -> str:
     """Cut to `width` cells with an ellipsis, never mid-way without a sign."""
     if width <= 0:
