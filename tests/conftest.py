@@ -41,10 +41,11 @@ import pytest
 
 from mleg_tui.config import Settings
 from mleg_tui.domain.dates import parse_date
+from mleg_tui.domain.events import Action, Actor
 from mleg_tui.domain.pesel import make_pesel
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.context import Context, open_context
-from mleg_tui.services.history import Action, Actor, change_status
+from mleg_tui.services.history import change_status
 from mleg_tui.services.importer import COLUMNS, ImportReport, import_csv
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order

@@ -11,16 +11,29 @@ import httpx
 
 from conftest_sync import *  # noqa: F403 - fixtures and helpers, imported on purpose
 from conftest_sync import (
-    FLAKY, TEMPLATE_STUDENTS, TOKEN, album, assert_consistent, assert_no_secrets,
-    assert_once_at_mc, events, issued_codes, order_of, orders, register_csv, restart_sim,
-    statuses, student_row, wait_for,
+    FLAKY,
+    TEMPLATE_STUDENTS,
+    TOKEN,
+    album,
+    assert_consistent,
+    assert_no_secrets,
+    assert_once_at_mc,
+    events,
+    issued_codes,
+    order_of,
+    orders,
+    register_csv,
+    restart_sim,
+    statuses,
+    student_row,
+    wait_for,
 )
+from mleg_tui.cli.textviews import student_text
+from mleg_tui.domain.events import Action, Actor
 from mleg_tui.services import actions
-from mleg_tui.services.history import Action, Actor
 from mleg_tui.services.importer import import_csv
 from mleg_tui.services.mc_sync import RefreshSelection, confirm_pending, refresh
 from mleg_tui.services.students import student_view
-from mleg_tui.cli.textviews import student_text
 
 ALL = TEMPLATE_STUDENTS
 

@@ -8,12 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BACKENDS, context_factory, enrolment, import_rows, is_pg, isolate_env, mc_moves, pg_database, store_sql
-from mleg_tui.domain.status import IllegalTransition, OrderStatus as S
+from conftest import (
+    BACKENDS,
+    context_factory,
+    enrolment,
+    import_rows,
+    is_pg,
+    isolate_env,
+    mc_moves,
+    pg_database,
+    store_sql,
+)
+from mleg_tui.domain.events import Action, Actor
+from mleg_tui.domain.status import IllegalTransition
+from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.errors import NotFound, UserError
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context, Forbidden
-from mleg_tui.services.history import Action, Actor, StaleOrder, change_status
+from mleg_tui.services.history import StaleOrder, change_status
 from mleg_tui.services.orders import SORT_COLUMNS, OrderQuery, count_orders, find_orders, iter_orders
 from mleg_tui.services.students import student_view
 from mleg_tui.store import writing
@@ -430,10 +442,12 @@ def test_optimistic_version_check_raises_stale_order(ctx: Context, make_ctx, own
     seen = {oid: student_view(ctx, album="200001").orders[0].version}
     other = make_ctx(login="marek")
     actions.revoke_orders(other, [oid], "skreślenie (Marek)")
-    before = sql(store_url, "SELECT * FROM orders WHERE id = ?", oid), sql(store_url, "SELECT count(*) FROM order_event")
+    before = (sql(store_url, "SELECT * FROM orders WHERE id = ?", oid),
+              sql(store_url, "SELECT count(*) FROM order_event"))
     with pytest.raises(StaleOrder, match="zmieniło się w międzyczasie"):
         actions.revoke_orders(ctx, [oid], "skreślenie (Ewa)", versions=seen)
-    after = sql(store_url, "SELECT * FROM orders WHERE id = ?", oid), sql(store_url, "SELECT count(*) FROM order_event")
+    after = (sql(store_url, "SELECT * FROM orders WHERE id = ?", oid),
+             sql(store_url, "SELECT count(*) FROM order_event"))
     assert after == before
 
 

@@ -9,9 +9,15 @@ from sqlalchemy import select
 
 from conftest_sync import *  # noqa: F403 - fixtures and helpers, imported on purpose
 from conftest_sync import (
-    album, assert_consistent, events, order_of, orders, register_csv, student_row,
+    album,
+    assert_consistent,
+    events,
+    order_of,
+    orders,
+    register_csv,
+    student_row,
 )
-from mleg_tui.services.history import Action, Actor
+from mleg_tui.domain.events import Action, Actor
 from mleg_tui.services.importer import import_csv
 from mleg_tui.services.mc_sync import RefreshSelection, refresh
 from mleg_tui.services.students import student_view

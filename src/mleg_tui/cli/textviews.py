@@ -9,10 +9,8 @@ from typing import TextIO
 from mleg_tui.domain.dates import pl_date, pl_datetime
 from mleg_tui.domain.eligibility import NEXT_STEPS
 from mleg_tui.domain.status import OrderStatus
-from mleg_tui.services.orders import OrderRow
+from mleg_tui.services.order_rows import OrderRow
 from mleg_tui.services.students import EventView, OrderView, StudentView
-
-PENDING = {"CANCEL": "anulowanie", "REVOKE": "unieważnienie"}
 
 
 def event_line(e: EventView) -> str:
@@ -45,7 +43,7 @@ def order_lines(o: OrderView) -> list[str]:
             lines.append(f"  Kody ważne do: {pl_datetime(o.codes_valid_until)}")
     if o.pending_action:
         lines.append(
-            f"  Oczekuje na potwierdzenie MC: {PENDING.get(o.pending_action, o.pending_action)}"
+            f"  Oczekuje na potwierdzenie MC: {o.pending_action.label}"
             f" od {pl_datetime(o.pending_since)}; powód: {o.pending_reason}"
         )
     lines.append("  Historia:")

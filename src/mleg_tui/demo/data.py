@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from mleg_tui.demo.names import FEMALE, MALE, MC_ERRORS, PROGRAMMES, STRIKE_OFF_REASONS, SURNAMES
+from mleg_tui.domain.events import Action, Actor
 from mleg_tui.domain.names import name_key
 from mleg_tui.domain.pesel import make_pesel
 from mleg_tui.domain.rules import ValidityRules
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context
-from mleg_tui.demo.names import FEMALE, MALE, MC_ERRORS, PROGRAMMES, STRIKE_OFF_REASONS, SURNAMES
-from mleg_tui.services.history import Action, Actor
 from mleg_tui.store.bulk import TextFormat, bulk_transaction, clear, insert_rows, loading, reset_sequences
 from mleg_tui.store.models import Person
 
@@ -39,7 +39,7 @@ EVENT_COLS = ("id", "order_id", "at", "action", "old_status", "new_status", "act
 CHUNK = 5000
 PARALLEL_FROM = 20000  # below this, other processes cost more than they save
 GENERATORS = 2
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclass

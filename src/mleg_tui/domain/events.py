@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Literal
 
 from mleg_tui.domain.status import OrderStatus
 
@@ -66,7 +67,8 @@ class PendingAction(str, Enum):
 
     @property
     def label(self) -> str:
-        return "anulowanie" if self is PendingAction.CANCEL else "unieważnienie"
+        """'anulowanie', 'unieważnienie': the words of its done event."""
+        return self.done_event.label
 
     @property
     def target(self) -> OrderStatus:
@@ -76,7 +78,7 @@ class PendingAction(str, Enum):
         return OrderStatus.UNIEWAZNIONE_PRZEZ_UCZELNIE
 
     @property
-    def mc_by(self) -> str:
+    def mc_by(self) -> Literal["STUDENT", "UNIVERSITY"]:
         """The `by` value of MC's revoke call (MC-API.md)."""
         return "STUDENT" if self is PendingAction.CANCEL else "UNIVERSITY"
 

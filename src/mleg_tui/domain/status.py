@@ -1,4 +1,5 @@
-"""Order statuses in the manual's words, and which changes between them are legal."""
+"""Order statuses in the manual's words, how they look on screen, and which changes
+between them are legal."""
 from __future__ import annotations
 
 from enum import Enum
@@ -18,6 +19,19 @@ class OrderStatus(str, Enum):
     @property
     def label(self) -> str:
         return LABELS[self]
+
+    @property
+    def short_label(self) -> str:
+        return SHORT_LABELS.get(self, LABELS[self])
+
+    @property
+    def colour(self) -> str:
+        """The theme colour it is drawn in: `$text-<colour>` in Textual's themes."""
+        return COLOURS[self]
+
+    @property
+    def bold(self) -> bool:
+        return self in BOLD
 
     @property
     def meaning(self) -> str:
@@ -46,6 +60,25 @@ LABELS = {
     S.ANULOWANE_PRZEZ_UZYTKOWNIKA: "Anulowane przez użytkownika",
     S.UNIEWAZNIONE_PRZEZ_UCZELNIE: "Unieważnione przez uczelnię",
 }
+
+# At 80 columns the two long labels lose their "by whom": only the user cancels and
+# only the university revokes, so the first word alone is unambiguous.
+SHORT_LABELS = {
+    S.ANULOWANE_PRZEZ_UZYTKOWNIKA: "Anulowane",
+    S.UNIEWAZNIONE_PRZEZ_UCZELNIE: "Unieważnione",
+}
+
+# On screen the words are always shown too, so colour is never needed to tell them apart.
+COLOURS = {
+    S.OCZEKUJE: "warning",
+    S.W_TRAKCIE: "primary",
+    S.DO_ODBIORU: "success",
+    S.ODEBRANA: "success",
+    S.BLAD: "error",
+    S.ANULOWANE_PRZEZ_UZYTKOWNIKA: "muted",
+    S.UNIEWAZNIONE_PRZEZ_UCZELNIE: "secondary",
+}
+BOLD = frozenset({S.DO_ODBIORU, S.BLAD})
 
 # The manual's help text (figure 5), for the help screen.
 MEANINGS = {
@@ -119,8 +152,8 @@ def reachable(old: OrderStatus, new: OrderStatus) -> bool:
 
 def parse_status(text: str) -> OrderStatus:
     """A status from its code or its label, in any case; a clear error otherwise."""
-    from mleg_tui.errors import UserError
     from mleg_tui.domain.names import fold
+    from mleg_tui.errors import UserError
 
     key = fold(text).replace(" ", "_").upper()
     for s in OrderStatus:

@@ -10,24 +10,20 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.status import LIVE, IllegalTransition, OrderStatus
 from mleg_tui.errors import NotFound, UserError
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.history import (
-    Action,
-    Actor,
     StaleOrder,
     change_status,
-    utc,
     record,
     update_order,
+    utc,
 )
 from mleg_tui.services.students import find_person, verdict_for
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order, Person
-
-CANCEL, REVOKE = "CANCEL", "REVOKE"
-PENDING_LABELS = {CANCEL: "anulowanie", REVOKE: "unieważnienie"}
 
 
 class NotEligible(UserError):
@@ -123,7 +119,7 @@ def cancel_order(
             raise UserError(
                 f"{person.full_name} ma kilka żywych zamówień: {listed}. Wskaż jedno (--order ID)."
             )
-        return _end(ctx, s, live[0], person, CANCEL, reason or "na prośbę studenta", by)
+        return _end(ctx, s, live[0], person, PendingAction.CANCEL, reason or "na prośbę studenta", by)
 
 
 def revoke_orders(
@@ -162,7 +158,7 @@ def revoke_orders(
                 raise StaleOrder(order.id or 0)
             person = s.get(Person, order.person_id)
             assert person is not None
-            results.append(_end(ctx, s, order, person, REVOKE, reason, by))
+            results.append(_end(ctx, s, order, person, PendingAction.REVOKE, reason, by))
     return results
 
 
@@ -186,11 +182,12 @@ def revoke_student(ctx: Context, album: str, reason: str, *, order_id: int | Non
     return revoke_orders(ctx, ids, reason, by=by)
 
 
-def _end(ctx: Context, s: Session, order: Order, person: Person, kind: str, reason: str, by: Actor) -> ActionResult:
+def _end(ctx: Context, s: Session, order: Order, person: Person, kind: PendingAction, reason: str,
+         by: Actor) -> ActionResult:
     now = ctx.clock.now()
     old = OrderStatus(order.status)
-    final = OrderStatus.ANULOWANE_PRZEZ_UZYTKOWNIKA if kind == CANCEL else OrderStatus.UNIEWAZNIONE_PRZEZ_UCZELNIE
-    what = PENDING_LABELS[kind]
+    final = kind.target
+    what = kind.label
 
     def result(status: OrderStatus, pending: bool, message: str) -> ActionResult:
         return ActionResult(order.id or 0, order.order_ref, person.album or "", person.full_name,
@@ -204,17 +201,15 @@ def _end(ctx: Context, s: Session, order: Order, person: Person, kind: str, reas
         if order.pending_action == kind:
             return result(old, True, f"{what.capitalize()} zamówienia {order.order_ref} już czeka na potwierdzenie MC.")
         raise UserError(
-            f"Zamówienie {order.order_ref} czeka już na {PENDING_LABELS[order.pending_action]} "
+            f"Zamówienie {order.order_ref} czeka już na {PendingAction(order.pending_action).label} "
             "w systemie MC; poczekaj na potwierdzenie."
         )
     if may_be_at_mc(order):
-        update_order(s, order, now, pending_action=kind, pending_reason=reason,
+        update_order(s, order, now, pending_action=kind.value, pending_reason=reason,
                      pending_actor=ctx.login, pending_actor_kind=by.value, pending_since=utc(now))
-        action = Action.CANCEL_PENDING if kind == CANCEL else Action.REVOKE_PENDING
-        record(s, order, now, action, by, ctx.login, reason)
+        record(s, order, now, kind.pending_event, by, ctx.login, reason)
         return result(old, True, f"Zlecono {what} zamówienia {order.order_ref}; czeka na potwierdzenie MC.")
-    action = Action.CANCELLED if kind == CANCEL else Action.REVOKED
-    change_status(s, order, final, now, action, by, ctx.login, reason)
+    change_status(s, order, final, now, kind.done_event, by, ctx.login, reason)
     return result(final, False, f"Zamówienie {order.order_ref}: {old.label} → {final.label}.")
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from mleg_tui.domain.events import ACTION_LABELS, ACTOR_LABELS, Action, Actor  # noqa: F401 (re-exported)
+from mleg_tui.domain.events import Action, Actor
 from mleg_tui.domain.status import IllegalTransition, OrderStatus, check_transition, reachable
 from mleg_tui.errors import UserError
 from mleg_tui.store.models import Order, OrderEvent
@@ -25,7 +25,7 @@ class StaleOrder(UserError):
 
 
 def utc(instant: dt.datetime) -> dt.datetime:
-    return instant.astimezone(dt.timezone.utc)
+    return instant.astimezone(dt.UTC)
 
 
 def record(

@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
+from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.status import IllegalTransition, OrderStatus
-from mleg_tui.services.actions import CANCEL, PENDING_LABELS
 from mleg_tui.services.context import Context
-from mleg_tui.services.history import Action, Actor, StaleOrder, change_status, record, update_order, utc
+from mleg_tui.services.history import StaleOrder, change_status, record, update_order, utc
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order, Person
 
@@ -41,14 +41,9 @@ if TYPE_CHECKING:
     from mleg_tui.mc import MCError, MCOrder
 
 S = OrderStatus
-PENDING_TARGET = {CANCEL: S.ANULOWANE_PRZEZ_UZYTKOWNIKA}  # anything else: REVOKE
 CLEAR_PENDING: dict[str, Any] = {"pending_action": None, "pending_reason": None, "pending_actor": None,
                                  "pending_actor_kind": None, "pending_since": None}
 NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_until": None}
-
-
-def pending_target(kind: str) -> OrderStatus:
-    return PENDING_TARGET.get(kind, S.UNIEWAZNIONE_PRZEZ_UCZELNIE)
 
 
 @dataclass(frozen=True)
@@ -99,7 +94,7 @@ def new_owner() -> str:
 
 def wall_clock() -> dt.datetime:
     """Leases are about real processes, so real time (MLEG_TUI_TODAY may fix the office's)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _dead_owners(owners: set[str]) -> set[str]:
@@ -248,10 +243,10 @@ def apply_mc_order(s: Session, ctx: Context, order: Order, mco: MCOrder, out: Ap
     actor_kind, actor, reason = Actor.MC, "", note
     settles = bool(order.pending_action) and new.is_final
     if settles:
-        kind = order.pending_action or ""
+        kind = PendingAction(order.pending_action)
         values.update(CLEAR_PENDING)
-        if new is pending_target(kind):
-            action = Action.CANCELLED if kind == CANCEL else Action.REVOKED
+        if new is kind.target:
+            action = kind.done_event
             actor_kind = Actor(order.pending_actor_kind or Actor.STAFF.value)
             actor = order.pending_actor or ""
             reason = f"{order.pending_reason} (potwierdzone przez MC)"
@@ -259,7 +254,7 @@ def apply_mc_order(s: Session, ctx: Context, order: Order, mco: MCOrder, out: Ap
         else:
             action = Action.MC_CONFLICT
             reason = (f"MC: zamówienie zakończyło się inaczej ({new.label}); "
-                      f"{PENDING_LABELS.get(kind, kind)} nie było potrzebne")
+                      f"{kind.label} nie było potrzebne")
     # Only what differs is written: a smaller UPDATE, and none when nothing changed.
     values = {k: v for k, v in values.items() if getattr(order, k) != v}
     if new is not old:
@@ -299,7 +294,7 @@ def apply_submissions(ctx: Context, owner: str,
                 note = f"MC odrzucił zamówienie: {outcome}"
                 if order.pending_action:
                     values.update(CLEAR_PENDING)
-                    note += f"; {PENDING_LABELS.get(order.pending_action, '')} nie było potrzebne"
+                    note += f"; {PendingAction(order.pending_action).label} nie było potrzebne"
                 change_status(s, order, S.BLAD, now, Action.MC_STATUS, Actor.MC, "", note,
                               observed=True, **values)
                 out.changed.append((order.id or 0, S.BLAD))

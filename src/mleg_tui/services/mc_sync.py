@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
+from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.errors import UserError
-from mleg_tui.services.actions import CANCEL, ActionResult
+from mleg_tui.services.actions import ActionResult
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.mc_apply import (
     Applied,
@@ -244,7 +245,7 @@ class _Applier:
         while True:
             try:
                 await asyncio.wait_for(self.wake.wait(), APPLY_EVERY)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.wake.clear()
             if self.items:
@@ -399,7 +400,7 @@ async def _confirm_one(run: _Run, order_id: int) -> None:
         if isinstance(outcome, MCError):
             return  # a failure listed, or MC refused the order (BLAD, nothing to revoke)
         mc_id = outcome[0].mc_id
-    by = "STUDENT" if order.pending_action == CANCEL else "UNIVERSITY"
+    by = PendingAction(order.pending_action).mc_by
     try:
         mco = await run.mc.revoke(mc_id, by, order.pending_reason or "")
         conflict = False
@@ -500,7 +501,7 @@ def _guard(fn: Callable[[], RefreshSummary]) -> RefreshSummary:
 
 def refresh(
     ctx: Context,
-    selection: RefreshSelection = RefreshSelection(),
+    selection: RefreshSelection | None = None,
     *,
     on_progress: Callable[[RefreshProgress], None] | None = None,
     cancel: threading.Event | None = None,
@@ -509,7 +510,8 @@ def refresh(
     """Submit waiting orders, read live ones, confirm pending revocations (blocking)."""
     ctx.require(Permission.REFRESH)
     return _guard(lambda: asyncio.run(
-        _run(ctx, selection, ("submit", "read", "confirm"), on_progress, cancel, concurrency)))
+        _run(ctx, selection or RefreshSelection(), ("submit", "read", "confirm"), on_progress, cancel,
+             concurrency)))
 
 
 def confirm_orders(ctx: Context, order_ids: list[int], *, cancel: threading.Event | None = None) -> RefreshSummary:

@@ -5,15 +5,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from mleg_tui.domain.eligibility import NEXT_STEPS, OrderFacts, PersonFacts, Verdict, assess
-from mleg_tui.domain.rules import Level, ProgrammeStatus, Programme, entitled_until
-from mleg_tui.domain.status import LIVE, OrderStatus
 from mleg_tui.clock import Clock
+from mleg_tui.domain.eligibility import NEXT_STEPS, OrderFacts, PersonFacts, Verdict, assess
+from mleg_tui.domain.events import Action, Actor, PendingAction
+from mleg_tui.domain.rules import Level, Programme, ProgrammeStatus, entitled_until
+from mleg_tui.domain.status import LIVE, OrderStatus
 from mleg_tui.errors import NotFound
 from mleg_tui.services.context import Context
-from mleg_tui.services.history import Action, Actor
 from mleg_tui.store import reading
 from mleg_tui.store.models import Enrolment, Order, OrderEvent, Person
 
@@ -63,7 +63,7 @@ class OrderView:
     codes_valid_until: dt.datetime | None  # office time
     codes_expired: bool
     has_activation_code: bool
-    pending_action: str | None
+    pending_action: PendingAction | None
     pending_reason: str | None
     pending_since: dt.datetime | None
     version: int
@@ -84,7 +84,7 @@ class OrderView:
             "codes_valid_until": _iso(self.codes_valid_until),
             "codes_expired": self.codes_expired,
             "pending": (
-                {"action": self.pending_action, "reason": self.pending_reason,
+                {"action": self.pending_action.value, "reason": self.pending_reason,
                  "since": _iso(self.pending_since)}
                 if self.pending_action else None
             ),
@@ -106,7 +106,8 @@ class ProgrammeView:
         """One line for a clerk: code, name, level, status since when, and the verdict."""
         from mleg_tui.domain.dates import pl_date
 
-        since = f" od {pl_date(self.status_date)}" if self.status_date and self.status is not ProgrammeStatus.ACTIVE else ""
+        dated = self.status_date and self.status is not ProgrammeStatus.ACTIVE
+        since = f" od {pl_date(self.status_date)}" if dated else ""
         end = f", planowany koniec {pl_date(self.planned_end)}" if self.planned_end else ""
         right = f" → uprawnia do {pl_date(self.entitles_until)}" if self.entitles_until else " → nie uprawnia"
         return f"{self.code} {self.name} ({self.level.label}) — {self.status.label}{since}{end}{right}"
@@ -145,7 +146,7 @@ class StudentView:
     def current(self) -> OrderView | None:
         """The newest live order, else the newest order."""
         live = [o for o in self.orders if o.status in LIVE]
-        return (live or list(self.orders) or [None])[0]
+        return (live or list(self.orders))[0] if self.orders else None
 
     def as_json(self) -> dict[str, Any]:
         v = self.verdict
@@ -197,7 +198,7 @@ def find_person(session: Session, album: str | None = None, person_id: int | Non
 
 def programmes_of(session: Session, person_id: int) -> list[Programme]:
     rows = session.exec(
-        select(Enrolment).where(Enrolment.person_id == person_id).order_by(Enrolment.id)
+        select(Enrolment).where(Enrolment.person_id == person_id).order_by(col(Enrolment.id))
     ).all()
     return [
         Programme(
@@ -226,7 +227,8 @@ def order_facts(orders: list[Order], clock: Clock) -> list[OrderFacts]:
 def verdict_for(ctx: Context, session: Session, person: Person) -> tuple[Verdict, list[Order], list[Programme]]:
     orders = list(
         session.exec(
-            select(Order).where(Order.person_id == person.id).order_by(Order.ordered_at.desc(), Order.id.desc())  # type: ignore[attr-defined]
+            select(Order).where(Order.person_id == person.id)
+            .order_by(col(Order.ordered_at).desc(), col(Order.id).desc())
         ).all()
     )
     programmes = programmes_of(session, person.id or 0)
@@ -242,7 +244,7 @@ def student_view(ctx: Context, album: str | None = None, person_id: int | None =
         events: dict[int, list[OrderEvent]] = {i: [] for i in ids if i is not None}
         if ids:
             for e in s.exec(
-                select(OrderEvent).where(OrderEvent.order_id.in_(ids)).order_by(OrderEvent.id)  # type: ignore[union-attr]
+                select(OrderEvent).where(col(OrderEvent.order_id).in_(ids)).order_by(col(OrderEvent.id))
             ).all():
                 events[e.order_id].append(e)
     today = ctx.clock.today()
@@ -282,7 +284,7 @@ def _order_view(ctx: Context, o: Order, events: list[OrderEvent], now: dt.dateti
         codes_valid_until=local(o.codes_valid_until) if o.codes_valid_until else None,
         codes_expired=bool(o.codes_valid_until and o.codes_valid_until < now),
         has_activation_code=bool(o.activation_code),
-        pending_action=o.pending_action,
+        pending_action=PendingAction(o.pending_action) if o.pending_action else None,
         pending_reason=o.pending_reason,
         pending_since=local(o.pending_since) if o.pending_since else None,
         version=o.version,

@@ -13,13 +13,14 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from mleg_tui.domain.events import Actor
 from mleg_tui.domain.names import plural
 from mleg_tui.domain.rules import loss_reason, planned_expiry
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.errors import MlegError, UserError
 from mleg_tui.services.actions import ActionResult, revoke_orders
 from mleg_tui.services.context import Context, Permission
-from mleg_tui.services.history import Actor, StaleOrder
+from mleg_tui.services.history import StaleOrder
 from mleg_tui.services.students import programmes_of
 from mleg_tui.store import reading
 from mleg_tui.store.locks import Busy, job_lock
@@ -63,10 +64,11 @@ class SweepSummary:
 
     def text(self) -> str:
         """For a person reading a cron mail: the verdict first, then every order."""
+        found = plural(len(self.items), "zamówienie", "zamówienia", "zamówień")
         if self.dry_run:
-            head = f"Podgląd (nic nie zmieniono): do unieważnienia {plural(len(self.items), 'zamówienie', 'zamówienia', 'zamówień')}."
+            head = f"Podgląd (nic nie zmieniono): do unieważnienia {found}."
         else:
-            head = (f"Skrypt unieważniający: znaleziono {plural(len(self.items), 'zamówienie', 'zamówienia', 'zamówień')} osób bez uprawnień; "
+            head = (f"Skrypt unieważniający: znaleziono {found} osób bez uprawnień; "
                     f"unieważniono {self.revoked}, czeka na potwierdzenie MC {self.pending}"
                     + (f", pominięto (zmieniły się w międzyczasie) {self.skipped}" if self.skipped else "")
                     + f", błędy {len(self.failures)}.")

@@ -73,7 +73,7 @@ class Order(SQLModel, table=True):
     pending_action: str | None = Field(default=None, max_length=16)
     pending_reason: str | None = Field(default=None, sa_column=Column(Text))
     pending_actor: str | None = Field(default=None, max_length=64)  # login
-    pending_actor_kind: str | None = Field(default=None, max_length=16)  # services.history.Actor
+    pending_actor_kind: str | None = Field(default=None, max_length=16)  # domain.events.Actor
     pending_since: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     # The exact body sent to MC, kept from the first try: a retry after a lost response
     # repeats it to the letter, so MC answers 200 with the same order, never 409.

@@ -19,7 +19,6 @@ from textual.widgets import Input, Label, Select, Static
 
 from mleg_tui.domain.dates import parse_date
 from mleg_tui.domain.status import FINAL, LIVE, OrderStatus
-from mleg_tui.widgets.status_badge import label
 
 DEBOUNCE = 0.3
 
@@ -34,7 +33,7 @@ STATUS_OPTIONS = [
     ("wszystkie", "all"),
     ("aktywne", "live"),
     ("zakończone", "final"),
-    *((label(s, short=True), s.value) for s in OrderStatus),
+    *((s.short_label, s.value) for s in OrderStatus),
 ]
 
 

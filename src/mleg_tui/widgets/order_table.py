@@ -23,10 +23,9 @@ from textual.strip import Strip
 
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.widgets.fmt import clip
-from mleg_tui.widgets.status_badge import FULL_WIDTH, SHORT_WIDTH, css_class, label
 
 if TYPE_CHECKING:
-    from mleg_tui.services.orders import OrderRow
+    from mleg_tui.services.order_rows import OrderRow
 
 CACHE_ROWS = 1000  # a few screens each way; a million-row store still costs ~1000 rows
 MARGIN = 20  # rows read beyond the viewport, so scrolling a little never waits
@@ -37,6 +36,18 @@ ERR_FULL, ERR_NARROW = 22, 10
 PERSON_CAP = 36
 
 COLUMN_SORT = ("person", "album", "ordered_at", "status", "expiry", "error_code")
+SHORT_WIDTH = max(len(s.short_label) for s in OrderStatus)
+FULL_WIDTH = max(len(s.label) for s in OrderStatus)
+
+
+def status_part(status: OrderStatus) -> str:
+    """A status cell's component class, after `order-table--`: status-do-odbioru."""
+    return "status-" + status.value.lower().replace("_", "-")
+
+
+def _status_rule(status: OrderStatus) -> str:
+    bold = " text-style: bold;" if status.bold else ""
+    return f"OrderTable > .order-table--{status_part(status)} {{ color: $text-{status.colour};{bold} }}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,8 @@ _STEPS = (
 
 
 def compute_layout(width: int, lp_w: int) -> Layout:
-    for fmt, date_w, short, err_w, person_min in _STEPS:
+    for step in _STEPS:
+        fmt, date_w, short, err_w, person_min = step
         status_w = (SHORT_WIDTH if short else FULL_WIDTH) + 1  # +1: the pending mark
         expiry_w = EXPIRY_W if short else len("Data ważności") + 1
         fixed = 1 + lp_w + 1 + 1 + ALBUM_W + 1 + date_w + 1 + status_w + 1 + expiry_w + 1 + err_w
@@ -107,8 +119,10 @@ class OrderTable(ScrollView, can_focus=True):
         "order-table--cursor",
         "order-table--marked",
         "order-table--placeholder",
-        *(f"order-table--{css_class(s)}" for s in OrderStatus),
+        *(f"order-table--{status_part(s)}" for s in OrderStatus),
     }
+    # Each status in its colour (domain.status), the words always beside it.
+    DEFAULT_CSS = "\n".join(_status_rule(s) for s in OrderStatus)
     BINDINGS = [
         Binding("up,k", "move(-1)", "W górę", show=False, id="table.up"),
         Binding("down,j", "move(1)", "W dół", show=False, id="table.down"),
@@ -258,7 +272,8 @@ class OrderTable(ScrollView, can_focus=True):
         elif self._known and self._rows:
             limit = self._known
         ranges = ((top, top + h), (top + h, top + h + ahead), (max(0, top - ahead), top))
-        for n, (lo, hi) in enumerate(ranges):
+        for n in range(len(ranges)):
+            lo, hi = ranges[n]
             if limit is not None:
                 hi = min(hi, limit)
             start = next((i for i in range(lo, hi) if i not in self._rows), None)
@@ -413,7 +428,8 @@ class OrderTable(ScrollView, can_focus=True):
         n = self.row_count
         if index >= n:
             if index == 0 and self.message:
-                return Strip([Segment(" " + self.message, base + style_of("placeholder"))]).adjust_cell_length(width, base)
+                line = [Segment(" " + self.message, base + style_of("placeholder"))]
+                return Strip(line).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         row = self._rows.get(index) or self._stale.get(index)
         style = base
@@ -424,14 +440,14 @@ class OrderTable(ScrollView, can_focus=True):
             return Strip([Segment(text, style + style_of("placeholder"))]).adjust_cell_length(width, style)
         if row.id in self.marked:
             style = style + style_of("marked")
-        status_text = label(row.status, lay.short) + ("*" if row.pending_action else "")
+        status_text = (row.status.short_label if lay.short else row.status.label) + ("*" if row.pending_action else "")
         cells = [
             ("●" if row.id in self.marked else " ") + str(row.lp).rjust(lay.lp) + " ",
             clip(row.person, lay.person).ljust(lay.person) + " ",
             clip(row.album, ALBUM_W).ljust(ALBUM_W) + " ",
             row.ordered_at.strftime(lay.date_fmt).ljust(lay.date) + " ",
         ]
-        status_style = style + style_of(css_class(row.status))
+        status_style = style + style_of(status_part(row.status))
         if index == self.cursor:
             status_style = status_style + style_of("cursor")
         after = [

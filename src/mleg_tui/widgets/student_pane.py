@@ -16,12 +16,9 @@ from mleg_tui.domain.dates import pl_date, pl_datetime
 from mleg_tui.domain.eligibility import NEXT_STEPS
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.widgets.qr_view import QRView
-from mleg_tui.widgets.status_badge import status_style
 
 if TYPE_CHECKING:
     from mleg_tui.services.students import OrderView, StudentView
-
-PENDING = {"CANCEL": "anulowanie", "REVOKE": "unieważnienie"}
 
 
 def _field(name: str, value: str) -> Text:
@@ -71,8 +68,7 @@ def order_details(o: OrderView, code: str | None, reveal_hint: str | None) -> Te
         t.append_text(_field("Kod błędu", o.error_code + (f" — {o.error_message}" if o.error_message else "")))
     if o.pending_action:
         t.append("\n")
-        what = PENDING.get(o.pending_action, o.pending_action)
-        t.append(f"Czeka na potwierdzenie MC: {what} od {pl_datetime(o.pending_since)}", "bold")
+        t.append(f"Czeka na potwierdzenie MC: {o.pending_action.label} od {pl_datetime(o.pending_since)}", "bold")
         t.append(f"; powód: {o.pending_reason}")
     if o.status is OrderStatus.DO_ODBIORU and o.qr_code:
         t.append("\n")
@@ -104,11 +100,10 @@ def verdict_head(v: StudentView) -> Content:
 def current_head(o: OrderView) -> Content:
     """The current order's number and its status, coloured as in the list (words too)."""
     badge = o.status.label.upper()
-    pending = PENDING.get(o.pending_action or "")
-    if pending:
-        badge += f" · {pending} czeka na MC"
+    if o.pending_action:
+        badge += f" · {o.pending_action.label} czeka na MC"
     return Content.assemble((f"Bieżące zamówienie {o.order_ref}: ", "bold"),
-                            (f" {badge} ", f"bold {status_style(o.status)}"))
+                            (f" {badge} ", f"bold $text-{o.status.colour}"))
 
 
 def history(v: StudentView) -> list[RenderableType]:
