@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from mleg_tui.domain.text import json_safe, visible
 from mleg_tui.errors import MlegError
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ EXIT_PARTIAL = 1
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not the whole usage
-        self.exit(EXIT_USER, f"{self.prog}: {message} (zob. {self.prog} --help)\n")
+        self.exit(EXIT_USER, visible(f"{self.prog}: {message} (zob. {self.prog} --help)") + "\n")
 
 
 def _common() -> argparse.ArgumentParser:
@@ -131,7 +132,13 @@ def context_for(args: argparse.Namespace) -> Context:
 
 
 def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    """A line (or lines) for a person: no control character from the data reaches the
+    terminal (a cron mail, a pipe) raw."""
+    sys.stdout.write(visible(text, newlines=True) + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(visible(text, newlines=True) + "\n")
 
 
 def _parse_date_arg(text: str | None, what: str):  # type: ignore[no-untyped-def]
@@ -151,9 +158,9 @@ def run_import(args: argparse.Namespace) -> int:
 
     report = import_csv(context_for(args), args.file, skip_invalid=args.skip_invalid)
     if report.bad:
-        sys.stderr.write(f"Błędne wiersze ({len(report.bad)}), pominięte:\n")
+        _err(f"Błędne wiersze ({len(report.bad)}), pominięte:")
         for b in report.bad:
-            sys.stderr.write(f"  {b}\n")
+            _err(f"  {b}")
     _out(report.summary())
     return EXIT_PARTIAL if report.bad else 0
 
@@ -161,21 +168,21 @@ def run_import(args: argparse.Namespace) -> int:
 def run_student(args: argparse.Namespace) -> int:
     import json
 
-    from mleg_tui.services.students import student_view
     from mleg_tui.cli.textviews import student_text
+    from mleg_tui.services.students import student_view
 
     view = student_view(context_for(args), album=args.album)
     if args.json:
-        _out(json.dumps(view.as_json(), ensure_ascii=False, indent=2))
+        _out(json_safe(json.dumps(view.as_json(), ensure_ascii=False, indent=2)))
     else:
         _out(student_text(view))
     return 0
 
 
 def run_orders(args: argparse.Namespace) -> int:
+    from mleg_tui.cli.textviews import write_orders
     from mleg_tui.domain.status import parse_status
     from mleg_tui.services.orders import OrderQuery, count_orders, iter_orders
-    from mleg_tui.cli.textviews import write_orders
 
     ctx = context_for(args)
     q = OrderQuery(
@@ -222,7 +229,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     ctx = context_for(args)
     results = actions.revoke_student(ctx, args.album, args.reason, order_id=args.order)
     for r in _confirm_with_mc(ctx, results):
-        _out(f"{r.person} ({r.album}): {r.message}")
+        _out(f"{visible(r.person)} ({visible(r.album)}): {r.message}")
     return 0
 
 
@@ -321,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return fn(args)
     except MlegError as e:
-        sys.stderr.write(f"mleg-tui: {e}\n")
+        _err(f"mleg-tui: {e}")
         return EXIT_USER
     except KeyboardInterrupt:
         sys.stderr.write("\nmleg-tui: przerwano.\n")

@@ -1,4 +1,7 @@
-"""Plain-text and machine formats of the views, for the command line."""
+"""Plain-text and machine formats of the views, for the command line.
+
+Every field from data goes through domain.text: shown as marks in text (one field stays
+on one line), escaped in JSON, never a formula in CSV."""
 from __future__ import annotations
 
 import csv
@@ -9,6 +12,7 @@ from typing import TextIO
 from mleg_tui.domain.dates import pl_date, pl_datetime
 from mleg_tui.domain.eligibility import NEXT_STEPS
 from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.text import json_safe, spreadsheet_cell, visible
 from mleg_tui.services.order_rows import OrderRow
 from mleg_tui.services.students import EventView, OrderView, StudentView
 
@@ -18,11 +22,11 @@ def event_line(e: EventView) -> str:
     if e.new_status is not None:
         old = e.old_status.label if e.old_status else "—"
         change = f"{old} → {e.new_status.label}"
-    parts = [f"{e.at:%d.%m.%Y %H:%M:%S}", e.who, e.action.label]
+    parts = [f"{e.at:%d.%m.%Y %H:%M:%S}", visible(e.who), e.action.label]
     if change:
         parts.append(change)
     if e.reason:
-        parts.append(f"powód: {e.reason}")
+        parts.append(f"powód: {visible(e.reason)}")
     return " · ".join(parts)
 
 
@@ -35,16 +39,17 @@ def order_lines(o: OrderView) -> list[str]:
         else f"  Planowana data ważności mLegitymacji: {pl_date(o.expiry_date)}",
     ]
     if o.error_code:
-        lines.append(f"  Kod błędu: {o.error_code}" + (f" — {o.error_message}" if o.error_message else ""))
+        lines.append(f"  Kod błędu: {visible(o.error_code)}"
+                     + (f" — {visible(o.error_message)}" if o.error_message else ""))
     if o.qr_code:
         state = " (KODY WYGASŁY — anuluj i zamów ponownie)" if o.codes_expired else ""
-        lines.append(f"  Kod QR: {o.qr_code}{state}")
+        lines.append(f"  Kod QR: {visible(o.qr_code)}{state}")
         if o.codes_valid_until:
             lines.append(f"  Kody ważne do: {pl_datetime(o.codes_valid_until)}")
     if o.pending_action:
         lines.append(
             f"  Oczekuje na potwierdzenie MC: {o.pending_action.label}"
-            f" od {pl_datetime(o.pending_since)}; powód: {o.pending_reason}"
+            f" od {pl_datetime(o.pending_since)}; powód: {visible(o.pending_reason or '')}"
         )
     lines.append("  Historia:")
     lines.extend(f"    {event_line(e)}" for e in o.events)
@@ -54,12 +59,12 @@ def order_lines(o: OrderView) -> list[str]:
 def student_text(v: StudentView) -> str:
     verdict = v.verdict
     lines = [
-        f"{v.name} — nr albumu {v.album or '(brak)'}",
-        f"PESEL: {v.pesel_masked or '(brak)'}   zdjęcie: {'jest' if v.has_photo else 'brak'}"
+        f"{visible(v.name)} — nr albumu {visible(v.album or '(brak)')}",
+        f"PESEL: {visible(v.pesel_masked or '(brak)')}   zdjęcie: {'jest' if v.has_photo else 'brak'}"
         + (f"   data urodzenia: {pl_date(v.birth_date)}" if v.birth_date else ""),
         "Programy:",
     ]
-    lines.extend(f"  {p.describe()}" for p in v.programmes)
+    lines.extend(f"  {visible(p.describe())}" for p in v.programmes)
     if not v.programmes:
         lines.append("  (brak)")
     lines += ["", verdict.sentence]
@@ -81,19 +86,21 @@ WIDTHS = (6, 28, 12, 19, 28, 13, 0)
 
 def _cells(r: OrderRow) -> tuple[str, ...]:
     status = r.status.label + (" *" if r.pending_action else "")
-    return (str(r.lp), r.person, r.album, f"{r.ordered_at:%Y-%m-%d %H:%M:%S}", status,
-            r.expiry_date.isoformat(), r.error_code)
+    return (str(r.lp), visible(r.person), visible(r.album), f"{r.ordered_at:%Y-%m-%d %H:%M:%S}",
+            status, r.expiry_date.isoformat(), visible(r.error_code))
 
 
 def write_orders(out: TextIO, rows: Iterable[OrderRow], *, total: int, shown: int, kind: str) -> None:
     """Rows are streamed: a million orders never sit in memory at once."""
     if kind == "csv":
-        w = csv.writer(out)
+        # Every cell quoted and none a formula (OWASP's advice on CSV injection).
+        w = csv.writer(out, quoting=csv.QUOTE_ALL)
         w.writerow(["lp", "order_id", "osoba", "nr_albumu", "data_zamowienia", "status",
                     "status_opis", "data_waznosci", "kod_bledu", "oczekuje_mc"])
         for r in rows:
-            w.writerow([r.lp, r.id, r.person, r.album, r.ordered_at.isoformat(timespec="seconds"),
-                        r.status.value, r.status.label, r.expiry_date.isoformat(), r.error_code,
+            w.writerow([r.lp, r.id, spreadsheet_cell(r.person), spreadsheet_cell(r.album),
+                        r.ordered_at.isoformat(timespec="seconds"), r.status.value, r.status.label,
+                        r.expiry_date.isoformat(), spreadsheet_cell(r.error_code),
                         r.pending_action or ""])
         return
     if kind == "json":
@@ -104,7 +111,7 @@ def write_orders(out: TextIO, rows: Iterable[OrderRow], *, total: int, shown: in
                     "status": r.status.value, "status_label": r.status.label,
                     "expiry_date": r.expiry_date.isoformat(), "error_code": r.error_code or None,
                     "pending": r.pending_action}
-            out.write(("\n  " if i == 0 else ",\n  ") + json.dumps(item, ensure_ascii=False))
+            out.write(("\n  " if i == 0 else ",\n  ") + json_safe(json.dumps(item, ensure_ascii=False)))
         out.write("\n]}\n")
         return
     out.write(f"Wyświetlane są elementy {1 if shown else 0}..{shown} (spośród {total})\n")

@@ -32,6 +32,7 @@ from sqlmodel import Session
 
 from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.status import IllegalTransition, OrderStatus
+from mleg_tui.domain.text import visible
 from mleg_tui.services.context import Context
 from mleg_tui.services.history import StaleOrder, change_status, record, update_order, utc
 from mleg_tui.store import writing
@@ -55,7 +56,8 @@ class RefreshFailure:
     why: str
 
     def __str__(self) -> str:
-        return f"{self.order_ref} {self.person} ({self.album or 'bez albumu'}): {self.why}"
+        # One order, one line: a control character in the name is a mark, not a line break.
+        return f"{self.order_ref} {visible(self.person)} ({visible(self.album or 'bez albumu')}): {self.why}"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from mleg_tui.domain.events import Actor
 from mleg_tui.domain.names import plural
 from mleg_tui.domain.rules import loss_reason, planned_expiry
 from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.text import visible
 from mleg_tui.errors import MlegError, UserError
 from mleg_tui.services.actions import ActionResult, revoke_orders
 from mleg_tui.services.context import Context, Permission
@@ -46,7 +47,9 @@ class SweepItem:
     version: int = 0
 
     def __str__(self) -> str:
-        return f"{self.person} ({self.album or 'bez albumu'}) {self.order_ref} {self.status.label}: {self.reason}"
+        # One order, one line: a control character in the name is a mark, not a line break.
+        return (f"{visible(self.person)} ({visible(self.album or 'bez albumu')}) {self.order_ref} "
+                f"{self.status.label}: {visible(self.reason)}")
 
 
 @dataclass
@@ -192,7 +195,8 @@ def _sweep(ctx: Context, on_progress: Callable[[int, int], None] | None,
         try:
             result = _revoke(ctx, item)
         except MlegError as e:
-            summary.failures.append(f"{item.order_ref} {item.person} ({item.album or 'bez albumu'}): {e}")
+            summary.failures.append(
+                f"{item.order_ref} {visible(item.person)} ({visible(item.album or 'bez albumu')}): {e}")
             summary.outcomes[item.order_id] = "błąd"
             result = None
         else:
@@ -235,7 +239,7 @@ def _sweep(ctx: Context, on_progress: Callable[[int, int], None] | None,
 def run_sweep_cli(ctx: Context, args: Any) -> int:
     """`mleg-tui sweep [--dry-run]`: a summary a cron mail can be read from."""
     summary = run_sweep(ctx, dry_run=args.dry_run)
-    print(summary.text())
+    print(visible(summary.text(), newlines=True))  # names and MC's words: no control character
     if not ctx.settings.mc_url and (summary.pending or summary.earlier_pending):
         print("Uwaga: brak konfiguracji MC (mc_url) — unieważnienia czekają, aż ktoś uruchomi "
               "`mleg-tui refresh` lub sweep z dostępem do MC.")
