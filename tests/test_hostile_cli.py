@@ -199,8 +199,9 @@ def test_refresh_lists_failed_orders_one_line_each(world: World) -> None:
     assert r.returncode == 1, r
     listed = r.stdout.split("Nie udało się zaktualizować", 1)[1].splitlines()[1:]
     for h in world.students:
-        assert [line for line in listed if f" ({h.album}): " in line] == [
-            next(line for line in listed if line.startswith(f"  UCZ-") and f"{visible(h.name)} ({h.album})" in line)]
+        mine = [line for line in listed if f" ({h.album}): " in line]
+        assert len(mine) == 1 and mine[0].startswith("  UCZ-"), mine
+        assert f" {visible(h.name)} ({h.album}): " in mine[0]
 
 
 def test_revoke_and_the_sweep_name_students_as_text(world: World) -> None:
