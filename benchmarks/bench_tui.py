@@ -6,7 +6,7 @@
 
 Stores: `mleg-tui demo-data --students S --seed 1 --today 2025-11-20` with S = N / 1.31 (the
 demo gives about 1.31 orders a student), into benchmarks/out/sqlite-N.db, or into database
-mleg_N of a PostgreSQL server this script starts (tests/pgserver.py's way, its data kept in
+mleg_N of a PostgreSQL server this script starts (tests/support/pgserver.py's way, its data kept in
 benchmarks/out/pg/ and its server stopped at the end). A store of about the right size
 (within 10%) that is already there is used again: building 1M takes minutes.
 
@@ -184,14 +184,14 @@ def pick_inputs(store: Store, runs: int = 50) -> None:
 
 
 class PgCluster:
-    """A PostgreSQL server for the benchmark (tests/pgserver.py's way), its data kept in
+    """A PostgreSQL server for the benchmark (tests/support/pgserver.py's way), its data kept in
     benchmarks/out/pg so that the stores outlive the run."""
 
     def __init__(self) -> None:
-        from pgserver import PgServer
+        from support.pgserver import PgServer
 
         s = PgServer.__new__(PgServer)
-        from pgserver import _free_port, ensure_installed
+        from support.pgserver import _free_port, ensure_installed
 
         s.bindir = ensure_installed()
         s.root = os.geteuid() == 0
@@ -209,7 +209,7 @@ class PgCluster:
         if not (s.data / "PG_VERSION").exists():
             s._run(str(s.bindir / "initdb"), "-D", str(s.data), "-U", s.user, "--auth=trust",
                    "-E", "UTF8", "--locale=C.UTF-8")
-        # tests/pgserver.py's settings, with a log that stays in benchmarks/out/pg
+        # tests/support/pgserver.py's settings, with a log that stays in benchmarks/out/pg
         opts = (f"-c listen_addresses=127.0.0.1 -c port={s.port} -c unix_socket_directories={s.dir} "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                 "-c max_connections=200 -c shared_buffers=128MB")

@@ -11,8 +11,6 @@ from contextlib import aclosing
 
 import pytest
 
-from conftest_mc import *  # noqa: F403  (fixtures sim, mc and helpers)
-from conftest_mc import TOKEN, fast_config, make_req, until
 from mleg_tui.errors import MlegError
 from mleg_tui.mc import (
     MCAuthError,
@@ -26,6 +24,7 @@ from mleg_tui.mc import (
 )
 from mleg_tui.mc.errors import scrub
 from mleg_tui.simulator.server import start_simulator
+from support.mc import TOKEN, fast_config, make_req, until
 
 # -- models ---------------------------------------------------------------------------------
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from mleg_tui.demo.data import build_demo
 from mleg_tui.services import orders as orders_service
 from mleg_tui.services.context import Context
-from mleg_tui.demo.data import build_demo
 from mleg_tui.services.orders import SORT_COLUMNS, OrderQuery, count_orders, find_orders, iter_orders
 
 

@@ -7,16 +7,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from conftest_sync import *  # noqa: F403 - fixtures and helpers, imported on purpose
-from conftest_sync import (
-    album,
-    assert_consistent,
-    events,
-    order_of,
-    orders,
-    register_csv,
-    student_row,
-)
 from mleg_tui.domain.events import Action, Actor
 from mleg_tui.services.importer import import_csv
 from mleg_tui.services.mc_sync import RefreshSelection, refresh
@@ -25,6 +15,15 @@ from mleg_tui.services.sweep import run_sweep
 from mleg_tui.store import reading
 from mleg_tui.store.locks import job_lock
 from mleg_tui.store.models import Order, OrderEvent
+from support.sync import (
+    album,
+    assert_consistent,
+    events,
+    order_of,
+    orders,
+    register_csv,
+    student_row,
+)
 
 STRUCK = "skreślenie z listy studentów 01.09.2025"
 

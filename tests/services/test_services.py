@@ -8,17 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
-    BACKENDS,
-    context_factory,
-    enrolment,
-    import_rows,
-    is_pg,
-    isolate_env,
-    mc_moves,
-    pg_database,
-    store_sql,
-)
 from mleg_tui.domain.events import Action, Actor
 from mleg_tui.domain.status import IllegalTransition
 from mleg_tui.domain.status import OrderStatus as S
@@ -30,6 +19,8 @@ from mleg_tui.services.orders import SORT_COLUMNS, OrderQuery, count_orders, fin
 from mleg_tui.services.students import student_view
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order
+from support.register import enrolment
+from support.stores import BACKENDS, context_factory, import_rows, is_pg, isolate_env, mc_moves, pg_database, store_sql
 
 D = dt.date
 

@@ -9,8 +9,13 @@ import signal
 
 import httpx
 
-from conftest_sync import *  # noqa: F403 - fixtures and helpers, imported on purpose
-from conftest_sync import (
+from mleg_tui.cli.textviews import student_text
+from mleg_tui.domain.events import Action, Actor
+from mleg_tui.services import actions
+from mleg_tui.services.importer import import_csv
+from mleg_tui.services.mc_sync import RefreshSelection, confirm_pending, refresh
+from mleg_tui.services.students import student_view
+from support.sync import (
     FLAKY,
     TEMPLATE_STUDENTS,
     TOKEN,
@@ -28,12 +33,6 @@ from conftest_sync import (
     student_row,
     wait_for,
 )
-from mleg_tui.cli.textviews import student_text
-from mleg_tui.domain.events import Action, Actor
-from mleg_tui.services import actions
-from mleg_tui.services.importer import import_csv
-from mleg_tui.services.mc_sync import RefreshSelection, confirm_pending, refresh
-from mleg_tui.services.students import student_view
 
 ALL = TEMPLATE_STUDENTS
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mleg_tui.services.context import Context
 from mleg_tui.demo.data import build_demo
+from mleg_tui.services.context import Context
 from mleg_tui.services.order_rows import first_window
 from mleg_tui.services.orders import OrderQuery, find_orders
 

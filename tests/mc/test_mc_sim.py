@@ -13,10 +13,9 @@ import time
 import httpx
 import pytest
 
-from conftest_mc import *  # noqa: F403  (fixtures sim, mc and helpers)
-from conftest_mc import TOKEN, fast_config, make_req
 from mleg_tui.mc import MCClient
 from mleg_tui.simulator.server import start_simulator
+from support.mc import TOKEN, fast_config, make_req
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

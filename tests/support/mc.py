@@ -1,6 +1,6 @@
-"""Fixtures for the MC client and simulator tests (import with `from conftest_mc import *`).
-
-Every test talks real HTTP on 127.0.0.1 to a simulator serving from a background thread.
+"""The MC client's side of the MC tests: the token, a configuration with tiny backoff,
+submit requests, and polling without blocking the loop. Every test talks real HTTP on
+127.0.0.1 to a simulator serving from a background thread (tests/mc/conftest.py).
 """
 from __future__ import annotations
 
@@ -10,11 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from mleg_tui.domain.pesel import make_pesel
-from mleg_tui.mc import MCClient, MCConfig, SubmitRequest
-from mleg_tui.simulator.server import SimHandle, start_simulator
+from mleg_tui.mc import MCConfig, SubmitRequest
 
 TOKEN = "tok-5up3r-s3cr3t-abc123"
 
@@ -49,20 +46,3 @@ async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.005)
-
-
-@pytest.fixture
-def sim() -> SimHandle:
-    # No random BLAD/pickup unless a test asks: outcomes stay predictable.
-    with start_simulator(seed=7, token=TOKEN, blad=0.0, pickup=0.0, issue_delay=5,
-                         jitter=0.5) as handle:
-        yield handle
-
-
-@pytest.fixture
-async def mc(sim: SimHandle) -> MCClient:
-    async with MCClient(fast_config(sim.url)) as client:
-        yield client
-
-
-__all__ = ["TOKEN", "fast_config", "make_req", "until", "sim", "mc"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest_tui import *  # noqa: F403
-from conftest_tui import loaded, screen_text, settle, until
 from mleg_tui.widgets.filter_bar import FilterBar
 from mleg_tui.widgets.order_table import CACHE_ROWS, OrderTable, compute_layout
+from support.tui import loaded, screen_text, settle, until
 
 
 def test_first_frame_needs_no_store_modules() -> None:

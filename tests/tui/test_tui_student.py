@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest_tui import *  # noqa: F403
-from conftest_tui import keys_of, loaded, screen_text, settle, until
 from mleg_tui.domain.eligibility import NEXT_STEPS, REASON_TEXTS
 from mleg_tui.screens.lookup import LookupScreen
 from mleg_tui.screens.student import StudentScreen
 from mleg_tui.widgets.qr_view import QRView, qr_matrix
+from support.tui import keys_of, loaded, screen_text, settle, until
 
 BIG = (130, 90)  # tall enough that the whole student fits on screen
 

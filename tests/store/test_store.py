@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from conftest import TODAY, enrolment, import_rows, mc_moves, popen_cli
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
 from mleg_tui.services.orders import OrderQuery, find_orders
 from mleg_tui.store import SCHEMA_VERSION, StoreError, open_store, reading, schema, writing
+from support.cli import popen_cli
+from support.register import TODAY, enrolment
+from support.stores import import_rows, mc_moves
 
 
 def sql(path: Path, query: str, *params: object) -> list[tuple]:

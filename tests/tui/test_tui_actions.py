@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest_tui import *  # noqa: F403
-from conftest_tui import keys_of, loaded, palette_titles, screen_text, settle, until
 from mleg_tui.screens.confirm import ConfirmDialog, RevokeDialog
 from mleg_tui.screens.refresh import RefreshScreen
 from mleg_tui.widgets.key_bar import KeyBar
 from mleg_tui.widgets.order_table import OrderTable
+from support.tui import keys_of, loaded, palette_titles, screen_text, settle, until
 
 DESTRUCTIVE = {"revoke", "refresh", "refresh_all", "sweep", "reveal"}
 

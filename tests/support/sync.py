@@ -1,4 +1,5 @@
-"""Fixtures for the refresh and sweep tests (import explicitly: `from conftest_sync import *`).
+"""A store with orders placed and a simulated MC, for the refresh, the sweep and the
+store's locks (the `world` fixture in tests/conftest.py), and what to check afterwards.
 
 Everything is real: a simulated MC serving over loopback HTTP (in a thread of the test
 process, or the tests' subprocesses talk to it), the store (an SQLite file in tmp_path, or
@@ -9,13 +10,12 @@ command line, a kill or a signal.
 A template store (students imported through the importer, orders placed through
 services.actions) is built once per session and backend and copied for each test (a file
 copy; on PostgreSQL `CREATE DATABASE ... TEMPLATE`): placing a few hundred orders is the
-slow part of a set-up.
+slow part of a set-up (`fill_template`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -27,15 +27,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from conftest import BACKENDS, PgTemplates
-
 from mleg_tui.config import Settings
 from mleg_tui.domain.pesel import make_pesel
 from mleg_tui.domain.status import OrderStatus
-from mleg_tui.simulator.server import SimHandle, start_simulator
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context, open_context
 from mleg_tui.services.importer import COLUMNS, import_csv
+from mleg_tui.simulator.server import SimHandle, start_simulator
 from mleg_tui.store import reading
 from mleg_tui.store.models import Order, OrderEvent
 
@@ -83,7 +81,7 @@ def open_ctx(db: Path | str, **over: Any) -> Context:
     return open_context(settings(db, **over), role="admin")
 
 
-def _fill_template(db: Path | str, folder: Path) -> None:
+def fill_template(db: Path | str, folder: Path) -> None:
     """The students imported, each with an order placed (OCZEKUJE), outside any test's
     environment. Every connection is closed at the end: on SQLite the last one
     checkpoints the WAL (one self-contained file); PostgreSQL copies only an idle database."""
@@ -101,20 +99,6 @@ def _fill_template(db: Path | str, folder: Path) -> None:
         for n in range(TEMPLATE_STUDENTS):
             actions.place_order(ctx, album(n))
         ctx.engine.dispose()
-
-
-_built: list[Path] = []  # one template for the whole session, whichever module asks first
-
-
-@pytest.fixture(scope="session")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The SQLite template file."""
-    if _built:
-        return _built[0]
-    folder = tmp_path_factory.mktemp("template")
-    _fill_template(folder / "template.db", folder)
-    _built.append(folder / "template.db")
-    return _built[0]
 
 
 # -- MC --------------------------------------------------------------------------------------
@@ -213,22 +197,7 @@ def mleg_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "mleg_tui.cli"]
 
 
-@pytest.fixture(params=BACKENDS)
-def world(request: pytest.FixtureRequest, tmp_path: Path,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    """A copy of the template store (TEMPLATE_STUDENTS orders OCZEKUJE) and a quiet MC,
-    on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        db = tmp_path / "store.db"
-        shutil.copy(request.getfixturevalue("template_store"), db)
-        yield from _world(tmp_path, db)
-        return
-    templates: PgTemplates = request.getfixturevalue("pg_templates")
-    with templates.copy("sync", lambda url: _fill_template(url, tmp_path_factory.mktemp("pg-template"))) as url:
-        yield from _world(tmp_path, url)
-
-
-def _world(tmp_path: Path, db: Path | str) -> Iterator[Env]:
+def open_world(tmp_path: Path, db: Path | str) -> Iterator[Env]:
     state = tmp_path / "mc-state.json"
     env = Env(tmp_path, db, start_sim(state), state)
     try:
@@ -330,11 +299,3 @@ def wait_for(pred: Callable[[], bool], timeout: float = 20.0, step: float = 0.02
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(step)
-
-
-__all__ = [
-    "ALBUM0", "Cli", "Env", "FLAKY", "QUIET", "S", "TEMPLATE_STUDENTS", "TODAY", "TOKEN",
-    "album", "assert_consistent", "assert_no_secrets", "assert_once_at_mc", "events",
-    "issued_codes", "open_ctx", "order_of", "orders", "register_csv", "restart_sim", "start_sim",
-    "statuses", "student_row", "template_store", "wait_for", "world",
-]

@@ -11,36 +11,23 @@ import contextlib
 import csv
 import io
 import json
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import (
-    BACKENDS,
-    TODAY,
-    CliResult,
-    cli_environment,
-    context_factory,
-    csv_text,
-    enrolment,
-    isolate_env,
-    mc_moves,
-    new_database_name,
-    run_cli,
-    run_cli_parallel,
-    run_main,
-    store_sql,
-)
 from mleg_tui.domain.eligibility import REASON_TEXTS
 from mleg_tui.domain.pesel import check_pesel
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
 from mleg_tui.services.students import student_view
+from support.cli import CliResult, cli_environment, run_cli, run_cli_parallel, run_main
+from support.register import TODAY, csv_text, enrolment
+from support.stores import BACKENDS, context_factory, isolate_env, mc_moves, new_database_name, store_sql
 
 HEAD = ["Lp.", "Osoba", "Nr albumu", "Data zamówienia", "Status", "Data ważności", "Kod błędu"]
 
@@ -548,7 +535,7 @@ def test_mc_sim_command_serves_the_contract_on_the_port_given(tmp_path: Path):
     import socket
     import urllib.request
 
-    from conftest import mleg_command
+    from support.cli import mleg_command
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

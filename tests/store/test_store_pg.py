@@ -1,4 +1,4 @@
-"""The store on a real PostgreSQL server (the suite's own, see tests/pgserver.py): what
+"""The store on a real PostgreSQL server (the suite's own, see tests/support/pgserver.py): what
 test_store.py checks in the SQLite file, checked in PostgreSQL's own catalogue, and the
 story of one central database shared by several office sessions, cron jobs and scripts
 at once: no lost update, no order sent twice, readers never waiting on writers.
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,15 +26,6 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
-from conftest import (
-    BACKENDS, TODAY, cli_environment, enrolment, import_rows, mc_moves, pg_database, popen_cli,
-    store_dump, store_sql,
-)
-from conftest_sync import *  # noqa: F403 - the `world` fixture (a store and a simulated MC)
-from conftest_sync import (
-    TEMPLATE_STUDENTS, album, assert_consistent, assert_once_at_mc, events, order_of, orders,
-    register_csv, statuses, student_row, wait_for,
-)
 from mleg_tui.config import Settings
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.services import actions
@@ -45,6 +36,22 @@ from mleg_tui.services.orders import OrderQuery, count_orders, find_orders
 from mleg_tui.services.students import student_view
 from mleg_tui.services.sweep import run_sweep
 from mleg_tui.store import SCHEMA_VERSION, StoreError, open_store, schema
+from support.cli import cli_environment, popen_cli
+from support.register import TODAY, enrolment
+from support.stores import BACKENDS, import_rows, mc_moves, pg_database, store_dump, store_sql
+from support.sync import (
+    TEMPLATE_STUDENTS,
+    album,
+    assert_consistent,
+    assert_once_at_mc,
+    events,
+    order_of,
+    orders,
+    register_csv,
+    statuses,
+    student_row,
+    wait_for,
+)
 
 pytestmark = pytest.mark.skipif(
     "postgresql" not in BACKENDS,

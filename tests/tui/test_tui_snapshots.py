@@ -3,8 +3,8 @@
 Each runs on both databases against one SVG: the same data must look the same on screen
 whichever database holds it (the backend is left out of the snapshot's name).
 
-Update after a deliberate change with `pytest tests/test_tui_snapshots.py --snapshot-update`
-and look at the new SVGs under tests/__snapshots__/ before committing them.
+Update after a deliberate change with `pytest tests/tui/test_tui_snapshots.py --snapshot-update`
+and look at the new SVGs under tests/tui/__snapshots__/ before committing them.
 """
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ import re
 import pytest
 import pytest_textual_snapshot
 
-from conftest import BACKENDS
-from conftest_tui import *  # noqa: F403
-from conftest_tui import loaded, settle, until
 from mleg_tui.widgets.order_table import OrderTable
+from support.stores import BACKENDS
+from support.tui import loaded, settle, until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 _BACKEND_ID = re.compile(r"(?<=\[)(?:%s)-|-(?:%s)(?=\])" % ("|".join(BACKENDS), "|".join(BACKENDS)))

@@ -1,22 +1,16 @@
-"""Fixtures for the TUI tests (import with `from conftest_tui import *`).
-
-Every test gets its own demo store (seeded, with a fixed instant, so snapshots are
-stable) and an app whose login has the role the test asks for. Every test runs on both
-databases: the store is an SQLite file or a PostgreSQL database, each a copy of a template
-built once per session (a file copy; `CREATE DATABASE ... TEMPLATE`).
+"""The TUI tests' helpers: the demo store's settings (seeded, with a fixed instant, so
+snapshots are stable), waiting for the app (workers done, rows loaded, columns sized),
+and what the terminal shows. The fixtures (a demo store per test, the app) are in
+tests/tui/conftest.py.
 """
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from conftest import BACKENDS, PgTemplates
 from mleg_tui.app import MlegApp
 from mleg_tui.config import Settings
 
@@ -25,64 +19,18 @@ SEED = 7
 STUDENTS = 200
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No user config or MLEG_TUI_* variable leaks into a test."""
-    for name in list(os.environ):
-        if name.startswith("MLEG_TUI_") or name == "NO_COLOR":
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MLEG_TUI_CONFIG", str(tmp_path / "absent.toml"))
-
-
 def settings_for(db: Path | str, role: str | None = "admin", **kw: Any) -> Settings:
     roles = {"tester": role} if role else {}
     return Settings(db=str(db), today=TODAY, login="tester", roles=roles, **kw)
 
 
-_TEMPLATE: dict[str, bytes] = {}
-
-
-def _build_demo(db: Path | str) -> None:
-    from mleg_tui.services.context import open_context
+def build_demo_store(db: Path | str) -> None:
     from mleg_tui.demo.data import build_demo
+    from mleg_tui.services.context import open_context
 
     ctx = open_context(settings_for(db), role="admin")
     build_demo(ctx, students=STUDENTS, seed=SEED)
     ctx.engine.dispose()  # SQLite: one self-contained file; PostgreSQL: an idle template
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
-    """The demo store (built once per session and backend, copied per test): an SQLite
-    file, or the URL of a PostgreSQL database."""
-    if request.param == "postgresql":
-        templates: PgTemplates = request.getfixturevalue("pg_templates")
-        with templates.copy("tui", _build_demo) as url:
-            yield url
-        return
-    path = tmp_path / "store.db"
-    if "db" not in _TEMPLATE:
-        build = tmp_path / "template.db"
-        _build_demo(build)
-        _TEMPLATE["db"] = build.read_bytes()
-    path.write_bytes(_TEMPLATE["db"])
-    yield path
-
-
-@pytest.fixture
-def make_app(db: Path | str) -> Callable[..., MlegApp]:
-    def make(role: str | None = "admin", **kw: Any) -> MlegApp:
-        return MlegApp(settings_for(db, role, **kw))
-
-    return make
-
-
-@pytest.fixture
-def service_ctx(db: Path | str) -> Any:
-    """A context on the same store, acting as an admin (to prepare or check data)."""
-    from mleg_tui.services.context import open_context
-
-    return open_context(settings_for(db), role="admin")
 
 
 async def until(pilot: Any, cond: Callable[[], Any], timeout: float = 8.0, what: str = "") -> Any:
@@ -153,7 +101,3 @@ def keys_of(app: MlegApp, *, enabled: bool = True) -> dict[str, str]:
 
 def palette_titles(app: MlegApp) -> list[str]:
     return [c.title for c in app.get_system_commands(app.screen)]
-
-
-__all__ = ["TODAY", "SEED", "STUDENTS", "_clean_env", "db", "make_app", "service_ctx", "until",
-           "loaded", "settle", "screen_text", "keys_of", "palette_titles", "settings_for"]

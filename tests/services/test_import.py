@@ -5,13 +5,14 @@ import datetime as dt
 
 import pytest
 
-from conftest import csv_text, enrolment, store_dump, store_sql
 from mleg_tui.errors import UserError
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
 from mleg_tui.services.importer import COLUMNS, ImportRejected, import_csv
 from mleg_tui.services.orders import OrderQuery, find_orders
 from mleg_tui.services.students import student_view
+from support.register import csv_text, enrolment
+from support.stores import store_dump, store_sql
 
 D = dt.date
 HEADER = ",".join(COLUMNS)
