@@ -96,9 +96,10 @@ def build_hostile_store(make_ctx: Any, directory: Path, store: str | Path) -> li
     the store is written to as if the register and MC had sent the hostile strings: the
     name, the programme's code and name, MC's error code and message, QR text and
     activation code. Everyone is struck off since: the sweep lists them all."""
-    from conftest import enrolment, import_rows, mc_moves, store_sql
     from mleg_tui.domain.status import OrderStatus as S
     from mleg_tui.services import actions
+    from support.register import enrolment
+    from support.stores import import_rows, mc_moves, store_sql
 
     ctx = make_ctx()
     staff = make_ctx(login=LOGIN)

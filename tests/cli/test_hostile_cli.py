@@ -14,20 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
-    BACKENDS,
-    CliResult,
-    cli_environment,
-    context_factory,
-    csv_text,
-    enrolment,
-    isolate_env,
-    new_database_name,
-    run_cli,
-    run_main,
-)
 from mleg_tui.domain.text import FORMULA_START, json_safe, spreadsheet_cell, visible
+from support.cli import CliResult, cli_environment, run_cli, run_main
 from support.hostile import LOGIN, NAMES, PENDING_ALBUM, Hostile, build_hostile_store, raw_controls
+from support.register import csv_text, enrolment
+from support.stores import BACKENDS, context_factory, isolate_env, new_database_name
 
 CONTROLS = [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x061C, 0x200E, 0x200F,
             *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029]
