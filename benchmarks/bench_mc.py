@@ -164,7 +164,8 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     from mleg_tui.domain.status import OrderStatus as S
     from mleg_tui.simulator.server import start_simulator
     from mleg_tui.services.context import open_context
-    from mleg_tui.services.mc_sync import RefreshSelection, refresh
+    from mleg_tui.services.mc_sync import refresh
+    from mleg_tui.services.types import RefreshSelection
     from mleg_tui.store import reading
     from mleg_tui.store.models import Order
     from sqlalchemy import func, select

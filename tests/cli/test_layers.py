@@ -54,6 +54,13 @@ def test_store_services_and_cli_do_not_import_textual():
     assert {name: found for name, found in report.items() if "textual" in found} == {}
 
 
+def test_the_service_api_types_load_neither_the_store_nor_textual_nor_pydantic():
+    """Screens and widgets import services.types at module level, before the first frame."""
+    watched = ["sqlalchemy", "sqlmodel", "pydantic", "textual", "mleg_tui.store", "mleg_tui.config"]
+    report = imported_after(["mleg_tui.services.types"], watched)
+    assert report == {"mleg_tui.services.types": []}
+
+
 def test_cli_start_up_for_help_imports_neither_the_store_nor_textual():
     probe = ("import sys\nfrom mleg_tui.cli import build_parser\nbuild_parser()\n"
              "print(sorted(m for m in ('textual', 'sqlmodel', 'sqlalchemy') if m in sys.modules))")

@@ -10,7 +10,8 @@ from pathlib import Path
 from mleg_tui.demo.data import build_demo
 from mleg_tui.services.context import Context
 from mleg_tui.services.order_rows import first_window
-from mleg_tui.services.orders import OrderQuery, find_orders
+from mleg_tui.services.orders import find_orders
+from mleg_tui.services.types import OrderQuery
 
 
 def test_first_window_is_the_default_lists_first_window(ctx: Context) -> None:

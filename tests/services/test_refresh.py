@@ -13,8 +13,9 @@ from mleg_tui.cli.textviews import student_text
 from mleg_tui.domain.events import Action, Actor
 from mleg_tui.services import actions
 from mleg_tui.services.importer import import_csv
-from mleg_tui.services.mc_sync import RefreshSelection, confirm_pending, refresh
+from mleg_tui.services.mc_sync import confirm_pending, refresh
 from mleg_tui.services.students import student_view
+from mleg_tui.services.types import RefreshSelection
 from support.sync import (
     FLAKY,
     TEMPLATE_STUDENTS,
@@ -429,7 +430,7 @@ def _struck_off_file(tmp_path, n: int):
 
 
 def test_summary_counts_orders_in_polish():
-    from mleg_tui.services.refresh_report import RefreshSummary
+    from mleg_tui.services.types import RefreshSummary
 
     assert "odczytano stan 1 zamówienia;" in RefreshSummary(read=1).text()
     assert "odczytano stan 3 zamówień;" in RefreshSummary(read=3).text()

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from mleg_tui.domain.events import Action, Actor
 from mleg_tui.services.importer import import_csv
-from mleg_tui.services.mc_sync import RefreshSelection, refresh
+from mleg_tui.services.mc_sync import refresh
 from mleg_tui.services.students import student_view
 from mleg_tui.services.sweep import run_sweep
+from mleg_tui.services.types import RefreshSelection
 from mleg_tui.store import reading
 from mleg_tui.store.locks import job_lock
 from mleg_tui.store.models import Order, OrderEvent

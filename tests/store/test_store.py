@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
-from mleg_tui.services.orders import OrderQuery, find_orders
+from mleg_tui.services.orders import find_orders
+from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import SCHEMA_VERSION, StoreError, open_store, reading, schema, writing
 from support.cli import popen_cli
 from support.register import TODAY, enrolment

@@ -108,7 +108,7 @@ def test_revoke_dialog(snap_compare, make_app, size) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_refresh_summary(snap_compare, make_app, size, monkeypatch) -> None:
     from mleg_tui.services import mc_sync
-    from mleg_tui.services.mc_sync import RefreshFailure, RefreshProgress, RefreshSummary
+    from mleg_tui.services.types import RefreshFailure, RefreshProgress, RefreshSummary
 
     def fake(ctx, selection, *, on_progress=None, cancel=None, concurrency=None):  # type: ignore[no-untyped-def]
         if on_progress:

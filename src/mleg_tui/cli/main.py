@@ -38,6 +38,8 @@ def _common() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mleg_tui.services.types import SORT_KEYS
+
     common = _common()
     parser = _Parser(
         prog="mleg-tui",
@@ -71,8 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", help="data zamówienia do (dd.mm.rrrr)")
     p.add_argument("--status", nargs="+", action="extend", default=[], metavar="KOD")
     p.add_argument("--error-code", default="")
-    p.add_argument("--sort", default="ordered_at",
-                   choices=["person", "album", "ordered_at", "status", "expiry", "error_code"])
+    p.add_argument("--sort", default="ordered_at", choices=SORT_KEYS)
     p.add_argument("--asc", action="store_true", help="rosnąco (domyślnie najnowsze pierwsze)")
     p.add_argument("--limit", type=int, default=0, help="najwyżej tyle wierszy (0: wszystkie)")
     fmt = p.add_mutually_exclusive_group()
@@ -182,7 +183,8 @@ def run_student(args: argparse.Namespace) -> int:
 def run_orders(args: argparse.Namespace) -> int:
     from mleg_tui.cli.textviews import write_orders
     from mleg_tui.domain.status import parse_status
-    from mleg_tui.services.orders import OrderQuery, count_orders, iter_orders
+    from mleg_tui.services.orders import count_orders, iter_orders
+    from mleg_tui.services.types import OrderQuery
 
     ctx = context_for(args)
     q = OrderQuery(
@@ -276,7 +278,8 @@ def run_refresh(args: argparse.Namespace) -> int:
     """Live progress on a terminal, a summary, failures listed. Exit status: 0 all done,
     1 some orders not refreshed (listed), 130 interrupted."""
     from mleg_tui.domain.status import parse_status
-    from mleg_tui.services.mc_sync import RefreshSelection, refresh
+    from mleg_tui.services.mc_sync import refresh
+    from mleg_tui.services.types import RefreshSelection
 
     sel = RefreshSelection(
         albums=list(args.album) or None,

@@ -13,8 +13,7 @@ from mleg_tui.domain.dates import pl_date, pl_datetime
 from mleg_tui.domain.eligibility import NEXT_STEPS
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.domain.text import json_safe, spreadsheet_cell, visible
-from mleg_tui.services.order_rows import OrderRow
-from mleg_tui.services.students import EventView, OrderView, StudentView
+from mleg_tui.services.types import EventView, OrderRow, OrderView, StudentView
 
 
 def event_line(e: EventView) -> str:

@@ -6,8 +6,6 @@ the MC step (services.mc_sync) confirms it. An order MC has never seen ends at o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlmodel import Session, select
 
 from mleg_tui.domain.events import Action, Actor, PendingAction
@@ -22,6 +20,7 @@ from mleg_tui.services.history import (
     utc,
 )
 from mleg_tui.services.students import find_person, verdict_for
+from mleg_tui.services.types import ActionResult
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order, Person
 
@@ -29,18 +28,6 @@ from mleg_tui.store.models import Order, Person
 class NotEligible(UserError):
     def __init__(self, name: str, album: str | None, sentence: str):
         super().__init__(f"{name} ({album or 'bez numeru albumu'}): {sentence}")
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    order_id: int
-    order_ref: str
-    album: str
-    person: str
-    old_status: OrderStatus
-    status: OrderStatus  # after the action (unchanged while pending)
-    pending: bool  # waiting for MC to confirm
-    message: str
 
 
 def place_order(ctx: Context, album: str, *, by: Actor = Actor.STUDENT) -> ActionResult:

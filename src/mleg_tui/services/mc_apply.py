@@ -32,9 +32,9 @@ from sqlmodel import Session
 
 from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.status import IllegalTransition, OrderStatus
-from mleg_tui.domain.text import visible
 from mleg_tui.services.context import Context
 from mleg_tui.services.history import StaleOrder, change_status, record, update_order, utc
+from mleg_tui.services.types import RefreshFailure
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order, Person
 
@@ -45,19 +45,6 @@ S = OrderStatus
 CLEAR_PENDING: dict[str, Any] = {"pending_action": None, "pending_reason": None, "pending_actor": None,
                                  "pending_actor_kind": None, "pending_since": None}
 NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_until": None}
-
-
-@dataclass(frozen=True)
-class RefreshFailure:
-    order_id: int
-    order_ref: str
-    person: str
-    album: str
-    why: str
-
-    def __str__(self) -> str:
-        # One order, one line: a control character in the name is a mark, not a line break.
-        return f"{self.order_ref} {visible(self.person)} ({visible(self.album or 'bez albumu')}): {self.why}"
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,10 @@ from sqlalchemy import func, or_, select
 from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.errors import UserError
-from mleg_tui.services.actions import ActionResult
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.mc_apply import (
     Applied,
     Claimed,
-    RefreshFailure,
     apply_confirmation,
     apply_page,
     apply_submissions,
@@ -43,17 +41,14 @@ from mleg_tui.services.mc_apply import (
     new_owner,
     release,
 )
-from mleg_tui.services.refresh_report import RefreshProgress, RefreshSelection, RefreshSummary
+from mleg_tui.services.types import ActionResult, RefreshFailure, RefreshProgress, RefreshSelection, RefreshSummary
 from mleg_tui.store import reading
 from mleg_tui.store.models import Order, Person
 
 if TYPE_CHECKING:
     from mleg_tui.mc import MCClient, MCConfig, MCError, MCOrder
 
-__all__ = [
-    "RefreshFailure", "RefreshProgress", "RefreshSelection", "RefreshSummary", "confirm_all",
-    "confirm_orders", "confirm_pending", "mc_config", "refresh",
-]
+__all__ = ["confirm_all", "confirm_orders", "confirm_pending", "mc_config", "refresh"]
 
 S = OrderStatus
 MIN_LEASE = dt.timedelta(minutes=5)

@@ -1,38 +1,12 @@
-"""A row of the order list, and the start screen's first window, which comes before
-SQLAlchemy and SQLModel are loaded (store.driver_rows). Every later window goes through
-services.orders. Here only the standard library, the domain and that reader are imported.
+"""The start screen's first window of rows, which comes before SQLAlchemy and SQLModel
+are loaded (store.driver_rows). Every later window goes through services.orders. Here only
+the standard library, the domain, the plain types and that reader are imported.
 """
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-from typing import Any
-
 from mleg_tui.clock import Clock
 from mleg_tui.domain.status import OrderStatus
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    lp: int  # position in the whole filtered list, from 1
-    id: int
-    order_ref: str
-    person_id: int
-    person: str
-    album: str
-    ordered_at: dt.datetime  # office time
-    status: OrderStatus
-    expiry_date: dt.date
-    error_code: str
-    pending_action: str | None
-    version: int
-    key: tuple[Any, ...]  # the sort key, to page on from this row
-
-
-@dataclass(frozen=True)
-class FirstWindow:
-    rows: list[OrderRow]
-    schema_version: int  # as stored: the caller checks it once the store is open
+from mleg_tui.services.types import FirstWindow, OrderRow
 
 
 def first_window(db_url: str, clock: Clock, limit: int, *, timeout: float = 5.0) -> FirstWindow | None:

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, select, tuple_
 from sqlmodel import Session
@@ -11,15 +10,13 @@ from sqlmodel import Session
 from mleg_tui.domain.names import fold
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.context import Context
-from mleg_tui.services.order_rows import OrderRow
+from mleg_tui.services.types import SORT_KEYS, OrderQuery, OrderRow, SortKey
 from mleg_tui.store import reading, search
 from mleg_tui.store.models import Order, Person
 
-SortKey = Literal["person", "album", "ordered_at", "status", "expiry", "error_code"]
-
 # Each sort is a tuple of columns ending in the id, so every row has a unique key
 # and the next window starts right after the last row seen (keyset paging).
-SORT_COLUMNS: dict[str, tuple[Any, ...]] = {
+SORT_COLUMNS: dict[SortKey, tuple[Any, ...]] = {
     "person": (Order.name_key, Order.id),
     "album": (Order.album, Order.id),
     "ordered_at": (Order.ordered_at, Order.id),
@@ -27,26 +24,7 @@ SORT_COLUMNS: dict[str, tuple[Any, ...]] = {
     "expiry": (Order.expiry_date, Order.id),
     "error_code": (Order.error_code, Order.id),
 }
-SORT_LABELS = {
-    "person": "Osoba",
-    "album": "Nr albumu",
-    "ordered_at": "Data zamówienia",
-    "status": "Status",
-    "expiry": "Data ważności",
-    "error_code": "Kod błędu",
-}
-
-
-@dataclass(frozen=True)
-class OrderQuery:
-    text: str = ""  # name (any part, folded) or album number (prefix)
-    date_from: dt.date | None = None  # order date, inclusive, office time
-    date_to: dt.date | None = None
-    statuses: frozenset[OrderStatus] = field(default_factory=frozenset)
-    error_code: str = ""  # exact, any case
-    sort: SortKey = "ordered_at"
-    descending: bool = True
-
+assert tuple(SORT_COLUMNS) == SORT_KEYS  # one sort per key the front ends offer
 
 # Below this many matching persons their ids go into the query as a list, so the store
 # reads their orders by person and sorts a few rows. Above it matches are common, and

@@ -2,176 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from mleg_tui.clock import Clock
-from mleg_tui.domain.eligibility import NEXT_STEPS, OrderFacts, PersonFacts, Verdict, assess
+from mleg_tui.domain.eligibility import OrderFacts, PersonFacts, Verdict, assess
 from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.rules import Level, Programme, ProgrammeStatus, entitled_until
-from mleg_tui.domain.status import LIVE, OrderStatus
+from mleg_tui.domain.status import OrderStatus
 from mleg_tui.errors import NotFound
 from mleg_tui.services.context import Context
+from mleg_tui.services.types import EventView, OrderView, ProgrammeView, StudentView
 from mleg_tui.store import reading
 from mleg_tui.store.models import Enrolment, Order, OrderEvent, Person
-
-
-@dataclass(frozen=True)
-class EventView:
-    at: dt.datetime
-    action: Action
-    old_status: OrderStatus | None
-    new_status: OrderStatus | None
-    actor_kind: Actor
-    actor: str
-    reason: str | None
-
-    @property
-    def who(self) -> str:
-        if self.actor_kind is Actor.STAFF:
-            return self.actor
-        if self.actor_kind is Actor.STUDENT and self.actor:
-            return f"{self.actor_kind.label} (wprowadził {self.actor})"
-        return self.actor_kind.label
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "at": self.at.isoformat(timespec="seconds"),
-            "action": self.action.value,
-            "old_status": self.old_status.value if self.old_status else None,
-            "new_status": self.new_status.value if self.new_status else None,
-            "actor_kind": self.actor_kind.value,
-            "actor": self.actor,
-            "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True)
-class OrderView:
-    id: int
-    order_ref: str
-    status: OrderStatus
-    ordered_at: dt.datetime  # office time
-    planned_expiry: dt.date
-    expiry_date: dt.date
-    mc_id: str | None
-    error_code: str | None
-    error_message: str | None
-    qr_code: str | None
-    codes_valid_until: dt.datetime | None  # office time
-    codes_expired: bool
-    has_activation_code: bool
-    pending_action: PendingAction | None
-    pending_reason: str | None
-    pending_since: dt.datetime | None
-    version: int
-    events: tuple[EventView, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "order_ref": self.order_ref,
-            "status": self.status.value,
-            "status_label": self.status.label,
-            "ordered_at": self.ordered_at.isoformat(timespec="seconds"),
-            "planned_expiry": self.planned_expiry.isoformat(),
-            "expiry_date": self.expiry_date.isoformat(),
-            "error_code": self.error_code,
-            "error_message": self.error_message,
-            "qr_code": self.qr_code,
-            "codes_valid_until": _iso(self.codes_valid_until),
-            "codes_expired": self.codes_expired,
-            "pending": (
-                {"action": self.pending_action.value, "reason": self.pending_reason,
-                 "since": _iso(self.pending_since)}
-                if self.pending_action else None
-            ),
-            "events": [e.as_json() for e in self.events],
-        }
-
-
-@dataclass(frozen=True)
-class ProgrammeView:
-    code: str
-    name: str
-    level: Level
-    status: ProgrammeStatus
-    status_date: dt.date | None
-    planned_end: dt.date | None
-    entitles_until: dt.date | None  # what a card ordered today would get from it
-
-    def describe(self) -> str:
-        """One line for a clerk: code, name, level, status since when, and the verdict."""
-        from mleg_tui.domain.dates import pl_date
-
-        dated = self.status_date and self.status is not ProgrammeStatus.ACTIVE
-        since = f" od {pl_date(self.status_date)}" if dated else ""
-        end = f", planowany koniec {pl_date(self.planned_end)}" if self.planned_end else ""
-        right = f" → uprawnia do {pl_date(self.entitles_until)}" if self.entitles_until else " → nie uprawnia"
-        return f"{self.code} {self.name} ({self.level.label}) — {self.status.label}{since}{end}{right}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "level": self.level.value,
-            "status": self.status.value,
-            "status_date": _iso(self.status_date),
-            "planned_end_date": _iso(self.planned_end),
-            "entitles": self.entitles_until is not None,
-        }
-
-
-@dataclass(frozen=True)
-class StudentView:
-    person_id: int
-    external_id: str
-    album: str | None
-    first_name: str
-    last_name: str
-    pesel_masked: str | None
-    birth_date: dt.date | None
-    has_photo: bool
-    programmes: tuple[ProgrammeView, ...]
-    verdict: Verdict
-    orders: tuple[OrderView, ...]  # newest first
-
-    @property
-    def name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
-    @property
-    def current(self) -> OrderView | None:
-        """The newest live order, else the newest order."""
-        live = [o for o in self.orders if o.status in LIVE]
-        return (live or list(self.orders))[0] if self.orders else None
-
-    def as_json(self) -> dict[str, Any]:
-        v = self.verdict
-        return {
-            "album": self.album,
-            "name": self.name,
-            "eligible": v.eligible,
-            "reasons": [
-                {**r.as_dict(), "next_step": NEXT_STEPS.get(r.code)} for r in v.reasons
-            ],
-            "notes": list(v.notes),
-            "planned_expiry": _iso(v.planned_expiry),
-            "pesel": self.pesel_masked,
-            "has_photo": self.has_photo,
-            "programmes": [p.as_json() for p in self.programmes],
-            "orders": [o.as_json() for o in self.orders],
-        }
-
-
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="seconds")
-    return value.isoformat()
 
 
 def mask_pesel(pesel: str | None) -> str | None:

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from mleg_tui.domain.events import Actor
-from mleg_tui.domain.names import plural
 from mleg_tui.domain.rules import loss_reason, planned_expiry
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.domain.text import visible
 from mleg_tui.errors import MlegError, UserError
-from mleg_tui.services.actions import ActionResult, revoke_orders
+from mleg_tui.services.actions import revoke_orders
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.history import StaleOrder
 from mleg_tui.services.students import programmes_of
+from mleg_tui.services.types import ActionResult, SweepItem, SweepSummary
 from mleg_tui.store import reading
 from mleg_tui.store.locks import Busy, job_lock
 from mleg_tui.store.models import Order, Person
@@ -34,60 +33,6 @@ CHUNK = 500
 class SweepLocked(UserError):
     def __init__(self) -> None:
         super().__init__("Inny skrypt unieważniający właśnie działa na tej bazie; spróbuj później.")
-
-
-@dataclass(frozen=True)
-class SweepItem:
-    order_id: int
-    order_ref: str
-    person: str
-    album: str
-    status: OrderStatus
-    reason: str
-    version: int = 0
-
-    def __str__(self) -> str:
-        # One order, one line: a control character in the name is a mark, not a line break.
-        return (f"{visible(self.person)} ({visible(self.album or 'bez albumu')}) {self.order_ref} "
-                f"{self.status.label}: {visible(self.reason)}")
-
-
-@dataclass
-class SweepSummary:
-    items: list[SweepItem] = field(default_factory=list)
-    revoked: int = 0  # ended here or confirmed by MC
-    pending: int = 0  # recorded, waiting for MC
-    earlier_confirmed: int = 0  # revocations from earlier runs that MC confirmed now
-    earlier_pending: int = 0  # ... and those still waiting
-    skipped: int = 0  # changed meanwhile so that there is nothing to revoke
-    outcomes: dict[int, str] = field(default_factory=dict)  # order id -> what happened
-    failures: list[str] = field(default_factory=list)
-    dry_run: bool = False
-    cancelled: bool = False
-
-    def text(self) -> str:
-        """For a person reading a cron mail: the verdict first, then every order."""
-        found = plural(len(self.items), "zamówienie", "zamówienia", "zamówień")
-        if self.dry_run:
-            head = f"Podgląd (nic nie zmieniono): do unieważnienia {found}."
-        else:
-            head = (f"Skrypt unieważniający: znaleziono {found} osób bez uprawnień; "
-                    f"unieważniono {self.revoked}, czeka na potwierdzenie MC {self.pending}"
-                    + (f", pominięto (zmieniły się w międzyczasie) {self.skipped}" if self.skipped else "")
-                    + f", błędy {len(self.failures)}.")
-            if self.earlier_confirmed or self.earlier_pending:
-                head += (f" Wcześniejsze unieważnienia: potwierdzone teraz przez MC {self.earlier_confirmed}, "
-                         f"nadal czekają {self.earlier_pending}.")
-            if self.cancelled:
-                head += " Przerwano: pozostałe zamówienia unieważni następne uruchomienie."
-        lines = [head]
-        for i in self.items:
-            outcome = self.outcomes.get(i.order_id)
-            lines.append(f"  {i}" + (f" → {outcome}" if outcome else ""))
-        if self.failures:
-            lines.append("Błędy:")
-            lines.extend(f"  {f}" for f in self.failures)
-        return "\n".join(lines)
 
 
 def _live(ctx: Context) -> Any:

@@ -1,0 +1,366 @@
+"""The values that cross from the services to the front ends (the TUI, the command line).
+
+Plain frozen data and their wording, nothing else: importing this module loads the domain
+and the standard library only (no SQLAlchemy, SQLModel, pydantic or Textual), so screens and
+widgets import it at module level without slowing the first frame.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+from mleg_tui.domain.dates import duration
+from mleg_tui.domain.eligibility import NEXT_STEPS, Verdict
+from mleg_tui.domain.events import Action, Actor, PendingAction
+from mleg_tui.domain.names import plural
+from mleg_tui.domain.rules import Level, ProgrammeStatus
+from mleg_tui.domain.status import LIVE, OrderStatus
+from mleg_tui.domain.text import visible
+
+# -- the order list (figure 11) -------------------------------------------------------------
+
+SortKey = Literal["person", "album", "ordered_at", "status", "expiry", "error_code"]
+# In the order of the list's columns: the service's sorts, the table's headers, the CLI's --sort.
+SORT_KEYS: tuple[SortKey, ...] = get_args(SortKey)
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    text: str = ""  # name (any part, folded) or album number (prefix)
+    date_from: dt.date | None = None  # order date, inclusive, office time
+    date_to: dt.date | None = None
+    statuses: frozenset[OrderStatus] = field(default_factory=frozenset)
+    error_code: str = ""  # exact, any case
+    sort: SortKey = "ordered_at"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    lp: int  # position in the whole filtered list, from 1
+    id: int
+    order_ref: str
+    person_id: int
+    person: str
+    album: str
+    ordered_at: dt.datetime  # office time
+    status: OrderStatus
+    expiry_date: dt.date
+    error_code: str
+    pending_action: str | None
+    version: int
+    key: tuple[Any, ...]  # the sort key, to page on from this row
+
+
+@dataclass(frozen=True)
+class FirstWindow:
+    """The start screen's first rows, read before the store's machinery is loaded."""
+
+    rows: list[OrderRow]
+    schema_version: int  # as stored: checked once the store is open
+
+
+# -- one student (the help desk) --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EventView:
+    at: dt.datetime
+    action: Action
+    old_status: OrderStatus | None
+    new_status: OrderStatus | None
+    actor_kind: Actor
+    actor: str
+    reason: str | None
+
+    @property
+    def who(self) -> str:
+        if self.actor_kind is Actor.STAFF:
+            return self.actor
+        if self.actor_kind is Actor.STUDENT and self.actor:
+            return f"{self.actor_kind.label} (wprowadził {self.actor})"
+        return self.actor_kind.label
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(timespec="seconds"),
+            "action": self.action.value,
+            "old_status": self.old_status.value if self.old_status else None,
+            "new_status": self.new_status.value if self.new_status else None,
+            "actor_kind": self.actor_kind.value,
+            "actor": self.actor,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    order_ref: str
+    status: OrderStatus
+    ordered_at: dt.datetime  # office time
+    planned_expiry: dt.date
+    expiry_date: dt.date
+    mc_id: str | None
+    error_code: str | None
+    error_message: str | None
+    qr_code: str | None
+    codes_valid_until: dt.datetime | None  # office time
+    codes_expired: bool
+    has_activation_code: bool
+    pending_action: PendingAction | None
+    pending_reason: str | None
+    pending_since: dt.datetime | None
+    version: int
+    events: tuple[EventView, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "order_ref": self.order_ref,
+            "status": self.status.value,
+            "status_label": self.status.label,
+            "ordered_at": self.ordered_at.isoformat(timespec="seconds"),
+            "planned_expiry": self.planned_expiry.isoformat(),
+            "expiry_date": self.expiry_date.isoformat(),
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "qr_code": self.qr_code,
+            "codes_valid_until": _iso(self.codes_valid_until),
+            "codes_expired": self.codes_expired,
+            "pending": (
+                {"action": self.pending_action.value, "reason": self.pending_reason,
+                 "since": _iso(self.pending_since)}
+                if self.pending_action else None
+            ),
+            "events": [e.as_json() for e in self.events],
+        }
+
+
+@dataclass(frozen=True)
+class ProgrammeView:
+    code: str
+    name: str
+    level: Level
+    status: ProgrammeStatus
+    status_date: dt.date | None
+    planned_end: dt.date | None
+    entitles_until: dt.date | None  # what a card ordered today would get from it
+
+    def describe(self) -> str:
+        """One line for a clerk: code, name, level, status since when, and the verdict."""
+        from mleg_tui.domain.dates import pl_date
+
+        dated = self.status_date and self.status is not ProgrammeStatus.ACTIVE
+        since = f" od {pl_date(self.status_date)}" if dated else ""
+        end = f", planowany koniec {pl_date(self.planned_end)}" if self.planned_end else ""
+        right = f" → uprawnia do {pl_date(self.entitles_until)}" if self.entitles_until else " → nie uprawnia"
+        return f"{self.code} {self.name} ({self.level.label}) — {self.status.label}{since}{end}{right}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level": self.level.value,
+            "status": self.status.value,
+            "status_date": _iso(self.status_date),
+            "planned_end_date": _iso(self.planned_end),
+            "entitles": self.entitles_until is not None,
+        }
+
+
+@dataclass(frozen=True)
+class StudentView:
+    person_id: int
+    external_id: str
+    album: str | None
+    first_name: str
+    last_name: str
+    pesel_masked: str | None
+    birth_date: dt.date | None
+    has_photo: bool
+    programmes: tuple[ProgrammeView, ...]
+    verdict: Verdict
+    orders: tuple[OrderView, ...]  # newest first
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def current(self) -> OrderView | None:
+        """The newest live order, else the newest order."""
+        live = [o for o in self.orders if o.status in LIVE]
+        return (live or list(self.orders))[0] if self.orders else None
+
+    def as_json(self) -> dict[str, Any]:
+        v = self.verdict
+        return {
+            "album": self.album,
+            "name": self.name,
+            "eligible": v.eligible,
+            "reasons": [
+                {**r.as_dict(), "next_step": NEXT_STEPS.get(r.code)} for r in v.reasons
+            ],
+            "notes": list(v.notes),
+            "planned_expiry": _iso(v.planned_expiry),
+            "pesel": self.pesel_masked,
+            "has_photo": self.has_photo,
+            "programmes": [p.as_json() for p in self.programmes],
+            "orders": [o.as_json() for o in self.orders],
+        }
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+# -- placing, cancelling, revoking ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ActionResult:
+    order_id: int
+    order_ref: str
+    album: str
+    person: str
+    old_status: OrderStatus
+    status: OrderStatus  # after the action (unchanged while pending)
+    pending: bool  # waiting for MC to confirm
+    message: str
+
+
+# -- refreshing statuses from MC ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RefreshSelection:
+    """Which orders to refresh; all None means every live order."""
+
+    order_ids: list[int] | None = None
+    albums: list[str] | None = None
+    statuses: frozenset[OrderStatus] | None = None
+
+
+@dataclass(frozen=True)
+class RefreshFailure:
+    order_id: int
+    order_ref: str
+    person: str
+    album: str
+    why: str
+
+    def __str__(self) -> str:
+        # One order, one line: a control character in the name is a mark, not a line break.
+        return f"{self.order_ref} {visible(self.person)} ({visible(self.album or 'bez albumu')}): {self.why}"
+
+
+@dataclass
+class RefreshProgress:
+    done: int = 0
+    total: int = 0
+    errors: int = 0
+    changed: int = 0
+    changed_ids: list[int] = field(default_factory=list)  # since the last report
+    elapsed: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if not self.rate or self.done >= self.total:
+            return None
+        return (self.total - self.done) / self.rate
+
+    def line(self) -> str:
+        """One line of live progress, for a terminal or the TUI's dialog."""
+        return (f"{self.done}/{self.total} · zmienione: {self.changed} · błędy: {self.errors} · "
+                f"{self.rate:.0f}/s · pozostało: {duration(self.eta_seconds)}")
+
+
+@dataclass
+class RefreshSummary:
+    total: int = 0  # steps: orders to submit + orders to read + requests to confirm
+    done: int = 0
+    changed: int = 0
+    submitted: int = 0
+    read: int = 0  # orders whose state MC gave
+    confirmed: int = 0
+    confirmed_ids: list[int] = field(default_factory=list)
+    failures: list[RefreshFailure] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def text(self) -> str:
+        """One line: what was done, for a terminal or a cron mail."""
+        head = "przerwana po" if self.cancelled else "zakończona w"
+        changes = ", ".join(f"{OrderStatus(k).label} {v}" for k, v in sorted(self.by_status.items()))
+        text = (f"Aktualizacja statusów {head} {self.seconds:.1f} s: przekazano do MC {self.submitted}, "
+                f"odczytano stan {plural(self.read, 'zamówienia', 'zamówień', 'zamówień')}"
+                + (f", potwierdzono unieważnienia/anulowania {self.confirmed}" if self.confirmed else "")
+                + f"; zmieniono {self.changed}" + (f" ({changes})" if changes else "")
+                + f"; nie udało się {len(self.failures)}.")
+        if self.cancelled:
+            text += " Pozostałe zamówienia zostaną zaktualizowane przy następnym uruchomieniu."
+        return text
+
+
+# -- the revocation sweep (figures 12-13) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class SweepItem:
+    order_id: int
+    order_ref: str
+    person: str
+    album: str
+    status: OrderStatus
+    reason: str
+    version: int = 0
+
+    def __str__(self) -> str:
+        # One order, one line: a control character in the name is a mark, not a line break.
+        return (f"{visible(self.person)} ({visible(self.album or 'bez albumu')}) {self.order_ref} "
+                f"{self.status.label}: {visible(self.reason)}")
+
+
+@dataclass
+class SweepSummary:
+    items: list[SweepItem] = field(default_factory=list)
+    revoked: int = 0  # ended here or confirmed by MC
+    pending: int = 0  # recorded, waiting for MC
+    earlier_confirmed: int = 0  # revocations from earlier runs that MC confirmed now
+    earlier_pending: int = 0  # ... and those still waiting
+    skipped: int = 0  # changed meanwhile so that there is nothing to revoke
+    outcomes: dict[int, str] = field(default_factory=dict)  # order id -> what happened
+    failures: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    cancelled: bool = False
+
+    def text(self) -> str:
+        """For a person reading a cron mail: the verdict first, then every order."""
+        found = plural(len(self.items), "zamówienie", "zamówienia", "zamówień")
+        if self.dry_run:
+            head = f"Podgląd (nic nie zmieniono): do unieważnienia {found}."
+        else:
+            head = (f"Skrypt unieważniający: znaleziono {found} osób bez uprawnień; "
+                    f"unieważniono {self.revoked}, czeka na potwierdzenie MC {self.pending}"
+                    + (f", pominięto (zmieniły się w międzyczasie) {self.skipped}" if self.skipped else "")
+                    + f", błędy {len(self.failures)}.")
+            if self.earlier_confirmed or self.earlier_pending:
+                head += (f" Wcześniejsze unieważnienia: potwierdzone teraz przez MC {self.earlier_confirmed}, "
+                         f"nadal czekają {self.earlier_pending}.")
+            if self.cancelled:
+                head += " Przerwano: pozostałe zamówienia unieważni następne uruchomienie."
+        lines = [head]
+        for i in self.items:
+            outcome = self.outcomes.get(i.order_id)
+            lines.append(f"  {i}" + (f" → {outcome}" if outcome else ""))
+        if self.failures:
+            lines.append("Błędy:")
+            lines.extend(f"  {f}" for f in self.failures)
+        return "\n".join(lines)
