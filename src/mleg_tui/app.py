@@ -19,7 +19,8 @@ from textual.screen import Screen
 
 if TYPE_CHECKING:
     from mleg_tui.config import Settings
-    from mleg_tui.services.context import Context
+    from mleg_tui.screens.student import Found
+    from mleg_tui.services.context import Context, Permission
 
 GC_PAUSE_AT_MOST = 10.0  # seconds
 WARM_UP = ("mleg_tui.services.students", "mleg_tui.screens.lookup", "mleg_tui.cli.textviews", "qrcode")
@@ -117,13 +118,11 @@ class MlegApp(App[int]):
     def ctx(self) -> Context | None:
         return self._ctx
 
-    def can(self, permission: str) -> bool:
+    def can(self, permission: Permission) -> bool:
         ctx = self._ctx
         if ctx is None:  # until we know who this is, nothing that changes data exists
             return False
-        from mleg_tui.services.context import Permission
-
-        return ctx.can(Permission(permission))
+        return ctx.can(permission)
 
     def _context_ready(self) -> None:
         from mleg_tui.services.context import ROLE_LABELS
@@ -160,7 +159,7 @@ class MlegApp(App[int]):
 
         self.push_screen(LookupScreen(), callback=self.show_student)
 
-    def show_student(self, found: Any) -> None:
+    def show_student(self, found: Found | None) -> None:
         if not found:
             return
         from mleg_tui.screens.lookup import LookupScreen

@@ -3,23 +3,46 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from textual.screen import Screen
+from textual import getters
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, get_current_worker
 
+from mleg_tui.app import MlegApp
 from mleg_tui.errors import MlegError
-
-if TYPE_CHECKING:
-    from mleg_tui.app import MlegApp
-    from mleg_tui.services.context import Context
+from mleg_tui.services.context import Context, Permission
 
 T = TypeVar("T")
+R = TypeVar("R")
 log = logging.getLogger("mleg_tui.tui")
 
 
+class BaseScreen(Screen[Any]):
+    """Actions named in PERMISSIONS do not exist (no key, no footer entry, no palette
+    command) for a role without that permission; `action_state` may grey one out."""
+
+    app = getters.app(MlegApp)
+    PERMISSIONS: ClassVar[dict[str, Permission]] = {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        perm = self.PERMISSIONS.get(action)
+        if perm is not None and not self.app.can(perm):
+            return False
+        return self.action_state(action)
+
+    def action_state(self, action: str) -> bool | None:
+        return True
+
+
+class BaseModal(ModalScreen[R]):
+    """A dialog over another screen, in this app."""
+
+    app = getters.app(MlegApp)
+
+
 def run_service(
-    node: Screen[Any],
+    node: BaseScreen | BaseModal[Any],
     group: str,
     job: Callable[[Context], T],
     done: Callable[[T], None],
@@ -30,10 +53,10 @@ def run_service(
     """Run `job(ctx)` in a thread; hand its result (or its error, as one line) back to
     the UI thread. Only the newest job of a group counts: older ones are cancelled
     (unless not `exclusive`)."""
-    app: MlegApp = node.app  # type: ignore[assignment]
+    app = node.app
     on_error = failed or (lambda text: app.notify(text, severity="error", timeout=8))
 
-    def back(fn: Callable[..., None], value: Any) -> None:
+    def back(fn: Callable[[Any], None], value: Any) -> None:
         if get_current_worker().is_cancelled:
             return
         try:
@@ -55,23 +78,3 @@ def run_service(
 
     return node.run_worker(work, name=group, group=group, thread=True, exclusive=exclusive,
                            exit_on_error=False)
-
-
-class RoleChecks:
-    """Actions named in PERMISSIONS do not exist (no key, no footer entry, no palette
-    command) for a role without that permission; `action_state` may grey one out."""
-
-    PERMISSIONS: ClassVar[dict[str, str]] = {}
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        perm = self.PERMISSIONS.get(action)
-        if perm is not None and not self.app.can(perm):  # type: ignore[attr-defined]
-            return False
-        return self.action_state(action)
-
-    def action_state(self, action: str) -> bool | None:
-        return True
-
-
-class BaseScreen(RoleChecks, Screen[Any]):
-    pass

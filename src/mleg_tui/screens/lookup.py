@@ -2,23 +2,20 @@
 in the prompt, which stays open for the next try."""
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
-from mleg_tui.screens.base import run_service
-from mleg_tui.screens.student import StudentScreen, load_student
+from mleg_tui.screens.base import BaseModal, run_service
+from mleg_tui.screens.student import Found, StudentScreen, load_student
 
 SAY_BUSY_AFTER = 0.15  # seconds
 
 
-class LookupScreen(ModalScreen[Any]):
+class LookupScreen(BaseModal[Found | None]):
     AUTO_FOCUS = "#album"
     BINDINGS = [Binding("escape", "close", "Zamknij", id="lookup.close")]
 
@@ -47,13 +44,13 @@ class LookupScreen(ModalScreen[Any]):
         run_service(self, "lookup", lambda ctx: load_student(ctx, album=album), self._found,
                     self._not_found)
 
-    def _found(self, found: Any) -> None:
+    def _found(self, found: Found) -> None:
         self._stop_busy()
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
         if self.app.screen is self and not isinstance(below, StudentScreen):
             # Straight from the prompt to the student: the list under the prompt is not
             # brought back (and re-read) in between; Esc on the student returns to it.
-            self.app.show_student(found)  # type: ignore[attr-defined]
+            self.app.show_student(found)
         else:
             self.dismiss(found)
 

@@ -1,8 +1,7 @@
 """The start screen: figure 11's order list with its filter, marks and bulk actions."""
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on
@@ -11,24 +10,31 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import Header, Static
 
+from mleg_tui.domain.names import plural
 from mleg_tui.screens.base import BaseScreen, run_service
-from mleg_tui.widgets.filter_bar import Filter, FilterBar
-from mleg_tui.widgets.fmt import count, orders
+from mleg_tui.services.context import Context, Permission
+from mleg_tui.services.types import (
+    SORT_KEYS,
+    ActionResult,
+    FirstWindow,
+    OrderQuery,
+    OrderRow,
+    RefreshSelection,
+    SortKey,
+)
+from mleg_tui.widgets.filter_bar import FilterBar
+from mleg_tui.widgets.fmt import orders
 from mleg_tui.widgets.key_bar import KeyBar
-from mleg_tui.widgets.order_table import COLUMN_SORT, MARGIN, OrderTable, Window
-
-if TYPE_CHECKING:
-    from mleg_tui.services.actions import ActionResult
-    from mleg_tui.services.orders import OrderRow
+from mleg_tui.widgets.order_table import MARGIN, OrderTable, Window
 
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
 QUICK_TIMEOUT = 0.2  # seconds: the first rows wait no longer for a locked store file
-DESCENDING_FIRST = {"ordered_at", "expiry"}  # newest first; names and codes A-Z
+DESCENDING_FIRST: frozenset[SortKey] = frozenset({"ordered_at", "expiry"})  # newest first; names and codes A-Z
 
 
 class OrdersScreen(BaseScreen):
-    PERMISSIONS = {"refresh": "refresh", "refresh_all": "refresh", "revoke": "revoke",
-                   "sweep": "sweep"}
+    PERMISSIONS = {"refresh": Permission.REFRESH, "refresh_all": Permission.REFRESH,
+                   "revoke": Permission.REVOKE, "sweep": Permission.SWEEP}
     BINDINGS = [
         Binding("slash", "filter", "Filtr", id="orders.filter",
                 tooltip="Przejdź do filtru (osoba lub nr albumu, daty, status, kod błędu)"),
@@ -52,9 +58,7 @@ class OrdersScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.filter = Filter()
-        self.sort = "ordered_at"
-        self.descending = True
+        self.order_query = OrderQuery()  # the filter's, with the list's sort
         self.marks: dict[int, OrderRow] = {}  # id -> the row as last seen (its version)
         self._hidden = 0  # marked orders the filter hides (asked of the store)
         self._counted = -1
@@ -79,7 +83,7 @@ class OrdersScreen(BaseScreen):
     def on_mount(self) -> None:
         self.title = "Zamówienia mLegitymacji"
         self.table.marked = self.marks
-        self.table.set_sort(self.sort, self.descending)
+        self.table.set_sort(self.order_query.sort, self.order_query.descending)
         self.table.focus()
         self._first_rows(self.table.reset())
         self.query_one(KeyBar).rebuild()  # in the first frame, not one frame later
@@ -95,22 +99,18 @@ class OrdersScreen(BaseScreen):
         self._away = False
 
     # -- reading rows ---------------------------------------------------------------------
-    def _query(self) -> dict[str, Any]:
-        return {**asdict(self.filter), "sort": self.sort, "descending": self.descending}
-
     @on(OrderTable.WindowNeeded)
     def _fetch(self, event: OrderTable.WindowNeeded) -> None:
-        w, q, total = event.window, self._query(), self.table.total
+        w, q, total = event.window, self.order_query, self.table.total
         if (self._quick_version is None and self.app.ctx is None and w.start == 0
-                and w.after is None and w.before is None and self.filter == Filter()
-                and self.sort == "ordered_at" and self.descending):
+                and w.after is None and w.before is None and q == OrderQuery()):
             self._first_in_worker(w)
             return
 
-        def job(ctx: Any) -> list[OrderRow]:
-            from mleg_tui.services.orders import OrderQuery, find_orders
+        def job(ctx: Context) -> list[OrderRow]:
+            from mleg_tui.services.orders import find_orders
 
-            return find_orders(ctx, OrderQuery(**q), limit=w.count,
+            return find_orders(ctx, q, limit=w.count,
                                offset=0 if (w.after or w.before) else w.start,
                                after=w.after, after_lp=w.after_lp,
                                before=w.before, before_lp=w.before_lp, total=total)
@@ -131,7 +131,7 @@ class OrdersScreen(BaseScreen):
     # every row and gets it back only every switch interval. PostgreSQL is read in a
     # worker, after the first frame. Where this way does not apply, the ordinary one.
     def _first_rows(self, generation: int) -> None:
-        app: Any = self.app
+        app = self.app
         if app.ctx is not None or not app.settings.db_url.startswith("sqlite:///"):
             return  # the table asks for its rows after the first frame (_fetch)
         w = Window(generation, 0, app.size.height + MARGIN)  # a screen's worth
@@ -140,16 +140,16 @@ class OrdersScreen(BaseScreen):
         if first is not None:
             self._arrived(w, first.rows)  # the count (and with it the store) once shown
 
-    def _read_first(self, count: int) -> Any:
+    def _read_first(self, count: int) -> FirstWindow | None:
         from mleg_tui.clock import Clock
         from mleg_tui.services.order_rows import first_window
 
-        s = self.app.settings  # type: ignore[attr-defined]
+        s = self.app.settings
         return first_window(s.db_url, Clock(s.today_override, s.timezone), count,
                             timeout=QUICK_TIMEOUT)
 
     def _first_in_worker(self, w: Window) -> None:
-        app: Any = self.app
+        app = self.app
 
         def work() -> None:
             first = self._read_first(w.count)
@@ -161,7 +161,7 @@ class OrdersScreen(BaseScreen):
         self.run_worker(work, name="rows", group="rows", thread=True, exclusive=True,
                         exit_on_error=False)
 
-    def _first_arrived(self, w: Window, first: Any) -> None:
+    def _first_arrived(self, w: Window, first: FirstWindow | None) -> None:
         self._quick_version = -1 if first is None else first.schema_version  # tried once
         if w.generation != self.table.generation:  # the filter or sort changed meanwhile
             return
@@ -189,17 +189,17 @@ class OrdersScreen(BaseScreen):
         if generation != self.table.generation:  # the list changed again meanwhile
             return
         self._counted = generation
-        q, quick = self._query(), self._quick_version
+        q, quick = self.order_query, self._quick_version
 
-        def job(ctx: Any) -> int | None:
-            from mleg_tui.services.orders import OrderQuery, count_orders
+        def job(ctx: Context) -> int | None:
+            from mleg_tui.services.orders import count_orders
 
             if quick is not None and quick >= 0:
                 from mleg_tui.store import SCHEMA_VERSION
 
                 if quick != SCHEMA_VERSION:  # the first rows came from another schema
                     return None
-            return count_orders(ctx, OrderQuery(**q))
+            return count_orders(ctx, q)
 
         def done(n: int | None) -> None:
             if n is None:
@@ -255,15 +255,15 @@ class OrdersScreen(BaseScreen):
     def _count_hidden(self) -> None:
         """How many marked orders the filter hides, asked of the store (the one place that
         knows the filter's rules), after every change of the filter or the marks."""
-        ids, q = list(self.marks), self._query()
+        ids, q = list(self.marks), self.order_query
         if not ids:
             self._hidden = 0
             return
 
-        def job(ctx: Any) -> int:
-            from mleg_tui.services.orders import OrderQuery, matching_ids
+        def job(ctx: Context) -> int:
+            from mleg_tui.services.orders import matching_ids
 
-            return len(ids) - len(matching_ids(ctx, OrderQuery(**q), ids))
+            return len(ids) - len(matching_ids(ctx, q, ids))
 
         def done(hidden: int) -> None:
             self._hidden = hidden
@@ -274,7 +274,7 @@ class OrdersScreen(BaseScreen):
     # -- filter and sort ----------------------------------------------------------------------
     @on(FilterBar.Changed)
     def _filtered(self, event: FilterBar.Changed) -> None:
-        self.filter = event.filter
+        self.order_query = replace(event.query, sort=self.order_query.sort, descending=self.order_query.descending)
         self.table.reset()
         self._count_hidden()
 
@@ -286,17 +286,15 @@ class OrdersScreen(BaseScreen):
         self.query_one(FilterBar).focus_text()
 
     def action_sort(self) -> None:
-        i = COLUMN_SORT.index(self.sort) if self.sort in COLUMN_SORT else -1
-        self.sort = COLUMN_SORT[(i + 1) % len(COLUMN_SORT)]
-        self.descending = self.sort in DESCENDING_FIRST
-        self._resort()
+        sort = SORT_KEYS[(SORT_KEYS.index(self.order_query.sort) + 1) % len(SORT_KEYS)]
+        self._resort(replace(self.order_query, sort=sort, descending=sort in DESCENDING_FIRST))
 
     def action_sort_direction(self) -> None:
-        self.descending = not self.descending
-        self._resort()
+        self._resort(replace(self.order_query, descending=not self.order_query.descending))
 
-    def _resort(self) -> None:
-        self.table.set_sort(self.sort, self.descending)
+    def _resort(self, query: OrderQuery) -> None:
+        self.order_query = query
+        self.table.set_sort(query.sort, query.descending)
         self.table.reset()
 
     # -- marks ------------------------------------------------------------------------------
@@ -327,7 +325,7 @@ class OrdersScreen(BaseScreen):
         if action == "refresh":
             return bool(self.marks or row) or None
         if action == "revoke":
-            if len(self.marks) > 1 and not self.app.can("bulk_revoke"):  # type: ignore[attr-defined]
+            if len(self.marks) > 1 and not self.app.can(Permission.BULK_REVOKE):
                 return None  # an operator revokes one at a time
             if self.marks:
                 return True
@@ -354,12 +352,12 @@ class OrdersScreen(BaseScreen):
             return
         what = (f"zaznaczone: {orders(len(rows))}" if self.marks
                 else f"zamówienie {rows[0].person} ({rows[0].album})")
-        self.app.push_screen(RefreshScreen({"order_ids": [r.id for r in rows]}, what, self.changed))
+        self.app.push_screen(RefreshScreen(RefreshSelection(order_ids=[r.id for r in rows]), what, self.changed))
 
     def action_refresh_all(self) -> None:
         from mleg_tui.screens.refresh import RefreshScreen
 
-        self.app.push_screen(RefreshScreen({}, "wszystkie aktywne zamówienia", self.changed))
+        self.app.push_screen(RefreshScreen(RefreshSelection(), "wszystkie aktywne zamówienia", self.changed))
 
     def action_revoke(self) -> None:
         from mleg_tui.screens.confirm import RevokeDialog
@@ -369,7 +367,7 @@ class OrdersScreen(BaseScreen):
             return
         if self.marks:
             n, hidden = len(rows), self.hidden_marks()
-            head = (count(n, "zaznaczone zamówienie", "zaznaczone zamówienia", "zaznaczonych zamówień")
+            head = (plural(n, "zaznaczone zamówienie", "zaznaczone zamówienia", "zaznaczonych zamówień")
                     + f" (w tym ukryte przez filtr: {hidden})")
         else:
             head = "bieżące zamówienie"
@@ -382,7 +380,7 @@ class OrdersScreen(BaseScreen):
         ids = [r.id for r in rows]
         versions = {r.id: r.version for r in rows}
 
-        def job(ctx: Any) -> list[ActionResult]:
+        def job(ctx: Context) -> list[ActionResult]:
             from mleg_tui.services.actions import revoke_orders
 
             results = revoke_orders(ctx, ids, reason, versions=versions)

@@ -4,31 +4,28 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static
 
-from mleg_tui.screens.base import run_service
-
-if TYPE_CHECKING:
-    from mleg_tui.services.refresh_report import RefreshProgress, RefreshSummary
+from mleg_tui.screens.base import BaseModal, run_service
+from mleg_tui.services.types import RefreshProgress, RefreshSelection, RefreshSummary
 
 FAILURES_SHOWN = 20
 
 
-class RefreshScreen(ModalScreen[Any]):
+class RefreshScreen(BaseModal[RefreshSummary | None]):
     BINDINGS = [
         Binding("escape", "stop", "Przerwij", id="refresh.stop",
                 tooltip="Przerwij aktualizację (to, co już zapisano, zostaje)"),
         Binding("enter", "close", "Zamknij", id="refresh.close", tooltip="Zamknij podsumowanie"),
     ]
 
-    def __init__(self, selection: dict[str, Any], what: str,
+    def __init__(self, selection: RefreshSelection, what: str,
                  on_changed: Callable[[list[int]], None] | None = None) -> None:
         super().__init__(classes="dialog bottom")
         self.selection = selection
@@ -58,10 +55,10 @@ class RefreshScreen(ModalScreen[Any]):
 
     # -- the worker thread: the service call only; the UI is touched via call_from_thread --
     def _start(self) -> None:
-        from mleg_tui.services.mc_sync import RefreshSelection, refresh
+        from mleg_tui.services.mc_sync import refresh
 
         run_service(self, "refresh",
-                    lambda ctx: refresh(ctx, RefreshSelection(**self.selection),
+                    lambda ctx: refresh(ctx, self.selection,
                                         on_progress=self._report, cancel=self.cancel),
                     self._finished, self._failed)
 

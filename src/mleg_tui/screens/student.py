@@ -1,25 +1,23 @@
 """One student (Enter on a row, or the album lookup): what the help desk reads aloud."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Static
 
+from mleg_tui.domain.status import OrderStatus
 from mleg_tui.screens.base import BaseScreen, run_service
+from mleg_tui.services.context import Context, Permission
+from mleg_tui.services.types import ActionResult, OrderView, RefreshSelection, StudentView
 from mleg_tui.widgets.key_bar import KeyBar
 from mleg_tui.widgets.student_pane import StudentPane
 
-if TYPE_CHECKING:
-    from mleg_tui.services.actions import ActionResult
-    from mleg_tui.services.students import OrderView, StudentView
+Found = tuple[StudentView, list[list[bool]] | None]  # the view, and its QR code's modules
 
 
-def load_student(ctx: Any, *, album: str | None = None, person_id: int | None = None) -> tuple[Any, Any]:
+def load_student(ctx: Context, *, album: str | None = None, person_id: int | None = None) -> Found:
     """A student's view and, for a code ready to pick up, its QR matrix (worker thread)."""
-    from mleg_tui.domain.status import OrderStatus
     from mleg_tui.services.students import student_view
 
     view = student_view(ctx, album=album, person_id=person_id)
@@ -32,7 +30,8 @@ def load_student(ctx: Any, *, album: str | None = None, person_id: int | None = 
 
 
 class StudentScreen(BaseScreen):
-    PERMISSIONS = {"reveal": "reveal_code", "revoke": "revoke", "refresh": "refresh"}
+    PERMISSIONS = {"reveal": Permission.REVEAL_CODE, "revoke": Permission.REVOKE,
+                   "refresh": Permission.REFRESH}
     BINDINGS = [
         Binding("escape", "back", "Wróć", id="student.back", tooltip="Wróć do listy zamówień"),
         Binding("q", "back", "Wróć", id="student.back_q", show=False,
@@ -85,11 +84,11 @@ class StudentScreen(BaseScreen):
     def _pane(self) -> StudentPane:
         assert self.view is not None
         hint = None
-        if self.app.can("reveal_code"):  # type: ignore[attr-defined]
+        if self.app.can(Permission.REVEAL_CODE):
             hint = f"klawisz {self._key('reveal')}"
         return StudentPane(self.view, qr=self.qr, codes=self.codes, reveal_hint=hint)
 
-    def _show(self, loaded: tuple[StudentView, Any]) -> None:
+    def _show(self, loaded: Found) -> None:
         self.view, self.qr = loaded
         scroll = self.query_one("#student-scroll", VerticalScroll)
         y = scroll.scroll_y
@@ -120,7 +119,7 @@ class StudentScreen(BaseScreen):
     def action_state(self, action: str) -> bool | None:
         o = self.current
         if action == "reveal":
-            ok = (o is not None and o.status.value == "DO_ODBIORU" and o.has_activation_code
+            ok = (o is not None and o.status is OrderStatus.DO_ODBIORU and o.has_activation_code
                   and o.id not in self.codes)
             return ok or None
         if action == "revoke":
@@ -142,7 +141,7 @@ class StudentScreen(BaseScreen):
         if o is None:
             return
 
-        def job(ctx: Any) -> str:
+        def job(ctx: Context) -> str:
             from mleg_tui.services.actions import reveal_activation_code
 
             return reveal_activation_code(ctx, o.id)
@@ -160,7 +159,7 @@ class StudentScreen(BaseScreen):
         if view is None:
             return
         self.app.push_screen(
-            RefreshScreen({"order_ids": self._live_ids()}, f"zamówienia: {view.name} ({view.album})"),
+            RefreshScreen(RefreshSelection(order_ids=self._live_ids()), f"zamówienia: {view.name} ({view.album})"),
             callback=lambda _: self.load())
 
     def action_revoke(self) -> None:
@@ -177,7 +176,7 @@ class StudentScreen(BaseScreen):
         if not reason:
             return
 
-        def job(ctx: Any) -> list[ActionResult]:
+        def job(ctx: Context) -> list[ActionResult]:
             from mleg_tui.services.actions import revoke_orders
 
             results = revoke_orders(ctx, [o.id], reason, versions={o.id: o.version})

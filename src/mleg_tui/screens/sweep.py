@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,17 +13,16 @@ from textual.widgets import DataTable, Header, ProgressBar, Static
 
 from mleg_tui.domain.rules import LOSS
 from mleg_tui.screens.base import BaseScreen, run_service
+from mleg_tui.services.context import Context, Permission
+from mleg_tui.services.types import SweepItem, SweepSummary
 from mleg_tui.widgets.fmt import orders
 from mleg_tui.widgets.key_bar import KeyBar
-
-if TYPE_CHECKING:
-    from mleg_tui.services.sweep import SweepItem, SweepSummary
 
 SHOWN = 2000  # a preview longer than this is a sign to use `mleg-tui sweep --dry-run`
 
 
 class SweepScreen(BaseScreen):
-    PERMISSIONS = {"run": "sweep"}
+    PERMISSIONS = {"run": Permission.SWEEP}
     BINDINGS = [
         Binding("escape", "back", "Wróć", id="sweep.back",
                 tooltip="Wróć do listy (albo przerwij działający skrypt)"),
@@ -57,7 +56,7 @@ class SweepScreen(BaseScreen):
         self.load()
 
     def load(self) -> None:
-        def job(ctx: Any) -> list[SweepItem]:
+        def job(ctx: Context) -> list[SweepItem]:
             from mleg_tui.services.sweep import preview
 
             return preview(ctx)

@@ -13,7 +13,7 @@ from mleg_tui.config import Role, Settings
 from mleg_tui.domain.rules import ValidityRules
 from mleg_tui.errors import UserError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # screens import Permission before the store's machinery is loaded
     from sqlalchemy import Engine
 
 

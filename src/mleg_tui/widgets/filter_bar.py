@@ -6,7 +6,6 @@ out of the filter with a message saying so, never an exception.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +18,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from mleg_tui.domain.dates import parse_date
 from mleg_tui.domain.status import FINAL, LIVE, OrderStatus
+from mleg_tui.services.types import OrderQuery
 
 DEBOUNCE = 0.3
 
@@ -37,19 +37,9 @@ STATUS_OPTIONS = [
 ]
 
 
-@dataclass(frozen=True)
-class Filter:
-    """What the clerk asked for; the screen turns it into a services.orders.OrderQuery."""
-
-    text: str = ""
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    statuses: frozenset[OrderStatus] = field(default_factory=frozenset)
-    error_code: str = ""
-
-
 class FilterBar(Widget):
-    """Two lines of fields, plus a third for problems with the dates."""
+    """Two lines of fields, plus a third for problems with the dates. It announces what the
+    clerk asked for as an OrderQuery; the sort in it stays the default (the list's keys sort)."""
 
     DEFAULT_CSS = """
     FilterBar { height: auto; padding: 0 1; }
@@ -73,9 +63,9 @@ class FilterBar(Widget):
     ]
 
     class Changed(Message):
-        def __init__(self, filter: Filter) -> None:
+        def __init__(self, query: OrderQuery) -> None:
             super().__init__()
-            self.filter = filter
+            self.query = query
 
     class Leave(Message):
         """Enter or Esc in a field: back to the table."""
@@ -84,7 +74,7 @@ class FilterBar(Widget):
         super().__init__(**kw)  # type: ignore[arg-type]
         self._timer: Timer | None = None
         self._said = ""  # the problem line's text
-        self.current = Filter()
+        self.current = OrderQuery()
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -139,7 +129,7 @@ class FilterBar(Widget):
             problems.append("data „do” jest wcześniejsza niż „od”")
             date_to = None
         status = self.query_one("#f-status", Select).value
-        new = Filter(
+        new = OrderQuery(
             text=self.query_one("#f-text", Input).value.strip(),
             date_from=date_from,
             date_to=date_to,

@@ -2,6 +2,8 @@
 two lines when 80 columns are too few (Textual's Footer cuts them off instead)."""
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import Static
@@ -31,7 +33,7 @@ class KeyBar(Static):
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         self.call_after_refresh(self.rebuild)
 
-    def _bindings_changed(self, screen: Screen) -> None:
+    def _bindings_changed(self, screen: Screen[Any]) -> None:
         if self.is_attached and screen is self.screen:
             self.call_after_refresh(self.rebuild)
 

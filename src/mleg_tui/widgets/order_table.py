@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,10 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mleg_tui.domain.status import OrderStatus
+from mleg_tui.services.types import SORT_KEYS, OrderRow, SortKey
 from mleg_tui.widgets.fmt import clip
-
-if TYPE_CHECKING:
-    from mleg_tui.services.order_rows import OrderRow
 
 CACHE_ROWS = 1000  # a few screens each way; a million-row store still costs ~1000 rows
 MARGIN = 20  # rows read beyond the viewport, so scrolling a little never waits
@@ -35,7 +33,6 @@ EXPIRY_W = 10
 ERR_FULL, ERR_NARROW = 22, 10
 PERSON_CAP = 36
 
-COLUMN_SORT = ("person", "album", "ordered_at", "status", "expiry", "error_code")
 SHORT_WIDTH = max(len(s.short_label) for s in OrderStatus)
 FULL_WIDTH = max(len(s.label) for s in OrderStatus)
 
@@ -157,7 +154,7 @@ class OrderTable(ScrollView, can_focus=True):
         self.cursor = 0
         self.total: int | None = None
         self.marked: Collection[int] = ()
-        self.sort = "ordered_at"
+        self.sort: SortKey = "ordered_at"
         self.descending = True
         self.message = "Wczytywanie…"
         self._rows: OrderedDict[int, OrderRow] = OrderedDict()
@@ -231,7 +228,7 @@ class OrderTable(ScrollView, can_focus=True):
         self.message = text
         self.refresh()
 
-    def set_sort(self, sort: str, descending: bool) -> None:
+    def set_sort(self, sort: SortKey, descending: bool) -> None:
         self.sort, self.descending = sort, descending
         self.refresh()
 
@@ -467,7 +464,7 @@ class OrderTable(ScrollView, can_focus=True):
                  "Status", lay.expiry_head, "Kod błędu"]
         widths = [lay.person, ALBUM_W, lay.date, lay.status, lay.expiry, lay.err]
         parts = [" " + "Lp.".rjust(lay.lp) + " "]
-        for key, name, w in zip(COLUMN_SORT, names, widths):
+        for key, name, w in zip(SORT_KEYS, names, widths):
             text = (arrow + name) if key == self.sort else name
             parts.append(clip(text, w).ljust(w) + " ")
         style = base + style_of("header")

@@ -2,8 +2,6 @@
 the current order (with its QR code when ready), and every order's history."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -15,10 +13,8 @@ from textual.widgets import Static
 from mleg_tui.domain.dates import pl_date, pl_datetime
 from mleg_tui.domain.eligibility import NEXT_STEPS
 from mleg_tui.domain.status import OrderStatus
+from mleg_tui.services.types import OrderView, StudentView
 from mleg_tui.widgets.qr_view import QRView
-
-if TYPE_CHECKING:
-    from mleg_tui.services.students import OrderView, StudentView
 
 
 def _field(name: str, value: str) -> Text:
