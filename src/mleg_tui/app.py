@@ -137,6 +137,8 @@ class MlegApp(App[int]):
         self.refresh_bindings()
         for screen in self.screen_stack:
             screen.refresh_bindings()
+        for warning in ctx.warnings:  # told, never in the way: the work goes on
+            self.notify(warning, title="Uwaga", severity="warning", timeout=30)
         unknown = sorted(set(self.settings.keymap) - binding_ids()) if self.settings.keymap else []
         if unknown:
             self.notify("Nieznane polecenia w sekcji [keymap]: " + ", ".join(unknown),

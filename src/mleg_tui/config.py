@@ -1,4 +1,9 @@
-"""Settings: a TOML file < MLEG_TUI_* environment variables < command-line flags."""
+"""Settings: a TOML file < MLEG_TUI_* environment variables < command-line flags.
+
+Two things never come from the environment, which a login shell or an sshd may fill in
+for anyone: the roles (only the config file names them) and the acting login (the
+operating system says who runs the program, or the deployment's `--as`). See
+services.context for how the role is decided."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +16,10 @@ from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
@@ -24,6 +31,11 @@ from mleg_tui.errors import ConfigError
 
 APP = "mleg-tui"
 Role = Literal["viewer", "operator", "admin"]
+ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
+# Settings an environment variable may not give (it is ignored, with a warning).
+NOT_FROM_ENV = ("roles", "login")
+# Settings whose presence makes the config file a secret: no one else may read or write it.
+GUARDED = ("mc_token", "roles")
 
 
 def config_path() -> Path:
@@ -78,10 +90,15 @@ class Settings(BaseSettings):
     validity_periods: list[tuple[str, str]] = [("10-01", "03-31"), ("03-01", "10-31")]
     graduate_until: str = "10-31"
     renewal_days: int = Field(default=30, ge=0, le=365)
-    roles: dict[str, Role] = {}
+    roles: dict[str, Role] = {}  # only from the config file
     keymap: dict[str, str] = {}
     read_only: bool = False
-    login: str | None = None  # who is acting; default: the operating-system login
+    # The store's group may read it without a warning (offices that share one by group).
+    store_group_readable: bool = False
+    # The service account's authorized_keys that `mleg-tui staff` keeps (~/.ssh/...).
+    authorized_keys: str | None = None
+    # Who is acting, when not the operating-system login: `--as` (and tests) only.
+    login: str | None = None
 
     @field_validator("today")
     @classmethod
@@ -122,7 +139,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_path()))
+        return (init_settings, _Env(settings_cls), TomlConfigSettingsSource(settings_cls, config_path()))
 
     # Derived values -------------------------------------------------------------
     @property
@@ -143,14 +160,30 @@ class Settings(BaseSettings):
             renewal_days=self.renewal_days,
         )
 
-    def role_for(self, login: str) -> Role:
-        if self.read_only:
-            return "viewer"
-        return self.roles.get(login, "viewer")
+
+
+class _Env(EnvSettingsSource):
+    """MLEG_TUI_* variables, except those that would name roles or the acting login."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name in NOT_FROM_ENV:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+def ignored_variables() -> list[str]:
+    """Warnings (Polish) for variables set in the environment that have no effect."""
+    why = {"roles": "role nadaje tylko sekcja [roles] pliku konfiguracyjnego",
+           "login": "kto działa, mówi system operacyjny (w instalacji biurowej: --as)"}
+    present = {k.upper() for k in os.environ}
+    return [f"Zmienna MLEG_TUI_{name.upper()} nie ma wpływu: {why[name]}."
+            for name in NOT_FROM_ENV if f"MLEG_TUI_{name.upper()}" in present]
 
 
 def _check_file(path: Path) -> None:
-    """Syntax first, then: a file holding the MC token must be private."""
+    """Syntax first, then: a file holding the MC token or the roles must be its owner's
+    alone (others who could read the token could act as the university at MC; others who
+    could write the roles could make themselves administrators)."""
     if not path.exists():
         if "MLEG_TUI_CONFIG" in os.environ:
             raise ConfigError(f"Nie ma pliku konfiguracyjnego {path} (wskazuje go MLEG_TUI_CONFIG).")
@@ -161,12 +194,20 @@ def _check_file(path: Path) -> None:
         raise ConfigError(f"Plik konfiguracyjny {path}: {e}.") from None
     except OSError as e:
         raise ConfigError(f"Nie można odczytać pliku konfiguracyjnego {path}: {e.strerror}.") from None
-    if "mc_token" in data and os.name == "posix":
-        mode = path.stat().st_mode
+    keys = {k.lower() for k in data}  # settings are case-insensitive: Mc_Token is mc_token
+    if "login" in keys:
+        raise ConfigError(
+            f"Plik {path}: ustawienie login nie istnieje. Kto działa, mówi system operacyjny "
+            "(w instalacji biurowej: --as w authorized_keys); usuń tę linię."
+        )
+    guarded = [k for k in GUARDED if k in keys]
+    if guarded and os.name == "posix":
+        mode = stat.S_IMODE(path.stat().st_mode)
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            what = " i ".join("token MC" if k == "mc_token" else "role ([roles])" for k in guarded)
             raise ConfigError(
-                f"Plik {path} zawiera token MC, a mogą go czytać inni użytkownicy: "
-                f"wykonaj `chmod 600 {path}`."
+                f"Plik {path} zawiera {what}, a dostęp do niego mają też inni użytkownicy "
+                f"(prawa {mode:04o}): wykonaj `chmod 600 {path}`."
             )
 
 

@@ -385,7 +385,6 @@ def error_cases(tmp_path: Path) -> list[tuple[tuple[str, ...], dict[str, str | N
         (("orders",), {"MLEG_TUI_TODAY": "2025-13-01"}, "today"),
         (("orders",), {"MLEG_TUI_RENEWAL_DAYS": "many"}, "renewal_days"),
         (("orders",), {"MLEG_TUI_VALIDITY_PERIODS": "31.03"}, "validity_periods"),
-        (("orders",), {"MLEG_TUI_ROLES": "everyone"}, "roles"),
         (("orders",), {"MLEG_TUI_DB": str(not_a_store)}, "file is not a database"),
         (("orders",), {"MLEG_TUI_DB": str(latin2 / "store.db")}, "Nie można utworzyć katalogu"),
         (("demo-data", "--students", "0"), None, "--students"),

@@ -44,6 +44,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
         build_demo_store(build)
         _TEMPLATE["db"] = build.read_bytes()
     path.write_bytes(_TEMPLATE["db"])
+    path.chmod(0o600)  # as the program makes a store (one others can read is warned about)
     yield path
 
 

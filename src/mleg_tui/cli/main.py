@@ -34,6 +34,8 @@ def _common() -> argparse.ArgumentParser:
     g.add_argument("--config", default=d, help="plik konfiguracyjny TOML (MLEG_TUI_CONFIG)")
     g.add_argument("--today", default=d, help="stała data „dziś” RRRR-MM-DD (MLEG_TUI_TODAY)")
     g.add_argument("--read-only", action="store_true", default=d, help="tylko podgląd")
+    g.add_argument("--as", dest="as_login", metavar="LOGIN", default=d,
+                   help="kto działa: polecenie klucza SSH w instalacji biurowej (tylko konto usługi)")
     return p
 
 
@@ -115,21 +117,28 @@ def settings_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     if getattr(args, "config", None):
         os.environ["MLEG_TUI_CONFIG"] = args.config
+    login = getattr(args, "as_login", None)
+    if login is not None:
+        from mleg_tui.services.context import check_as
+
+        check_as(login)
     return load_settings(
         db=getattr(args, "db", None),
         today=getattr(args, "today", None),
         read_only=True if getattr(args, "read_only", False) else None,
+        login=login,
     )
 
 
 def context_for(args: argparse.Namespace) -> Context:
-    """The command line is the shell tool of people who can reach the store anyway:
-    it acts with full rights unless the config names roles, then it obeys them."""
+    """The store with the role services.context decides for the command line (full
+    rights without [roles], as the shell tool of people who own the store anyway)."""
     from mleg_tui.services.context import open_context
 
-    settings = settings_for(args)
-    role = None if settings.roles or settings.read_only else "admin"
-    return open_context(settings, role=role)
+    ctx = open_context(settings_for(args), cli=True)
+    for warning in ctx.warnings:
+        sys.stderr.write(f"mleg-tui: uwaga: {warning}\n")
+    return ctx
 
 
 def _out(text: str = "") -> None:

@@ -22,7 +22,7 @@ from mleg_tui.domain.pesel import make_pesel
 from mleg_tui.domain.rules import ValidityRules
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.errors import UserError
-from mleg_tui.services.context import Context
+from mleg_tui.services.context import Context, Permission
 from mleg_tui.store.bulk import TextFormat, bulk_transaction, clear, insert_rows, loading, reset_sequences
 from mleg_tui.store.models import Person
 
@@ -396,6 +396,7 @@ def build_demo(
     ctx: Context, *, students: int, seed: int = 1, replace: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> DemoStats:
+    ctx.require(Permission.DEMO_DATA)
     started = time.perf_counter()
     with bulk_transaction(ctx.engine) as conn:
         params = _Params.of(ctx, seed, students, conn.dialect.name)

@@ -21,7 +21,7 @@ from mleg_tui.domain.dates import parse_optional_date
 from mleg_tui.domain.names import name_key, plural
 from mleg_tui.domain.rules import Level, ProgrammeStatus
 from mleg_tui.errors import UserError
-from mleg_tui.services.context import Context
+from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.history import utc
 from mleg_tui.store import writing
 from mleg_tui.store.models import Enrolment, Order, Person
@@ -230,6 +230,7 @@ def parse_file(path: Path) -> tuple[dict[str, list[_Row]], list[BadLine]]:
 
 
 def import_csv(ctx: Context, path: str | Path, *, skip_invalid: bool = False) -> ImportReport:
+    ctx.require(Permission.IMPORT)
     path = Path(path)
     people, bad = parse_file(path)
     with writing(ctx.engine) as s:

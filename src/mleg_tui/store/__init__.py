@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA_VERSION", "StoreError", "open_store", "reading", "writing"]
 
 
-def open_store(url: str) -> Engine:
+def open_store(url: str, *, group_readable: bool = False) -> Engine:
     """An engine on a store that is ready to use (created or upgraded as needed)."""
     from mleg_tui.store.engine import create
     from mleg_tui.store.schema import ensure
 
-    engine = create(url)
+    engine = create(url, group_readable=group_readable)
     ensure(engine)
     return engine
 

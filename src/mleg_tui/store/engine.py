@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
 from mleg_tui.errors import ConfigError, MlegError
+from mleg_tui.store.filemode import make_private
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -23,13 +24,15 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create(url: str) -> Engine:
+def create(url: str, *, group_readable: bool = False) -> Engine:
+    """An engine on the store at `url`; a new SQLite file is made readable by its owner
+    only (and its group, when `group_readable`: see store.filemode)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(f"„{url}” nie jest ścieżką pliku ani adresem bazy danych.") from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite(url, parsed.database)
+        return _sqlite(url, parsed.database, group_readable)
     extra: dict[str, object] = {}
     if parsed.get_backend_name() == "postgresql":
         # As SQLite's busy timeout: a writer waits for a row another transaction holds at
@@ -44,10 +47,10 @@ def create(url: str) -> Engine:
         ) from None
 
 
-def _sqlite(url: str, database: str | None) -> Engine:
+def _sqlite(url: str, database: str | None, group_readable: bool) -> Engine:
     if database and database != ":memory:":
         try:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            make_private(database, group=group_readable)
         except OSError as e:
             raise StoreError(
                 f"Nie można utworzyć katalogu bazy danych {Path(database).parent}: {e.strerror}."
