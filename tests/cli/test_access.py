@@ -209,6 +209,12 @@ def test_a_config_may_not_name_who_acts(isolated_env: Path, mleg) -> None:  # ty
 
 # --- the store's file modes -------------------------------------------------------------
 
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """The SQLite file of the test's CLI runs (a test asking for it runs on SQLite only)."""
+    return tmp_path / "store.db"
+
+
 @contextlib.contextmanager
 def umask(value: int) -> Iterator[None]:
     old = os.umask(value)
