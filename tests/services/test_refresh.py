@@ -435,3 +435,38 @@ def test_summary_counts_orders_in_polish():
     assert "odczytano stan 1 zamówienia;" in RefreshSummary(read=1).text()
     assert "odczytano stan 3 zamówień;" in RefreshSummary(read=3).text()
     assert "odczytano stan 22 zamówień;" in RefreshSummary(read=22).text()
+
+
+def test_reads_go_by_pages_of_100_with_bounded_concurrency(world):
+    """Live orders are read by batchGet pages of 100 ids, `mc_concurrency` pages at a time."""
+    ctx = world.ctx(mc_concurrency=2)
+    assert refresh(ctx).submitted == ALL
+    world.sim.reset_stats()
+    world.sim.set_knobs(latency_ms=30)
+    summary = refresh(ctx)
+    assert summary.read == ALL and not summary.failures
+    stats = world.sim.stats()
+    assert stats["requests"] == {"batch_get": -(-ALL // 100)}
+    assert stats["max_in_flight"] == 2
+
+
+def test_a_stopped_read_asks_no_further_page_and_drops_the_ones_in_flight(world):
+    """Pages are asked for as slots free up, not all at once: stopped after the first page
+    came back, the run has asked for at most one more, and none is left in flight."""
+    import threading
+
+    ctx = world.ctx(mc_concurrency=1)
+    assert refresh(ctx).submitted == ALL
+    world.sim.reset_stats()
+    world.sim.set_knobs(latency_ms=300)
+    stop = threading.Event()
+
+    def progress(p) -> None:
+        if p.done >= 100:
+            stop.set()
+
+    summary = refresh(ctx, on_progress=progress, cancel=stop)
+    assert summary.cancelled and summary.read == 100
+    wait_for(lambda: world.sim.stats()["in_flight"] == 0, timeout=3)
+    assert world.sim.stats()["requests"]["batch_get"] <= 2 < -(-ALL // 100)
+    assert_consistent(ctx)

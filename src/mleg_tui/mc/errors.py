@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mleg_tui.errors import MlegError
 
@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from mleg_tui.mc.models import MCOrder
 
 _BEARER = re.compile(r"(?i)bearer\s+\S+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # never to a terminal, nor a log line
 _MAX_SERVER_TEXT = 200
 
 
@@ -19,19 +20,10 @@ def scrub(text: str, secrets: tuple[str | None, ...] = ()) -> str:
         if secret:
             text = text.replace(secret, "***")
     text = _BEARER.sub("Bearer ***", text)
-    text = " ".join(text.split())  # one line
+    text = " ".join(_CONTROL.sub(" ", text).split())  # one line
     if len(text) > _MAX_SERVER_TEXT:
         text = text[: _MAX_SERVER_TEXT - 1] + "…"
     return text
-
-
-def tries_pl(n: int) -> str:
-    """'1 próba', '3 próby', '5 prób' (Polish plural)."""
-    if n == 1:
-        return "1 próba"
-    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        return f"{n} próby"
-    return f"{n} prób"
 
 
 class MCError(MlegError):
@@ -60,7 +52,7 @@ class MCError(MlegError):
     def __str__(self) -> str:
         return self.message
 
-    def with_message(self, message: str) -> "MCError":
+    def with_message(self, message: str) -> MCError:
         """A copy with another message (used to add the number of tries)."""
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
@@ -82,7 +74,7 @@ class MCNotFound(MCError):
 class MCConflict(MCError):
     """409: the request contradicts MC's state; `order` is MC's current order, if sent."""
 
-    def __init__(self, message: str, *, order: "MCOrder | None" = None, **kw) -> None:
+    def __init__(self, message: str, *, order: MCOrder | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.order = order
 
