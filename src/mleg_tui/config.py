@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     mc_max_tries: int = Field(default=5, ge=1, le=20)
     mc_backoff_initial: float = Field(default=0.5, gt=0, le=60)  # seconds; doubles each try
     mc_backoff_max: float = Field(default=30.0, gt=0, le=600)
+    mc_deadline: float = 30.0  # seconds one call to MC may take, every try included
+    mc_max_response_bytes: int = 4 * 1024 * 1024  # MC-API.md: an answer is at most 4 MiB
+    mc_allow_insecure_http: bool = False  # http:// to another machine sends the token in the clear
     validity_periods: list[tuple[str, str]] = [("10-01", "03-31"), ("03-01", "10-31")]
     graduate_until: str = "10-31"
     renewal_days: int = Field(default=30, ge=0, le=365)
@@ -122,6 +125,31 @@ class Settings(BaseSettings):
             parse_month_day(start)
             parse_month_day(end)
         return v
+
+    @field_validator("mc_deadline", mode="before")
+    @classmethod
+    def _deadline(cls, v: Any) -> float:
+        return float(_number(v, 0.1, 3600, "liczbę sekund od 0.1 do 3600, np. 30"))
+
+    @field_validator("mc_max_response_bytes", mode="before")
+    @classmethod
+    def _max_response(cls, v: Any) -> int:
+        n = _number(v, 65536, 1 << 30, "liczbę bajtów od 65536 (64 KiB) do 1073741824 (1 GiB), np. 4194304")
+        if n != int(n):
+            raise ValueError("podaj całkowitą liczbę bajtów, np. 4194304 (4 MiB)")
+        return int(n)
+
+    @field_validator("mc_allow_insecure_http", mode="before")
+    @classmethod
+    def _yes_no(cls, v: Any) -> bool:
+        if isinstance(v, bool):
+            return v
+        word = str(v).strip().lower()
+        if word in ("true", "1", "yes", "tak"):
+            return True
+        if word in ("false", "0", "no", "nie"):
+            return False
+        raise ValueError("podaj true albo false")
 
     @field_validator("university")
     @classmethod
@@ -178,6 +206,19 @@ def ignored_variables() -> list[str]:
     present = {k.upper() for k in os.environ}
     return [f"Zmienna MLEG_TUI_{name.upper()} nie ma wpływu: {why[name]}."
             for name in NOT_FROM_ENV if f"MLEG_TUI_{name.upper()}" in present]
+
+
+def _number(value: Any, low: float, high: float, expected: str) -> float:
+    """A number from TOML or the environment, within bounds; else a Polish message."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        n = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"to nie liczba; podaj {expected}") from None
+    if not low <= n <= high:
+        raise ValueError(f"poza zakresem; podaj {expected}")
+    return n
 
 
 def _check_file(path: Path) -> None:

@@ -84,6 +84,9 @@ def mc_config(ctx: Context, concurrency: int | None = None) -> MCConfig:
         backoff_initial=st.mc_backoff_initial,
         backoff_max=st.mc_backoff_max,
         concurrency=concurrency or st.mc_concurrency,
+        deadline=st.mc_deadline,
+        max_response=st.mc_max_response_bytes,
+        allow_insecure_http=st.mc_allow_insecure_http,
     )
 
 
