@@ -246,20 +246,27 @@ def test_a_new_store_and_its_folder_are_the_owners_alone(tmp_path: Path, group: 
     assert mode(db.parent) == mode(db.parent.parent) == want_dir
 
 
+def chmod_store(path: Path, mode: int) -> None:
+    """As the warning tells the user to: the store and the side files SQLite has open."""
+    for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if f.exists():
+            os.chmod(f, mode)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
 def test_a_store_others_can_read_is_told_at_start_and_works(store_path: Path, isolated_env: Path,
                                                             mleg, cli) -> None:  # type: ignore[no-untyped-def]
     open_context(Settings(db=str(store_path)), role="admin").engine.dispose()
     assert mleg("orders").stderr == ""
-    os.chmod(store_path, 0o644)
+    chmod_store(store_path, 0o644)
     r = mleg("orders")
     assert r.returncode == 0 and len(r.err_lines) == 1, r
     assert "inni użytkownicy" in r.stderr and f"chmod 600 {store_path}" in r.stderr, r
-    os.chmod(store_path, 0o640)
+    chmod_store(store_path, 0o640)
     assert "grupa" in mleg("orders").stderr and "store_group_readable" in mleg("orders").stderr
     configure(isolated_env, "store_group_readable = true\n")
     assert mleg("orders").stderr == ""  # the office shares it by group on purpose
-    os.chmod(store_path, 0o644)
+    chmod_store(store_path, 0o644)
     assert "inni użytkownicy" in cli("orders").stderr  # others still are told
 
 
