@@ -310,9 +310,16 @@ def run_refresh(args: argparse.Namespace) -> int:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    from mleg_tui.services.sweep import run_sweep_cli
+    """A summary a cron mail can be read from. Exit status: 0 done, 1 some orders failed."""
+    from mleg_tui.services.sweep import run_sweep
 
-    return run_sweep_cli(context_for(args), args)
+    ctx = context_for(args)
+    summary = run_sweep(ctx, dry_run=args.dry_run)
+    _out(summary.text())
+    if not ctx.settings.mc_url and (summary.pending or summary.earlier_pending):
+        _out("Uwaga: brak konfiguracji MC (mc_url) — unieważnienia czekają, aż ktoś uruchomi "
+             "`mleg-tui refresh` lub sweep z dostępem do MC.")
+    return 1 if summary.failures else 0
 
 
 def run_tui(args: argparse.Namespace) -> int:

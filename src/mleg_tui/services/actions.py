@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from mleg_tui.domain.events import Action, Actor, PendingAction
-from mleg_tui.domain.status import LIVE, IllegalTransition, OrderStatus
+from mleg_tui.domain.status import IllegalTransition, OrderStatus
 from mleg_tui.errors import NotFound, UserError
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.history import (
@@ -19,10 +19,11 @@ from mleg_tui.services.history import (
     update_order,
     utc,
 )
-from mleg_tui.services.students import find_person, verdict_for
+from mleg_tui.services.students import verdict_for
 from mleg_tui.services.types import ActionResult
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order, Person
+from mleg_tui.store.queries import find_person, live
 
 
 class NotEligible(UserError):
@@ -71,9 +72,7 @@ def _locked_person(s: Session, album: str) -> Person:
 
 def live_orders(s: Session, person_id: int, *, lock: bool = False) -> list[Order]:
     """Newest first. `lock`: read for a change (see revoke_orders)."""
-    stmt = select(Order).where(
-        Order.person_id == person_id, Order.status.in_([x.value for x in LIVE])  # type: ignore[attr-defined]
-    )
+    stmt = select(Order).where(Order.person_id == person_id, live())
     if lock:
         # Locked in id order, as every writer of orders locks them: no two writers ever
         # wait for each other in a circle.

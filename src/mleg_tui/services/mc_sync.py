@@ -24,7 +24,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
+from sqlmodel import col
 
 from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.status import OrderStatus
@@ -44,6 +45,7 @@ from mleg_tui.services.mc_apply import (
 from mleg_tui.services.types import ActionResult, RefreshFailure, RefreshProgress, RefreshSelection, RefreshSummary
 from mleg_tui.store import reading
 from mleg_tui.store.models import Order, Person
+from mleg_tui.store.queries import card_in_use, not_pending, pending
 
 if TYPE_CHECKING:
     from mleg_tui.mc import MCClient, MCConfig, MCError, MCOrder
@@ -159,9 +161,9 @@ class _Run:
 
 def _selected(stmt: Any, sel: RefreshSelection) -> Any:
     if sel.order_ids is not None:
-        stmt = stmt.where(Order.id.in_(sel.order_ids))  # type: ignore[union-attr]
+        stmt = stmt.where(col(Order.id).in_(sel.order_ids))
     if sel.albums is not None:
-        stmt = stmt.where(Order.album.in_(sel.albums))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Order.album).in_(sel.albums))
     return stmt
 
 
@@ -169,7 +171,7 @@ def _keyset(ctx: Context, base: Any, sel: RefreshSelection, size: int = CHUNK) -
     """Rows (id first) of a selection, `size` at a time by keyset: memory stays flat."""
     last = 0
     while True:
-        stmt = _selected(base.where(Order.id > last), sel).order_by(Order.id).limit(size)
+        stmt = _selected(base.where(col(Order.id) > last), sel).order_by(col(Order.id)).limit(size)
         with reading(ctx.engine) as s:
             rows = list(s.execute(stmt).all())
         if not rows:
@@ -188,21 +190,17 @@ def _count(ctx: Context, stmt: Any, sel: RefreshSelection) -> int:
 
 
 def _to_submit() -> Any:
-    return select(Order.id).where(Order.status == S.OCZEKUJE.value, Order.pending_action.is_(None))  # type: ignore[union-attr]
+    return select(col(Order.id)).where(col(Order.status) == S.OCZEKUJE.value, not_pending())
 
 
 def _to_read(ctx: Context, sel: RefreshSelection) -> Any:
     statuses = [x.value for x in READ_STATUSES if _wanted(sel, x)]
-    # An expired picked-up card can no longer change anything that matters.
-    return select(Order.id, Order.mc_id).where(
-        Order.status.in_(statuses),  # type: ignore[attr-defined]
-        Order.mc_id.is_not(None),  # type: ignore[union-attr]
-        or_(Order.status != S.ODEBRANA.value, Order.expiry_date >= ctx.clock.today()),
-    )
+    return select(col(Order.id), col(Order.mc_id)).where(
+        col(Order.status).in_(statuses), col(Order.mc_id).is_not(None), card_in_use(ctx.clock.today()))
 
 
 def _pending() -> Any:
-    return select(Order.id).where(Order.pending_action.is_not(None))  # type: ignore[union-attr]
+    return select(col(Order.id)).where(pending())
 
 
 # -- submissions -------------------------------------------------------------------------
@@ -368,7 +366,7 @@ async def _confirm_one(run: _Run, order_id: int) -> None:
     ctx = run.ctx
     with reading(ctx.engine) as s:
         row = s.execute(
-            select(Order, Person).join(Person, Person.id == Order.person_id).where(Order.id == order_id)
+            select(Order, Person).join(Person, col(Person.id) == Order.person_id).where(col(Order.id) == order_id)
         ).first()
     if row is None or row[0].pending_action is None:
         return
@@ -532,7 +530,7 @@ def confirm_pending(ctx: Context, results: list[ActionResult]) -> list[ActionRes
     summary = confirm_orders(ctx, ids)
     failed = {f.order_id: f.why for f in summary.failures}
     with reading(ctx.engine) as s:
-        now = {o.id: o for o in s.execute(select(Order).where(Order.id.in_(ids))).scalars()}  # type: ignore[union-attr]
+        now = {o.id: o for o in s.execute(select(Order).where(col(Order.id).in_(ids))).scalars()}
     out = []
     for r in results:
         o = now.get(r.order_id)

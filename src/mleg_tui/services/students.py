@@ -8,13 +8,13 @@ from sqlmodel import Session, col, select
 from mleg_tui.clock import Clock
 from mleg_tui.domain.eligibility import OrderFacts, PersonFacts, Verdict, assess
 from mleg_tui.domain.events import Action, Actor, PendingAction
-from mleg_tui.domain.rules import Level, Programme, ProgrammeStatus, entitled_until
+from mleg_tui.domain.rules import Programme, entitled_until
 from mleg_tui.domain.status import OrderStatus
-from mleg_tui.errors import NotFound
 from mleg_tui.services.context import Context
 from mleg_tui.services.types import EventView, OrderView, ProgrammeView, StudentView
 from mleg_tui.store import reading
-from mleg_tui.store.models import Enrolment, Order, OrderEvent, Person
+from mleg_tui.store.models import Order, OrderEvent, Person
+from mleg_tui.store.queries import find_person, programmes_of
 
 
 def mask_pesel(pesel: str | None) -> str | None:
@@ -22,38 +22,6 @@ def mask_pesel(pesel: str | None) -> str | None:
     if not pesel:
         return None
     return "*" * max(len(pesel) - 4, 0) + pesel[-4:]
-
-
-def find_person(session: Session, album: str | None = None, person_id: int | None = None) -> Person:
-    if person_id is not None:
-        person = session.get(Person, person_id)
-        if person is None:
-            raise NotFound(f"Nie ma osoby o identyfikatorze {person_id}.")
-        return person
-    wanted = (album or "").strip()
-    if not wanted:
-        raise NotFound("Podaj numer albumu.")
-    person = session.exec(select(Person).where(Person.album == wanted)).first()
-    if person is None:
-        raise NotFound(f"Nie ma studenta o numerze albumu {wanted}.")
-    return person
-
-
-def programmes_of(session: Session, person_id: int) -> list[Programme]:
-    rows = session.exec(
-        select(Enrolment).where(Enrolment.person_id == person_id).order_by(col(Enrolment.id))
-    ).all()
-    return [
-        Programme(
-            code=e.programme_code,
-            name=e.programme_name,
-            level=Level(e.level),
-            status=ProgrammeStatus(e.status),
-            status_date=e.status_date,
-            planned_end=e.planned_end_date,
-        )
-        for e in rows
-    ]
 
 
 def facts_of(person: Person) -> PersonFacts:

@@ -7,10 +7,11 @@ with the reason in words, and retries revocations still waiting for MC. One at a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlmodel import col
 
 from mleg_tui.domain.events import Actor
 from mleg_tui.domain.rules import loss_reason, planned_expiry
@@ -20,11 +21,11 @@ from mleg_tui.errors import MlegError, UserError
 from mleg_tui.services.actions import revoke_orders
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.history import StaleOrder
-from mleg_tui.services.students import programmes_of
 from mleg_tui.services.types import ActionResult, SweepItem, SweepSummary
 from mleg_tui.store import reading
 from mleg_tui.store.locks import Busy, job_lock
 from mleg_tui.store.models import Order, Person
+from mleg_tui.store.queries import card_in_use, live, not_pending, pending, programmes_of
 
 S = OrderStatus
 CHUNK = 500
@@ -36,15 +37,17 @@ class SweepLocked(UserError):
 
 
 def _live(ctx: Context) -> Any:
-    return select(Order, Person).join(Person, Person.id == Order.person_id).where(
-        Order.status.in_([S.OCZEKUJE.value, S.W_TRAKCIE.value, S.DO_ODBIORU.value, S.ODEBRANA.value]),  # type: ignore[attr-defined]
-        Order.pending_action.is_(None),  # type: ignore[union-attr]
-        # A picked-up card past its expiry is no longer a card to take away.
-        or_(Order.status != S.ODEBRANA.value, Order.expiry_date >= ctx.clock.today()),
-    )
+    """Orders and cards the sweep may take away: live, in use, not already waiting for MC."""
+    return select(Order, Person).join(Person, col(Person.id) == Order.person_id).where(
+        live(), not_pending(), card_in_use(ctx.clock.today()))
 
 
-def _verdicts(ctx: Context, s: Any, rows: list[Any]) -> dict[int, str | None]:
+def _pending_ids(ctx: Context) -> set[int]:
+    with reading(ctx.engine) as s:
+        return set(s.execute(select(col(Order.id)).where(pending())).scalars())
+
+
+def _verdicts(ctx: Context, s: Any, rows: Sequence[Any]) -> dict[int, str | None]:
     """Per person: the reason in words when no programme entitles them any more."""
     today = ctx.clock.today()
     verdicts: dict[int, str | None] = {}
@@ -66,7 +69,7 @@ def iter_preview(ctx: Context) -> Iterator[SweepItem]:
     last = 0
     while True:
         with reading(ctx.engine) as s:
-            rows = s.execute(_live(ctx).where(Order.id > last).order_by(Order.id).limit(CHUNK)).all()
+            rows = s.execute(_live(ctx).where(col(Order.id) > last).order_by(col(Order.id)).limit(CHUNK)).all()
             verdicts = _verdicts(ctx, s, rows)
         if not rows:
             return
@@ -128,10 +131,7 @@ def _revoke(ctx: Context, item: SweepItem) -> ActionResult | None:
 def _sweep(ctx: Context, on_progress: Callable[[int, int], None] | None,
            cancel: threading.Event | None) -> SweepSummary:
     summary = SweepSummary(items=preview(ctx))
-    with reading(ctx.engine) as s:
-        earlier = set(s.execute(
-            select(Order.id).where(Order.pending_action.is_not(None))  # type: ignore[union-attr]
-        ).scalars())
+    earlier = _pending_ids(ctx)
     to_confirm: list[int] = []
     for n, item in enumerate(summary.items, 1):
         if cancel is not None and cancel.is_set():
@@ -160,32 +160,19 @@ def _sweep(ctx: Context, on_progress: Callable[[int, int], None] | None,
     if ctx.settings.mc_url and (to_confirm or earlier):
         from mleg_tui.services.mc_sync import confirm_all
 
-        result = confirm_all(ctx, cancel=cancel)
-        confirmed = set(result.confirmed_ids)
+        at_mc = confirm_all(ctx, cancel=cancel)
+        confirmed = set(at_mc.confirmed_ids)
         for i in to_confirm:
             if i in confirmed:
                 summary.revoked += 1
                 summary.outcomes[i] = "unieważniono (potwierdzone przez MC)"
         summary.earlier_confirmed = len(confirmed & earlier)
-        summary.failures.extend(str(f) for f in result.failures)
-        summary.cancelled |= result.cancelled
-    with reading(ctx.engine) as s:
-        still = set(s.execute(
-            select(Order.id).where(Order.pending_action.is_not(None))  # type: ignore[union-attr]
-        ).scalars())
+        summary.failures.extend(str(f) for f in at_mc.failures)
+        summary.cancelled |= at_mc.cancelled
+    still = _pending_ids(ctx)
     summary.pending = len(still.intersection(to_confirm))
     summary.earlier_pending = len(still & earlier)
     for i in set(to_confirm) - still:
         if summary.outcomes.get(i) == "czeka na potwierdzenie MC":  # MC ended it another way
             summary.outcomes[i] = "MC zakończył je inaczej"
     return summary
-
-
-def run_sweep_cli(ctx: Context, args: Any) -> int:
-    """`mleg-tui sweep [--dry-run]`: a summary a cron mail can be read from."""
-    summary = run_sweep(ctx, dry_run=args.dry_run)
-    print(visible(summary.text(), newlines=True))  # names and MC's words: no control character
-    if not ctx.settings.mc_url and (summary.pending or summary.earlier_pending):
-        print("Uwaga: brak konfiguracji MC (mc_url) — unieważnienia czekają, aż ktoś uruchomi "
-              "`mleg-tui refresh` lub sweep z dostępem do MC.")
-    return 1 if summary.failures else 0
