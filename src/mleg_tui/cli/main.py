@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from mleg_tui.domain.text import json_safe, visible
 from mleg_tui.errors import MlegError
@@ -22,12 +22,12 @@ EXIT_PARTIAL = 1
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not the whole usage
+    def error(self, message: str) -> NoReturn:  # one line, not the whole usage
         self.exit(EXIT_USER, visible(f"{self.prog}: {message} (zob. {self.prog} --help)") + "\n")
 
 
-def _common() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+def _common() -> _Parser:
+    p = _Parser(add_help=False)
     g = p.add_argument_group("ustawienia (mają pierwszeństwo przed zmiennymi i plikiem)")
     d = argparse.SUPPRESS  # accepted before or after the subcommand
     g.add_argument("--db", default=d, help="plik SQLite albo adres bazy (MLEG_TUI_DB)")
@@ -273,8 +273,11 @@ def _progress_printer() -> Callable[[str], None] | None:
     if not sys.stderr.isatty():
         return None
 
-    # sys.stderr writes through to the terminal at once: no flush needed.
-    return lambda msg: sys.stderr.write(f"\r\033[K{msg}")
+    def show(msg: str) -> None:
+        # sys.stderr writes through to the terminal at once: no flush needed.
+        sys.stderr.write(f"\r\033[K{msg}")
+
+    return show
 
 
 def run_mc_sim(args: argparse.Namespace) -> int:  # reached only through `main`'s shortcut
