@@ -12,6 +12,7 @@ import httpx
 from mleg_tui.cli.textviews import student_text
 from mleg_tui.domain.events import Action, Actor
 from mleg_tui.services import actions
+from mleg_tui.services.context import os_login
 from mleg_tui.services.importer import import_csv
 from mleg_tui.services.mc_sync import confirm_pending, refresh
 from mleg_tui.services.students import student_view
@@ -70,11 +71,11 @@ def test_story_from_oczekuje_to_do_odbioru_odebrana_blad(world):
     failed = next(o for o in orders(ctx) if o.status == "BLAD")
     assert failed.error_code in {"PESEL_MISMATCH", "PHOTO_REJECTED", "PERSON_NOT_FOUND", "DUPLICATE_ACTIVE_CARD"}
     assert failed.error_message and failed.qr_code is None
-    trail = [(e.action, e.actor_kind, e.old_status, e.new_status) for e in events(ctx, picked.id)]
-    assert trail == [
-        (Action.PLACED.value, Actor.STUDENT.value, None, "OCZEKUJE"),
-        (Action.SUBMITTED.value, Actor.MC.value, "OCZEKUJE", "W_TRAKCIE"),
-        (Action.MC_STATUS.value, Actor.MC.value, "W_TRAKCIE", "ODEBRANA"),
+    trail = [(e.action, e.actor_kind, e.actor, e.old_status, e.new_status) for e in events(ctx, picked.id)]
+    assert trail == [  # MC's word, with the login whose refresh read it (the CLI's: the system's)
+        (Action.PLACED.value, Actor.STUDENT.value, "ewa.k", None, "OCZEKUJE"),
+        (Action.SUBMITTED.value, Actor.MC.value, os_login(), "OCZEKUJE", "W_TRAKCIE"),
+        (Action.MC_STATUS.value, Actor.MC.value, "ewa.k", "W_TRAKCIE", "ODEBRANA"),
     ]
 
     ready = next(o for o in orders(ctx) if o.status == "DO_ODBIORU")
@@ -85,7 +86,7 @@ def test_story_from_oczekuje_to_do_odbioru_odebrana_blad(world):
     assert shown.returncode == 0, shown
     assert f"Kod QR: {at_mc['qr_code']}" in shown.stdout and "Do odbioru".upper() in shown.stdout
     assert "KODY WYGASŁY" not in shown.stdout
-    assert "system MC · przekazanie do systemu MC · Oczekuje → W trakcie" in shown.stdout
+    assert f"system MC (uruchomił {os_login()}) · przekazanie do systemu MC · Oczekuje → W trakcie" in shown.stdout
 
     # A month later the codes were never used: the view says so.
     later = (ready.codes_valid_until + dt.timedelta(days=2)).date().isoformat()

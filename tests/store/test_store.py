@@ -121,6 +121,7 @@ def make_version_1(path: Path, first_release: bool) -> None:
         # v4 added the folded name to the order-date index.
         con.execute("DROP INDEX ix_orders_ordered")
         con.execute("CREATE INDEX ix_orders_ordered ON orders (ordered_at, id)")
+        con.execute("ALTER TABLE order_event DROP COLUMN recorded_at")  # v5's
         con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         # A person written by the old program: the new index must learn of her too.
         con.execute("UPDATE person SET first_name = 'Łucja', last_name = 'Żak', name_key = 'zak lucja'")

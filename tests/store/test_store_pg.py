@@ -148,6 +148,7 @@ def make_version_1(url: str, first_release: bool) -> None:
     if first_release:
         q(url, "ALTER TABLE orders DROP COLUMN pending_actor_kind")
         q(url, "ALTER TABLE orders DROP COLUMN submitted_body")
+    q(url, "ALTER TABLE order_event DROP COLUMN recorded_at")  # v5's
     q(url, "UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     # A person written by the old program: the new index must learn of her too.
     q(url, "UPDATE person SET first_name = 'Łucja', last_name = 'Żak', name_key = 'zak lucja'")

@@ -172,7 +172,7 @@ def slow_sim(service_ctx):  # type: ignore[no-untyped-def]
     handle.stop()
 
 
-async def test_bulk_refresh_cancelled_midway(make_app, slow_sim, service_ctx) -> None:
+async def test_bulk_refresh_cancelled_midway(make_app, slow_sim, service_ctx, db) -> None:
     app = make_app(role="operator", mc_url=slow_sim.url, mc_token="tok-test", mc_concurrency=1)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
@@ -186,6 +186,11 @@ async def test_bulk_refresh_cancelled_midway(make_app, slow_sim, service_ctx) ->
         await until(pilot, lambda: not screen.running, timeout=20, what="stop")
         summary = screen.summary
         assert summary.cancelled and summary.done < summary.total
+        if summary.changed:  # what MC said is recorded under the login that asked
+            from support.stores import store_sql
+
+            assert store_sql(db, "SELECT DISTINCT actor FROM order_event WHERE actor_kind = 'MC' "
+                                 "AND recorded_at IS NOT NULL") == [("tester",)]
         text = " ".join(screen_text(app).split())
         assert "Przerwano" in text and "Aktualizacja statusów" in text
         await pilot.press("escape")
@@ -222,6 +227,10 @@ async def test_sweep_preview_then_run(make_app, service_ctx) -> None:
         assert "Skrypt unieważniający: znaleziono" in screen_text(app)
     current = student_view(service_ctx, album="100007").current
     assert current.status.value == "UNIEWAZNIONE_PRZEZ_UCZELNIE" or current.pending_action == "REVOKE"
+    # The revocation names the sweep and the login that started it from the TUI.
+    last = current.events[-1]
+    assert (last.actor_kind.value, last.actor) == ("SWEEP", "tester")
+    assert last.who == "skrypt unieważniający (uruchomił tester)"
 
 
 async def test_operator_has_no_sweep(make_app) -> None:

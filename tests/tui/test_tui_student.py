@@ -194,3 +194,24 @@ async def test_order_followed_from_placed_to_ready_with_qr(make_app, service_ctx
         text = screen_text(app)
         assert "DO ODBIORU" in text and current.qr_code in text
         assert "Oczekuje → W trakcie" in text and "W trakcie → Do odbioru" in text
+
+
+async def test_history_tells_a_fixed_today_from_the_real_time_of_writing(make_app, service_ctx) -> None:
+    """The tests' `today` is fixed (20.11.2025 10:00): an event written now is shown at
+    that business time, and as dated by the setting, with the day it was really written;
+    the demo's generated history has no real time and is shown as it is."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from mleg_tui.services import actions
+
+    actions.revoke_student(service_ctx, "100007", "skreślenie z listy studentów")
+    app = make_app(role="viewer")
+    async with app.run_test(size=BIG) as pilot:
+        await loaded(pilot)
+        await open_student(pilot, "100007")
+        text = " ".join(screen_text(app).split())
+    real_day = dt.datetime.now(ZoneInfo("Europe/Warsaw")).strftime("%d.%m.%Y")
+    assert "20.11.2025 10:00:00" in text
+    assert f"data ustalona ustawieniem today, zapisano naprawdę {real_day}" in text
+    assert text.count("zapisano naprawdę") == 1  # the generated events are not marked

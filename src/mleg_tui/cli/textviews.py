@@ -26,6 +26,8 @@ def event_line(e: EventView) -> str:
         parts.append(change)
     if e.reason:
         parts.append(f"powód: {visible(e.reason)}")
+    if e.backdated and e.recorded_at:
+        parts.append(f"data ustalona ustawieniem today, zapisano naprawdę {e.recorded_at:%d.%m.%Y %H:%M:%S}")
     return " · ".join(parts)
 
 

@@ -42,6 +42,7 @@ def record(
     event = OrderEvent(
         order_id=order.id or 0,
         at=utc(at),
+        recorded_at=dt.datetime.now(dt.timezone.utc),  # real time, whatever `today` says
         action=action.value,
         old_status=old.value if old else None,
         new_status=new.value if new else None,

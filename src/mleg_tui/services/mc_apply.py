@@ -229,7 +229,7 @@ def apply_mc_order(s: Session, ctx: Context, order: Order, mco: MCOrder, out: Ap
     now = ctx.clock.now()
     new, old = S(mco.status), S(order.status)
     values = {**mc_values(mco), **extra}
-    actor_kind, actor, reason = Actor.MC, "", note
+    actor_kind, actor, reason = Actor.MC, ctx.login, note  # MC's word, read by this login's run
     settles = bool(order.pending_action) and new.is_final
     if settles:
         kind = PendingAction(order.pending_action)
@@ -284,7 +284,7 @@ def apply_submissions(ctx: Context, owner: str,
                 if order.pending_action:
                     values.update(CLEAR_PENDING)
                     note += f"; {PendingAction(order.pending_action).label} nie było potrzebne"
-                change_status(s, order, S.BLAD, now, Action.MC_STATUS, Actor.MC, "", note,
+                change_status(s, order, S.BLAD, now, Action.MC_STATUS, Actor.MC, ctx.login, note,
                               observed=True, **values)
                 out.changed.append((order.id or 0, S.BLAD))
                 continue

@@ -108,6 +108,7 @@ def _order_view(ctx: Context, o: Order, events: list[OrderEvent], now: dt.dateti
                 actor_kind=Actor(e.actor_kind),
                 actor=e.actor,
                 reason=e.reason,
+                recorded_at=local(e.recorded_at) if e.recorded_at else None,
             )
             for e in events
         ),

@@ -63,15 +63,21 @@ class FirstWindow:
 
 # -- one student (the help desk) --------------------------------------------------------------
 
+# A business time this far from the real time of writing was set by a fixed `today`
+# (a batch's events share one business time, taken at its start: minutes, not more).
+BACKDATED = dt.timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class EventView:
-    at: dt.datetime
+    at: dt.datetime  # business time (a fixed `today` sets it), office time
     action: Action
     old_status: OrderStatus | None
     new_status: OrderStatus | None
     actor_kind: Actor
     actor: str
     reason: str | None
+    recorded_at: dt.datetime | None = None  # the real time it was written (schema v5)
 
     @property
     def who(self) -> str:
@@ -79,11 +85,19 @@ class EventView:
             return self.actor
         if self.actor_kind is Actor.STUDENT and self.actor:
             return f"{self.actor_kind.label} (wprowadził {self.actor})"
+        if self.actor_kind in (Actor.MC, Actor.SWEEP) and self.actor:  # the login that ran it
+            return f"{self.actor_kind.label} (uruchomił {self.actor})"
         return self.actor_kind.label
+
+    @property
+    def backdated(self) -> bool:
+        """The business time is not when it was written: a fixed `today` set it."""
+        return self.recorded_at is not None and abs(self.recorded_at - self.at) > BACKDATED
 
     def as_json(self) -> dict[str, Any]:
         return {
             "at": self.at.isoformat(timespec="seconds"),
+            "recorded_at": self.recorded_at.isoformat(timespec="seconds") if self.recorded_at else None,
             "action": self.action.value,
             "old_status": self.old_status.value if self.old_status else None,
             "new_status": self.new_status.value if self.new_status else None,

@@ -111,7 +111,10 @@ class OrderEvent(SQLModel, table=True):
     __tablename__ = "order_event"
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)
-    at: dt.datetime = Field(sa_type=UtcDateTime)
+    at: dt.datetime = Field(sa_type=UtcDateTime)  # business time: a fixed `today` sets it
+    # The real time it was written (v5); none for events older than that, and for
+    # the histories a demo store is generated with.
+    recorded_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     action: str = Field(max_length=32)
     old_status: str | None = Field(default=None, max_length=32)
     new_status: str | None = Field(default=None, max_length=32)

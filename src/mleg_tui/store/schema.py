@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from mleg_tui.store import models, search
 from mleg_tui.store.engine import StoreError, is_sqlite
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v2_name_search(conn: Connection) -> None:
@@ -42,10 +42,17 @@ def _v4_name_in_date_index(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_orders_ordered ON orders (ordered_at, id, name_key)")
 
 
+def _v5_recorded_at(conn: Connection) -> None:
+    """v5: each event keeps the real time it was written beside its business time (a
+    fixed `today` moves only the latter). Earlier events stay without one: their real
+    time is not known, and the log is append-only."""
+    _add_missing_columns(conn, models.OrderEvent.__table__, ("recorded_at",))
+
+
 # Steps from version N-1 to N, run in order inside the opening transaction.
 # Add a function here whenever the schema changes; never edit a released step.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate,
-                                                      4: _v4_name_in_date_index}
+                                                      4: _v4_name_in_date_index, 5: _v5_recorded_at}
 
 
 def protect_events(conn: Connection) -> None:
