@@ -93,9 +93,10 @@ class HostileServer:
         self._ready.set()
         self._loop.run_forever()
         self._server.close()
-        for task in asyncio.all_tasks(self._loop):
+        tasks = asyncio.all_tasks(self._loop)
+        for task in tasks:
             task.cancel()
-        self._loop.run_until_complete(asyncio.sleep(0))
+        self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         self._loop.close()
 
     async def _serve(self, reader: asyncio.StreamReader, out: asyncio.StreamWriter) -> None:
@@ -112,8 +113,8 @@ class HostileServer:
             req = Request(method, path, headers, body)
             self.requests.append(req)
             await self.handler(req, out)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client hung up: that is what it should do with some of these
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the client hung up (what it should do with some of these), or we stop
         except Exception as exc:  # noqa: BLE001 - reported to the test through .errors
             self.errors.append(exc)
         finally:
@@ -122,6 +123,8 @@ class HostileServer:
     async def stream(self, out: asyncio.StreamWriter, chunks: Any, pause: float = 0.0) -> None:
         """Write chunks one by one, counting what got out, until the client hangs up."""
         for chunk in chunks:
+            if out.is_closing():
+                return
             out.write(chunk)
             await out.drain()
             self.sent += len(chunk)
