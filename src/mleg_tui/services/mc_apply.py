@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from mleg_tui.domain.events import Action, Actor, PendingAction
-from mleg_tui.domain.status import IllegalTransition, OrderStatus
+from mleg_tui.domain.status import IllegalTransition, OrderStatus, reachable
 from mleg_tui.services.context import Context
 from mleg_tui.services.history import StaleOrder, change_status, record, update_order, utc
 from mleg_tui.services.types import RefreshFailure
@@ -45,6 +45,7 @@ S = OrderStatus
 CLEAR_PENDING: dict[str, Any] = {"pending_action": None, "pending_reason": None, "pending_actor": None,
                                  "pending_actor_kind": None, "pending_since": None}
 NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+PEOPLES_ENDS = frozenset({S.ANULOWANE_PRZEZ_UZYTKOWNIKA, S.UNIEWAZNIONE_PRZEZ_UCZELNIE})
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,14 @@ class Applied:
 
 def _failure(order: Order, person: str, why: str) -> RefreshFailure:
     return RefreshFailure(order.id or 0, order.order_ref, person, order.album, why)
+
+
+def _mismatch(order: Any, mco: MCOrder) -> str:
+    return f"niezgodność: MC podaje „{S(mco.status).label}”, w bazie „{S(order.status).label}”"
+
+
+def _not_ours(mco: MCOrder) -> str:
+    return f"MC podał stan innego zamówienia ({mco.order_ref}); nic nie zmieniono"
 
 
 # -- leases ---------------------------------------------------------------------------------
@@ -258,10 +267,38 @@ def apply_mc_order(s: Session, ctx: Context, order: Order, mco: MCOrder, out: Ap
 
 # -- batches ------------------------------------------------------------------------------------
 
+def _suspect(s: Session, results: list[tuple[Claimed, Any]]) -> dict[int, str]:
+    """Answers to submissions that cannot be about the order sent, by order id, with why:
+    an MC id another order already holds (in the store, or in this batch), or an end
+    that only a revocation could bring, and none was ever sent for an order without an
+    MC id. (A 201 other than W_TRAKCIE the client refuses already.)"""
+    answers = {c.id: o[0] for c, o in results if isinstance(o, tuple)}
+    ids: dict[str, list[int]] = {}
+    for order_id, mco in answers.items():
+        ids.setdefault(mco.mc_id, []).append(order_id)
+    held: dict[str, str] = {}
+    if ids:
+        held.update((m or "", ref) for m, ref in s.execute(
+            select(col(Order.mc_id), col(Order.order_ref))
+            .where(col(Order.mc_id).in_(list(ids)), col(Order.id).not_in(list(answers)))).all())
+    why: dict[int, str] = {}
+    for mc_id, orders in ids.items():
+        for order_id in orders:
+            if mc_id in held:
+                why[order_id] = f"MC podał identyfikator {mc_id}, który ma już zamówienie {held[mc_id]}"
+            elif len(orders) > 1:
+                why[order_id] = f"MC podał ten sam identyfikator {mc_id} dla {len(orders)} zamówień"
+            elif S(answers[order_id].status) in PEOPLES_ENDS:
+                why[order_id] = (f"MC podaje, że przesłane zamówienie jest już „{S(answers[order_id].status).label}”, "
+                                 "choć nikt go nie unieważnił ani nie anulował")
+    return why
+
+
 def apply_submissions(ctx: Context, owner: str,
                       results: list[tuple[Claimed, tuple[MCOrder, bool] | MCError]]) -> Applied:
     """MC's answers to submissions (or why there is none), one transaction. An answer
-    counts only while this run still holds the order's lease."""
+    counts only while this run still holds the order's lease; one that cannot be about
+    the order sent is a failure and changes nothing."""
     from mleg_tui.mc import MCAuthError, MCError, MCRejected
 
     out = Applied()
@@ -271,6 +308,7 @@ def apply_submissions(ctx: Context, owner: str,
             select(Order).where(Order.id.in_([c.id for c, _ in results]))  # type: ignore[union-attr]
             .order_by(Order.id).with_for_update()
         ).scalars()}
+        suspect = _suspect(s, results)
         for item, outcome in results:
             order = loaded.get(item.id)
             if order is None or order.lease_owner != owner:
@@ -294,16 +332,15 @@ def apply_submissions(ctx: Context, owner: str,
                     out.failures.append(item.failure(str(outcome)))
                 continue
             mco, created = outcome
+            if item.id in suspect or not (order.status == mco.status or reachable(S(order.status), S(mco.status))):
+                update_order(s, order, now, **NO_LEASE)
+                out.failures.append(item.failure(suspect.get(item.id) or _mismatch(order, mco)))
+                continue
             if order.status != S.OCZEKUJE.value:
                 update_order(s, order, now, mc_id=mco.mc_id, **NO_LEASE)
                 continue
             note = None if created else "MC miał już to zamówienie (powtórzone przesłanie)"
-            try:
-                apply_mc_order(s, ctx, order, mco, out, action=Action.SUBMITTED, note=note, **NO_LEASE)
-            except IllegalTransition as e:
-                update_order(s, order, now, mc_id=mco.mc_id, **NO_LEASE)
-                out.failures.append(item.failure(str(e)))
-                continue
+            apply_mc_order(s, ctx, order, mco, out, action=Action.SUBMITTED, note=note, **NO_LEASE)
             out.submitted += 1
     return out
 
@@ -340,6 +377,8 @@ def apply_page(ctx: Context, ids: list[int], orders: list[MCOrder], not_found: l
             if mco is None:
                 why = "MC nie zna tego zamówienia" if r.mc_id in missing else "MC nie podał stanu zamówienia"
                 out.failures.append(RefreshFailure(r.id, r.order_ref, person, r.album, f"{why} (mc_id {r.mc_id})"))
+            elif mco.order_ref != r.order_ref:
+                out.failures.append(RefreshFailure(r.id, r.order_ref, person, r.album, _not_ours(mco)))
             elif differs(r, mco):
                 todo[r.id] = (mco, person)
         if not todo:
@@ -351,9 +390,7 @@ def apply_page(ctx: Context, ids: list[int], orders: list[MCOrder], not_found: l
             try:
                 apply_mc_order(s, ctx, order, mco, out)
             except IllegalTransition:
-                out.failures.append(_failure(
-                    order, person,
-                    f"niezgodność: MC podaje „{S(mco.status).label}”, w bazie „{S(order.status).label}”"))
+                out.failures.append(_failure(order, person, _mismatch(order, mco)))
     return out
 
 
@@ -373,6 +410,9 @@ def apply_confirmation(ctx: Context, order_id: int, mco: MCOrder, conflict: bool
         if not rows or rows[0][0].pending_action is None:
             return out  # settled meanwhile (a read in another run)
         order, person = rows[0]
+        if mco.order_ref != order.order_ref:
+            out.failures.append(_failure(order, person, f"{_not_ours(mco)}; zlecenie zostaje i zostanie ponowione"))
+            return out
         try:
             apply_mc_order(s, ctx, order, mco, out)
         except (IllegalTransition, StaleOrder) as e:

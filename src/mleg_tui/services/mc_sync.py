@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from mleg_tui.domain.events import PendingAction
@@ -155,6 +156,11 @@ class _Run:
             except asyncio.CancelledError:
                 await asyncio.wait([fut])
                 raise
+            except IntegrityError:
+                # Only an MC id taken by two orders at once (two runs, PostgreSQL) gets past
+                # the checks; the database's message would carry the row, codes and all.
+                raise UserError("MC podał identyfikator zamówienia, który ma już inne zamówienie; "
+                                "tej partii odpowiedzi nie zapisano, następna aktualizacja ją powtórzy.") from None
 
 
 # -- selections ------------------------------------------------------------------------
@@ -393,8 +399,10 @@ async def _confirm_one(run: _Run, order_id: int) -> None:
         run.tally(applied)
         if isinstance(outcome, MCAuthError):
             raise outcome
-        if isinstance(outcome, MCError):
-            return  # a failure listed, or MC refused the order (BLAD, nothing to revoke)
+        if isinstance(outcome, MCError) or applied.failures:
+            # A failure listed, or MC refused the order (BLAD, nothing to revoke); an answer
+            # not taken (another order's MC id, say) is never used to revoke anything.
+            return
         mc_id = outcome[0].mc_id
     by = PendingAction(order.pending_action).mc_by
     try:
