@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+
+from mleg_tui.domain.text import visible
 
 if TYPE_CHECKING:
     from mleg_tui.config import Settings
@@ -144,6 +148,17 @@ class MlegApp(App[int]):
             self.notify("Nieznane polecenia w sekcji [keymap]: " + ", ".join(unknown),
                         severity="warning", timeout=10)
 
+    # -- text on screen -------------------------------------------------------------------
+    # Notifications and titles quote data (names, MC's messages, what was typed, the
+    # login): always as text, never markup, no control character raw.
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        super().notify(visible(message, newlines=True), title=visible(title), severity=severity,
+                       timeout=timeout, markup=False)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        return super().format_title(visible(title), visible(sub_title))
+
     # -- screens ------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
         from mleg_tui.screens.orders import OrdersScreen
@@ -207,7 +222,7 @@ class MlegApp(App[int]):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(placeholder="Szukaj polecenia…", id="--command-palette"))
+            self.push_screen(_Palette(placeholder="Szukaj polecenia…", id="--command-palette"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette offers exactly the actions this user may use on this screen."""
@@ -224,6 +239,17 @@ class MlegApp(App[int]):
 
     async def _run_from_palette(self, action: str, node: Any) -> None:
         await self.run_action(action, node)
+
+
+class _Palette(CommandPalette):
+    """Textual's palette; what is typed or pasted into its search shows control characters as marks."""
+
+    def on_mount(self) -> None:
+        from textual.widgets import Input
+
+        from mleg_tui.widgets.fmt import CONTROL_MARKS
+
+        self.query_one(Input).highlighter = CONTROL_MARKS
 
 
 def binding_ids() -> set[str]:

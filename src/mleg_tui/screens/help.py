@@ -11,6 +11,7 @@ from textual.widgets import Header, Static
 
 from mleg_tui.domain.eligibility import NEXT_STEPS, REASON_TEXTS
 from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.text import visible
 from mleg_tui.screens.base import BaseScreen
 from mleg_tui.widgets.key_bar import KeyBar
 
@@ -42,26 +43,28 @@ class HelpScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="help-scroll"):
-            yield Static(Text(f"Klawisze — {self.where}", style="bold"), classes="help-head")
+            # Every text here as Text: a string would be read as markup ("[roles]" vanished),
+            # and the screen's title may name a student.
+            yield Static(Text(f"Klawisze — {visible(self.where)}", style="bold"), classes="help-head")
             keys = _grid()
             for key, text, ids in self.keys:
                 # The binding ids are what the config's [keymap] section remaps.
-                keys.add_row(key, Text.assemble(text, (f"  [{ids}]", "dim")))
+                keys.add_row(Text(key), Text.assemble(text, (f"  [{ids}]", "dim")))
             yield Static(keys)
             yield Static(Text("Statusy zamówień", style="bold"), classes="help-head")
             statuses = _grid()
             for s in OrderStatus:
-                statuses.add_row(s.label, s.meaning)
+                statuses.add_row(Text(s.label), Text(s.meaning))
             yield Static(statuses, id="help-statuses")
             yield Static(Text("Dlaczego student nie może zamówić — i co zrobić", style="bold"),
                          classes="help-head")
             reasons = _grid()
             for code, text in REASON_TEXTS.items():
-                reasons.add_row(text, NEXT_STEPS.get(code, ""))
+                reasons.add_row(Text(text), Text(NEXT_STEPS.get(code, "")))
             yield Static(reasons)
             yield Static(Text("W tabeli: * po statusie — unieważnienie lub anulowanie czeka na "
                               "potwierdzenie MC; ● przed Lp. — wiersz zaznaczony."), classes="help-head")
-            yield Static(ROLES, classes="help-head")
+            yield Static(Text(ROLES), classes="help-head")
         yield KeyBar()
 
     def on_mount(self) -> None:

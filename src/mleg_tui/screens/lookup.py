@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, Static
 
 from mleg_tui.screens.base import BaseModal, run_service
 from mleg_tui.screens.student import Found, StudentScreen, load_student
+from mleg_tui.widgets.fmt import CONTROL_MARKS, literal
 
 SAY_BUSY_AFTER = 0.15  # seconds
 
@@ -27,7 +28,7 @@ class LookupScreen(BaseModal[Found | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box", id="lookup-box"):
             yield Label("Numer albumu studenta:", classes="dialog-title")
-            yield Input(id="album", placeholder="np. 100001")
+            yield Input(id="album", placeholder="np. 100001", highlighter=CONTROL_MARKS)
             yield Static("", id="lookup-message", classes="dialog-problem")
             yield Static("Enter: pokaż studenta · Esc: zamknij", classes="dialog-note")
 
@@ -61,7 +62,7 @@ class LookupScreen(BaseModal[Found | None]):
 
     def _say(self, text: str) -> None:
         self._said = bool(text)
-        self.query_one("#lookup-message", Static).update(text)
+        self.query_one("#lookup-message", Static).update(literal(text))  # it may quote what was typed
 
     def _not_found(self, text: str) -> None:
         self._stop_busy()

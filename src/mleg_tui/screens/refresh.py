@@ -12,8 +12,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static
 
+from mleg_tui.domain.text import visible
 from mleg_tui.screens.base import BaseModal, run_service
 from mleg_tui.services.types import RefreshProgress, RefreshSelection, RefreshSummary
+from mleg_tui.widgets.fmt import literal, rich_literal
 
 FAILURES_SHOWN = 20
 
@@ -37,7 +39,8 @@ class RefreshScreen(BaseModal[RefreshSummary | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box", id="refresh-box"):
-            yield Label(f"Aktualizacja statusów zamówień — {self.what}", classes="dialog-title")
+            yield Label(literal(f"Aktualizacja statusów zamówień — {self.what}", newlines=False),
+                        classes="dialog-title")
             yield ProgressBar(total=None, show_eta=False, id="refresh-bar")
             yield Static("Łączenie z systemem MC…", id="refresh-line")
             with VerticalScroll(id="refresh-summary"):
@@ -91,7 +94,7 @@ class RefreshScreen(BaseModal[RefreshSummary | None]):
         if summary.failures:
             t.append(f"\nNie udało się ({len(summary.failures)}):", "bold")
             for f in summary.failures[:FAILURES_SHOWN]:
-                t.append(f"\n  {f}")
+                t.append(f"\n  {visible(str(f))}")  # MC's words
             if len(summary.failures) > FAILURES_SHOWN:
                 t.append(f"\n  … i {len(summary.failures) - FAILURES_SHOWN} więcej "
                          "(pełna lista: mleg-tui refresh)")
@@ -100,7 +103,7 @@ class RefreshScreen(BaseModal[RefreshSummary | None]):
             self.on_changed([])
 
     def _failed(self, text: str) -> None:
-        self._end("Nie wykonano.", Text(text, style="bold"))
+        self._end("Nie wykonano.", rich_literal(text, "bold"))
 
     def _end(self, line: str, text: Text) -> None:
         self.running = False

@@ -10,6 +10,7 @@ from mleg_tui.domain.status import OrderStatus
 from mleg_tui.screens.base import BaseScreen, run_service
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.types import ActionResult, OrderView, RefreshSelection, StudentView
+from mleg_tui.widgets.fmt import literal
 from mleg_tui.widgets.key_bar import KeyBar
 from mleg_tui.widgets.student_pane import StudentPane
 
@@ -79,7 +80,7 @@ class StudentScreen(BaseScreen):
 
     def _failed(self, text: str) -> None:
         self.query_one("#student-scroll").remove_children()
-        self.query_one("#student-scroll").mount(Static(text, classes="error-text"))
+        self.query_one("#student-scroll").mount(Static(literal(text), classes="error-text"))
 
     def _pane(self) -> StudentPane:
         assert self.view is not None

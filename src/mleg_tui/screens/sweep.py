@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Header, ProgressBar, Static
 
 from mleg_tui.domain.rules import LOSS
+from mleg_tui.domain.text import visible
 from mleg_tui.screens.base import BaseScreen, run_service
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.types import SweepItem, SweepSummary
-from mleg_tui.widgets.fmt import orders
+from mleg_tui.widgets.fmt import literal, orders, rich_literal
 from mleg_tui.widgets.key_bar import KeyBar
 
 SHOWN = 2000  # a preview longer than this is a sign to use `mleg-tui sweep --dry-run`
@@ -64,7 +65,7 @@ class SweepScreen(BaseScreen):
         run_service(self, "preview", job, self._previewed, self._intro)
 
     def _intro(self, text: str) -> None:
-        self.query_one("#sweep-intro", Static).update(text)
+        self.query_one("#sweep-intro", Static).update(literal(text))  # an error may quote data
 
     def _previewed(self, items: list[SweepItem]) -> None:
         self.items = items
@@ -72,7 +73,9 @@ class SweepScreen(BaseScreen):
         table.clear()
         for i in items[:SHOWN]:
             # "utrata uprawnień" is every row's: the column shows what differs.
-            table.add_row(i.order_ref, i.person, i.album, i.status.label, i.reason.removeprefix(LOSS))
+            # Cells as Text: a string cell would be read as markup.
+            table.add_row(i.order_ref, Text(visible(i.person)), Text(visible(i.album)), i.status.label,
+                          Text(visible(i.reason.removeprefix(LOSS))))
         if not items:
             self._intro("Podgląd: nikt nie stracił uprawnień — skrypt nie ma czego unieważnić.")
         else:
@@ -87,7 +90,7 @@ class SweepScreen(BaseScreen):
         if 0 <= event.cursor_row < len(items):
             i = items[event.cursor_row]
             self.query_one("#sweep-detail", Static).update(
-                Text.assemble((f"{i.person} ({i.album or 'bez albumu'}): ", "bold"), i.reason))
+                Text.assemble((visible(f"{i.person} ({i.album or 'bez albumu'}): "), "bold"), visible(i.reason)))
 
     def action_state(self, action: str) -> bool | None:
         if action == "run":
@@ -147,10 +150,10 @@ class SweepScreen(BaseScreen):
         self.running = False
         self.query_one("#sweep-bar").display = False
         if isinstance(outcome, str):
-            self._result(Text(outcome, style="bold"))
+            self._result(rich_literal(outcome, "bold"))
         else:
             head = outcome.text().splitlines()[0]
             extra = "\n".join(f"  {f}" for f in outcome.failures[:10])
             cut = " Przerwano." if self.cancel.is_set() else ""
-            self._result(Text(head + cut + ("\nBłędy:\n" + extra if extra else "")))
+            self._result(rich_literal(head + cut + ("\nBłędy:\n" + extra if extra else "")))
         self.load()  # what is left to revoke, if anything

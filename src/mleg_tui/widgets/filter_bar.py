@@ -19,6 +19,7 @@ from textual.widgets import Input, Label, Select, Static
 from mleg_tui.domain.dates import parse_date
 from mleg_tui.domain.status import FINAL, LIVE, OrderStatus
 from mleg_tui.services.types import OrderQuery
+from mleg_tui.widgets.fmt import CONTROL_MARKS, literal
 
 DEBOUNCE = 0.3
 
@@ -79,16 +80,19 @@ class FilterBar(Widget):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label("Osoba lub nr albumu:")
-            yield Input(id="f-text", placeholder="np. kowalska albo 100001", compact=True)
+            yield Input(id="f-text", placeholder="np. kowalska albo 100001", compact=True,
+                        highlighter=CONTROL_MARKS)
             yield Label("Status:", classes="gap")
             yield Select(STATUS_OPTIONS, value="all", allow_blank=False, id="f-status", compact=True)
         with Horizontal():
             yield Label("Data zamówienia od:")
-            yield Input(id="f-from", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True)
+            yield Input(id="f-from", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True,
+                        highlighter=CONTROL_MARKS)
             yield Label("do:", classes="gap")
-            yield Input(id="f-to", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True)
+            yield Input(id="f-to", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True,
+                        highlighter=CONTROL_MARKS)
             yield Label("Kod błędu:", classes="gap")
-            yield Input(id="f-err", placeholder="dokładny kod", compact=True)
+            yield Input(id="f-err", placeholder="dokładny kod", compact=True, highlighter=CONTROL_MARKS)
         yield Static(id="f-problem")
 
     def focus_text(self) -> None:
@@ -140,7 +144,7 @@ class FilterBar(Widget):
         if said != self._said:  # an update is a new layout of the whole screen: only if new
             self._said = said
             problem = self.query_one("#f-problem", Static)
-            problem.update(said)
+            problem.update(literal(said))  # it quotes what was typed
             problem.set_class(bool(problems), "-shown")
         if new != self.current:
             self.current = new

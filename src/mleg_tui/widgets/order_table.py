@@ -22,8 +22,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.text import visible
 from mleg_tui.services.types import SORT_KEYS, OrderRow, SortKey
-from mleg_tui.widgets.fmt import clip
+from mleg_tui.widgets.fmt import clip, fit
 
 CACHE_ROWS = 1000  # a few screens each way; a million-row store still costs ~1000 rows
 MARGIN = 20  # rows read beyond the viewport, so scrolling a little never waits
@@ -225,7 +226,7 @@ class OrderTable(ScrollView, can_focus=True):
 
     def show_error(self, text: str) -> None:
         self._inflight = None
-        self.message = text
+        self.message = visible(text)
         self.refresh()
 
     def set_sort(self, sort: SortKey, descending: bool) -> None:
@@ -440,8 +441,9 @@ class OrderTable(ScrollView, can_focus=True):
         status_text = (row.status.short_label if lay.short else row.status.label) + ("*" if row.pending_action else "")
         cells = [
             ("●" if row.id in self.marked else " ") + str(row.lp).rjust(lay.lp) + " ",
-            clip(row.person, lay.person).ljust(lay.person) + " ",
-            clip(row.album, ALBUM_W).ljust(ALBUM_W) + " ",
+            # Segments are drawn as they are: text from data is made visible here.
+            fit(visible(row.person), lay.person) + " ",
+            fit(visible(row.album), ALBUM_W) + " ",
             row.ordered_at.strftime(lay.date_fmt).ljust(lay.date) + " ",
         ]
         status_style = style + style_of(status_part(row.status))
@@ -449,7 +451,7 @@ class OrderTable(ScrollView, can_focus=True):
             status_style = status_style + style_of("cursor")
         after = [
             row.expiry_date.isoformat().ljust(lay.expiry) + " ",
-            clip(row.error_code or "", lay.err),
+            clip(visible(row.error_code or ""), lay.err),
         ]
         segments = [
             Segment("".join(cells), style),

@@ -13,23 +13,26 @@ from textual.widgets import Static
 from mleg_tui.domain.dates import pl_date, pl_datetime
 from mleg_tui.domain.eligibility import NEXT_STEPS
 from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.text import visible
 from mleg_tui.services.types import OrderView, StudentView
 from mleg_tui.widgets.qr_view import QRView
 
 
+# Text from data is put into Text objects (never markup) through visible(): the
+# register's names, MC's codes and messages, reasons staff typed.
 def _field(name: str, value: str) -> Text:
-    return Text.assemble((f"{name}: ", "bold"), value)
+    return Text.assemble((f"{name}: ", "bold"), visible(value))
 
 
 def person_lines(v: StudentView) -> Text:
-    t = Text.assemble((v.name, "bold"), f" · nr albumu {v.album or '(brak)'}\n")
+    t = Text.assemble((visible(v.name), "bold"), f" · nr albumu {visible(v.album or '(brak)')}\n")
     t.append_text(_field("PESEL", v.pesel_masked or "(brak)"))
     if v.birth_date:
         t.append(f" · data urodzenia: {pl_date(v.birth_date)}")
     t.append(f" · zdjęcie: {'jest' if v.has_photo else 'brak'}\n")
     t.append("Programy:", "bold")
     for p in v.programmes:
-        t.append(f"\n  {p.describe()}")
+        t.append(f"\n  {visible(p.describe())}")
     if not v.programmes:
         t.append(" (brak)")
     return t
@@ -39,7 +42,7 @@ def verdict_lines(v: StudentView) -> Text:
     verdict = v.verdict
     t = Text()
     for r in verdict.reasons:
-        t.append(f"• {r.text}\n", "bold")
+        t.append(f"• {visible(r.text)}\n", "bold")
         step = NEXT_STEPS.get(r.code)
         if step:
             t.append(f"  co zrobić: {step}\n")
@@ -65,7 +68,7 @@ def order_details(o: OrderView, code: str | None, reveal_hint: str | None) -> Te
     if o.pending_action:
         t.append("\n")
         t.append(f"Czeka na potwierdzenie MC: {o.pending_action.label} od {pl_datetime(o.pending_since)}", "bold")
-        t.append(f"; powód: {o.pending_reason}")
+        t.append(f"; powód: {visible(o.pending_reason or '')}")
     if o.status is OrderStatus.DO_ODBIORU and o.qr_code:
         t.append("\n")
         t.append_text(_field("Kod QR (tekst)", o.qr_code))
@@ -118,7 +121,7 @@ def history(v: StudentView) -> list[RenderableType]:
         grid.add_column()
         for e in o.events:
             when = f"{e.at:%d.%m.%Y %H:%M:%S}"
-            grid.add_row("  " + when, event_line(e).removeprefix(when + " · "))
+            grid.add_row("  " + when, Text(event_line(e).removeprefix(when + " · ")))
         out.append(grid)
     return out
 
