@@ -137,7 +137,7 @@ def context_for(args: argparse.Namespace) -> Context:
 
     ctx = open_context(settings_for(args), cli=True)
     for warning in ctx.warnings:
-        sys.stderr.write(f"mleg-tui: uwaga: {warning}\n")
+        _err(f"mleg-tui: uwaga: {warning}")
     return ctx
 
 
