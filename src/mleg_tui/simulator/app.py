@@ -180,7 +180,7 @@ class Simulator:
         return None, False
 
     async def _fault(self, request: web.Request, fault: str,
-                     done: web.Response | None) -> web.Response:
+                     done: web.StreamResponse | None) -> web.StreamResponse:
         k = self.knobs
         retry_after = {"Retry-After": f"{k.retry_after:g}"}
         if fault == "429":
@@ -195,7 +195,7 @@ class Simulator:
             assert self._stopping is not None
             try:
                 await asyncio.wait_for(self._stopping.wait(), k.hang_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if self._stopping.is_set():
                 _abort(request)
@@ -206,7 +206,7 @@ class Simulator:
             text = GARBLED_HTML
             if k.echo_auth:
                 text += f"<!-- {request.headers.get('Authorization', '')} -->"
-            if done is not None and done.body:
+            if isinstance(done, web.Response) and isinstance(done.body, (bytes, bytearray)) and done.body:
                 text = bytes(done.body)[: max(1, len(done.body) // 2)].decode(errors="replace")
             status = 200 if self._rng.random() < 0.5 else 502
             return web.Response(status=status, text=text, content_type="text/html")
@@ -239,12 +239,12 @@ class Simulator:
             fault, after = self._pick_fault()
             if fault:
                 self.stats["faults"][fault + ("_after" if after else "")] += 1
+            resp: web.StreamResponse
             if fault and not after:
                 resp = await self._fault(request, fault, None)
             else:
-                resp = self._unauthorized(request)
-                if resp is None:
-                    resp = await self._answer(request, handler)
+                refused = self._unauthorized(request)
+                resp = refused if refused is not None else await self._answer(request, handler)
                 if fault:
                     resp = await self._fault(request, fault, resp)
             self.stats["responses"]["reset" if fault == "reset" else str(resp.status)] += 1
@@ -314,6 +314,8 @@ class Simulator:
             body = await self._body(request)
             seconds = body.get("advance") if isinstance(body, dict) else None
             try:
+                if not isinstance(seconds, (int, float, str)):
+                    raise TypeError
                 self.clock.advance(float(seconds))
             except (TypeError, ValueError):
                 raise invalid("advance", "oczekiwano liczby sekund >= 0") from None

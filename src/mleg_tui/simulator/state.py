@@ -31,7 +31,7 @@ try:
 
     TZ: dt.tzinfo = ZoneInfo("Europe/Warsaw")
 except Exception:  # no tz database: the contract allows any offset
-    TZ = dt.timezone.utc
+    TZ = dt.UTC
 
 BLAD_REASONS = (
     ("PESEL_MISMATCH", "Dane osoby niezgodne z rejestrem PESEL (data does not match PESEL)"),
@@ -148,18 +148,23 @@ def parse_stamp(value: Any, name: str) -> float:
     return when.timestamp()
 
 
+@dataclass(slots=True)
 class Record:
     """One order as MC keeps it: current state plus its frozen schedule."""
 
-    __slots__ = (
-        "mc_id", "order_ref", "fingerprint", "expiry_date", "status", "updated",
-        "issue_at", "error_code", "error_message", "qr_code", "activation_code",
-        "codes_valid_until", "pickup_at",
-    )
-
-    def __init__(self, **values: Any) -> None:
-        for name in self.__slots__:
-            setattr(self, name, values.get(name))
+    mc_id: str
+    order_ref: str
+    status: str
+    updated: float
+    issue_at: float
+    fingerprint: str | None = None
+    expiry_date: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    qr_code: str | None = None
+    activation_code: str | None = None
+    codes_valid_until: float | None = None
+    pickup_at: float | None = None
 
     def settle(self, now: float) -> None:
         """Apply the scheduled transitions that are due; updated_at is when they happened."""
@@ -186,7 +191,7 @@ class Record:
         }
 
     def to_state(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return asdict(self)
 
 
 def _unit(data: bytes) -> float:
@@ -415,7 +420,7 @@ class SimState:
             self.by_ref[rec.order_ref] = rec
 
 
-def _date_field(body: dict, name: str) -> dt.date | None:
+def _date_field(body: dict[str, Any], name: str) -> dt.date | None:
     value = body.get(name)
     if value is None:
         return None
