@@ -201,6 +201,42 @@ async def test_mc_message_and_a_pending_reason_show_as_text(hostile: tuple[str, 
         assert running(app)
 
 
+async def test_revoke_with_a_typed_markup_reason_and_a_refresh_that_fails(
+        hostile: tuple[str, list[Hostile]]) -> None:
+    """A reason typed with brackets is kept and shown as typed; a refresh whose MC is
+    unreachable lists every failed order with its student's name as text."""
+    store, students = hostile
+    h = students[NAMES.index(CONTROL[0])]
+    reason = "[/] [@click=app.quit]x[/] [b]SKR-102"
+    app = make_app(store, mc_url="http://127.0.0.1:9", mc_token="t", mc_max_tries=1)
+    async with app.run_test(size=TALL, notifications=True) as pilot:
+        await loaded(pilot)
+        await open_student(pilot, h.album)
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, RevokeDialog), what="revoke dialog")
+        app.screen.query_one("#reason").focus()
+        await pilot.press(*reason, "enter")
+        await until(pilot, lambda: isinstance(app.screen, StudentScreen) and app.screen.view
+                    and app.screen.view.current.pending_action, what="the revocation recorded")
+        await settle(pilot)
+        assert f"powód: {reason}" in norm(shown(app))  # the pane and the history, as typed
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("U")
+        await until(pilot, lambda: isinstance(app.screen, RefreshScreen) and not app.screen.running,
+                    what="the refresh's summary")
+        shown(app)
+        listed = [line for line in said(app, "#refresh-text").splitlines() if line.startswith("  UCZ-")]
+        named = 0
+        for line in listed:  # each failed order on a line of its own, its student's name as text
+            for s in students:
+                if f" ({s.album}): " in line:
+                    assert f" {visible(s.name)} ({s.album}): " in line, line
+                    named += 1
+        assert named >= 15, listed
+        assert running(app)
+
+
 async def test_revoke_dialog_from_the_list_ignores_clicks_on_names(hostile: tuple[str, list[Hostile]]) -> None:
     store, students = hostile
     before = live_orders(store, students)
