@@ -12,7 +12,7 @@ class Clock:
         try:
             self.tz: dt.tzinfo = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            self.tz = dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
+            self.tz = dt.datetime.now().astimezone().tzinfo or dt.UTC
         self._fixed = fixed
 
     def now(self) -> dt.datetime:
@@ -20,12 +20,12 @@ class Clock:
         fixed = self._fixed
         if isinstance(fixed, dt.datetime):
             aware = fixed if fixed.tzinfo else fixed.replace(tzinfo=self.tz)
-            return aware.astimezone(dt.timezone.utc)
-        real = dt.datetime.now(dt.timezone.utc)
+            return aware.astimezone(dt.UTC)
+        real = dt.datetime.now(dt.UTC)
         if fixed is None:
             return real
         local = real.astimezone(self.tz)
-        return dt.datetime.combine(fixed, local.time(), self.tz).astimezone(dt.timezone.utc)
+        return dt.datetime.combine(fixed, local.time(), self.tz).astimezone(dt.UTC)
 
     def today(self) -> dt.date:
         return self.now().astimezone(self.tz).date()
@@ -33,5 +33,10 @@ class Clock:
     def local(self, instant: dt.datetime) -> dt.datetime:
         """An instant (naive values are UTC, as the store keeps them) in office time."""
         if instant.tzinfo is None:
-            instant = instant.replace(tzinfo=dt.timezone.utc)
+            instant = instant.replace(tzinfo=dt.UTC)
         return instant.astimezone(self.tz)
+
+
+def utc(instant: dt.datetime) -> dt.datetime:
+    """An aware instant in UTC, as the store keeps instants."""
+    return instant.astimezone(dt.UTC)

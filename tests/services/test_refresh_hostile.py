@@ -152,7 +152,8 @@ def test_two_answers_with_one_mc_id_in_one_batch_store_neither(world):
     import datetime as dt
 
     from mleg_tui.mc import MCOrder
-    from mleg_tui.services.mc_apply import apply_submissions, claim, new_owner
+    from mleg_tui.services.mc_answers import apply_submissions
+    from mleg_tui.services.mc_leases import claim, new_owner
 
     ctx = world.ctx()
     owner = new_owner()

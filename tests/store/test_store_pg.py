@@ -279,7 +279,7 @@ from mleg_tui.config import Settings
 from mleg_tui.errors import MlegError
 from mleg_tui.services import actions
 from mleg_tui.services.context import open_context
-from mleg_tui.services.history import StaleOrder
+from mleg_tui.services.status_change import StaleOrder
 from mleg_tui.services.students import student_view
 
 db, meet, who, today = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4]

@@ -20,8 +20,8 @@ from mleg_tui.config import Settings
 from mleg_tui.domain.events import Action, Actor
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.context import Context, open_context
-from mleg_tui.services.history import change_status
 from mleg_tui.services.importer import ImportReport, import_csv
+from mleg_tui.services.status_change import change_status
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order
 from support.pgserver import PgServer
@@ -157,7 +157,7 @@ def store_dump(store: str | Path) -> list[Any]:
 
 def mc_moves(ctx: Context, order_id: int, *statuses: OrderStatus, error_code: str = "") -> None:
     """Statuses MC reports for an order, applied the one way the store changes a status
-    (services.history.change_status), each with its event."""
+    (services.status_change.change_status), each with its event."""
     with writing(ctx.engine) as s:
         order = s.get(Order, order_id)
         assert order is not None, order_id

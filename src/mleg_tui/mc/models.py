@@ -205,3 +205,14 @@ class SubmitRequest:
         if self.photo_sha256 is not None:
             body["photo_sha256"] = self.photo_sha256
         return body
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> SubmitRequest:
+        """The request again from its `to_json` body (a submission kept to be repeated)."""
+        return cls(
+            order_ref=body["order_ref"], album=body["album"], pesel=body["pesel"],
+            first_name=body["first_name"], last_name=body["last_name"],
+            expiry_date=dt.date.fromisoformat(body["expiry_date"]),
+            birth_date=dt.date.fromisoformat(body["birth_date"]) if body.get("birth_date") else None,
+            photo_sha256=body.get("photo_sha256"),
+        )

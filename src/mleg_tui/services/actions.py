@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from mleg_tui.clock import utc
 from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.status import IllegalTransition, OrderStatus
 from mleg_tui.errors import NotFound, UserError
 from mleg_tui.services.context import Context, Permission
-from mleg_tui.services.history import (
+from mleg_tui.services.status_change import (
     StaleOrder,
     change_status,
     record,
     update_order,
-    utc,
 )
 from mleg_tui.services.students import verdict_for
 from mleg_tui.services.types import ActionResult

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlmodel import col
 
+from mleg_tui.clock import utc
 from mleg_tui.domain.dates import parse_optional_date
 from mleg_tui.domain.names import name_key, plural
 from mleg_tui.domain.rules import Level, ProgrammeStatus
 from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context, Permission
-from mleg_tui.services.history import utc
 from mleg_tui.store import writing
 from mleg_tui.store.models import Enrolment, Order, Person
 
@@ -77,7 +78,8 @@ class ImportRejected(UserError):
         self.bad = bad
         lines = "\n".join(f"  {b}" for b in bad)
         super().__init__(
-            f"Plik {path} nie został zaimportowany ({plural(len(bad), 'błędny wiersz', 'błędne wiersze', 'błędnych wierszy')}; nic nie "
+            f"Plik {path} nie został zaimportowany "
+            f"({plural(len(bad), 'błędny wiersz', 'błędne wiersze', 'błędnych wierszy')}; nic nie "
             f"zmieniono). Popraw je albo użyj --skip-invalid:\n{lines}"
         )
 
@@ -218,7 +220,8 @@ def parse_file(path: Path) -> tuple[dict[str, list[_Row]], list[BadLine]]:
                 ))
             code = row.enrolment["programme_code"]
             if code in seen_codes:
-                bad.append(BadLine(row.line, f"osoba {pid}: program {code} powtórzony (wiersz {seen_codes[code]})", pid))
+                why = f"osoba {pid}: program {code} powtórzony (wiersz {seen_codes[code]})"
+                bad.append(BadLine(row.line, why, pid))
             seen_codes.setdefault(code, row.line)
     albums: dict[str, str] = {}
     for pid, rows in people.items():
@@ -267,7 +270,7 @@ def _album_conflicts(s: Any, people: dict[str, list[_Row]]) -> list[BadLine]:
     albums = list(wanted)
     for i in range(0, len(albums), CHUNK):
         for owner, album in s.execute(
-            select(Person.external_id, Person.album).where(Person.album.in_(albums[i:i + CHUNK]))  # type: ignore[union-attr]
+            select(col(Person.external_id), col(Person.album)).where(col(Person.album).in_(albums[i:i + CHUNK]))
         ):
             pid = wanted[album]
             keeps = owner not in people or people[owner][0].person["album"] == album
@@ -281,7 +284,7 @@ def _write(ctx: Context, s: Any, people: dict[str, list[_Row]], report: ImportRe
     ids = list(people)
     existing: dict[str, Person] = {}
     for i in range(0, len(ids), CHUNK):
-        for p in s.scalars(select(Person).where(Person.external_id.in_(ids[i:i + CHUNK]))):  # type: ignore[attr-defined]
+        for p in s.scalars(select(Person).where(col(Person.external_id).in_(ids[i:i + CHUNK]))):
             existing[p.external_id] = p
     new_people, changed = [], []
     for pid, rows in people.items():
@@ -294,7 +297,7 @@ def _write(ctx: Context, s: Any, people: dict[str, list[_Row]], report: ImportRe
         else:
             report.persons_unchanged += 1
     conn = s.connection()
-    pt, ot = Person.__table__, Order.__table__
+    pt, ot = Person.__table__, Order.__table__  # type: ignore[attr-defined]
     # Albums change hands safely: free the old ones first (the column is unique).
     freed = [{"pid": old.id} for old, data in changed if old.album != data["album"]]
     if freed:
@@ -319,7 +322,7 @@ def _write(ctx: Context, s: Any, people: dict[str, list[_Row]], report: ImportRe
         conn.execute(insert(pt), new_people)
         for i in range(0, len(new_people), CHUNK):
             chunk = [p["external_id"] for p in new_people[i:i + CHUNK]]
-            for p in s.scalars(select(Person).where(Person.external_id.in_(chunk))):  # type: ignore[attr-defined]
+            for p in s.scalars(select(Person).where(col(Person.external_id).in_(chunk))):
                 existing[p.external_id] = p
     _write_enrolments(s, people, existing, report)
 
@@ -328,11 +331,13 @@ def _write_enrolments(s: Any, people: dict[str, list[_Row]], persons: dict[str, 
     pids = [persons[p].id for p in people]
     current: dict[int, dict[str, Enrolment]] = defaultdict(dict)
     for i in range(0, len(pids), CHUNK):
-        for e in s.scalars(select(Enrolment).where(Enrolment.person_id.in_(pids[i:i + CHUNK]))):  # type: ignore[attr-defined]
+        for e in s.scalars(select(Enrolment).where(col(Enrolment.person_id).in_(pids[i:i + CHUNK]))):
             current[e.person_id][e.programme_code] = e
-    adds, updates, removes = [], [], []
+    adds: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    removes: list[int | None] = []
     for pid, rows in people.items():
-        person_id = persons[pid].id
+        person_id = persons[pid].id or 0
         have = current.get(person_id, {})
         for row in rows:
             e = row.enrolment
@@ -346,7 +351,7 @@ def _write_enrolments(s: Any, people: dict[str, list[_Row]], persons: dict[str, 
             else:
                 report.enrolments_unchanged += 1
         removes.extend(e.id for e in have.values())
-    conn, et = s.connection(), Enrolment.__table__
+    conn, et = s.connection(), Enrolment.__table__  # type: ignore[attr-defined]
     for i in range(0, len(removes), CHUNK):
         conn.execute(delete(et).where(et.c.id.in_(removes[i:i + CHUNK])))
     if updates:

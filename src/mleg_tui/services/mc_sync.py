@@ -1,9 +1,9 @@
 """The store's conversation with MC: submit waiting orders, read live ones, and confirm
 revocations and cancellations that wait for MC.
 
-MC's answers are applied in short transactions with their events (services.mc_apply), so
+MC's answers are applied in short transactions with their events (services.mc_answers), so
 an interrupted run (Ctrl+C, kill -9) loses nothing and leaves nothing half-updated; the
-next run repeats what was not applied. Submissions are claimed (a lease) so two runs never
+next run repeats what was not applied. Submissions are claimed (a lease, services.mc_leases) so two runs never
 send one order twice, and the body sent is kept, so a repeat after a lost response is the
 same request under the same Idempotency-Key and MC answers with the same order.
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -32,17 +31,8 @@ from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context, Permission
-from mleg_tui.services.mc_apply import (
-    Applied,
-    Claimed,
-    apply_confirmation,
-    apply_page,
-    apply_submissions,
-    claim,
-    fail_ids,
-    new_owner,
-    release,
-)
+from mleg_tui.services.mc_answers import Applied, apply_confirmation, apply_page, apply_submissions, fail_ids
+from mleg_tui.services.mc_leases import Claimed, claim, new_owner, release, request_of
 from mleg_tui.services.types import ActionResult, RefreshFailure, RefreshProgress, RefreshSelection, RefreshSummary
 from mleg_tui.store import reading
 from mleg_tui.store.models import Order, Person
@@ -212,17 +202,10 @@ def _pending() -> Any:
 # -- submissions -------------------------------------------------------------------------
 
 async def _submit_one(run: _Run, item: Claimed) -> tuple[MCOrder, bool] | MCError:
-    from mleg_tui.mc import MCError, SubmitRequest
+    from mleg_tui.mc import MCError
 
-    b = json.loads(item.body)
-    req = SubmitRequest(
-        order_ref=b["order_ref"], album=b["album"], pesel=b["pesel"], first_name=b["first_name"],
-        last_name=b["last_name"], expiry_date=dt.date.fromisoformat(b["expiry_date"]),
-        birth_date=dt.date.fromisoformat(b["birth_date"]) if b.get("birth_date") else None,
-        photo_sha256=b.get("photo_sha256"),
-    )
     try:
-        return await run.mc.submit(req)
+        return await run.mc.submit(request_of(item))
     except MCError as e:
         return e
 

@@ -20,7 +20,7 @@ from mleg_tui.domain.text import visible
 from mleg_tui.errors import MlegError, UserError
 from mleg_tui.services.actions import revoke_orders
 from mleg_tui.services.context import Context, Permission
-from mleg_tui.services.history import StaleOrder
+from mleg_tui.services.status_change import StaleOrder
 from mleg_tui.services.types import ActionResult, SweepItem, SweepSummary
 from mleg_tui.store import reading
 from mleg_tui.store.locks import Busy, job_lock

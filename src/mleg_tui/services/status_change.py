@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from mleg_tui.clock import utc
 from mleg_tui.domain.events import Action, Actor
 from mleg_tui.domain.status import IllegalTransition, OrderStatus, check_transition, reachable
 from mleg_tui.errors import UserError
@@ -24,10 +25,6 @@ class StaleOrder(UserError):
         )
 
 
-def utc(instant: dt.datetime) -> dt.datetime:
-    return instant.astimezone(dt.UTC)
-
-
 def record(
     session: Session,
     order: Order,
@@ -42,7 +39,7 @@ def record(
     event = OrderEvent(
         order_id=order.id or 0,
         at=utc(at),
-        recorded_at=dt.datetime.now(dt.timezone.utc),  # real time, whatever `today` says
+        recorded_at=dt.datetime.now(dt.UTC),  # real time, whatever `today` says
         action=action.value,
         old_status=old.value if old else None,
         new_status=new.value if new else None,

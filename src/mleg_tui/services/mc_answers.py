@@ -1,9 +1,9 @@
 """MC's answers, applied to the store (the write side of services.mc_sync).
 
 Each function is one short transaction over a batch of answers; every status change goes
-through services.history (version check + event), so a batch is applied whole or not at
-all and an order is never half-updated. The functions return what they did (`Applied`)
-and leave counting and reporting to the caller.
+through services.status_change (version check + event), so a batch is applied whole or
+not at all and an order is never half-updated. The functions return what they did
+(`Applied`) and leave counting and reporting to the caller.
 
 The rows a transaction is about to change are read locked (FOR UPDATE, in id order, so
 two writers never wait for each other in a circle). On SQLite the write transaction holds
@@ -19,21 +19,17 @@ otherwise.
 """
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.status import IllegalTransition, OrderStatus, reachable
 from mleg_tui.services.context import Context
-from mleg_tui.services.history import StaleOrder, change_status, record, update_order, utc
+from mleg_tui.services.mc_leases import NO_LEASE, Claimed
+from mleg_tui.services.status_change import StaleOrder, change_status, record, update_order
 from mleg_tui.services.types import RefreshFailure
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order, Person
@@ -44,22 +40,7 @@ if TYPE_CHECKING:
 S = OrderStatus
 CLEAR_PENDING: dict[str, Any] = {"pending_action": None, "pending_reason": None, "pending_actor": None,
                                  "pending_actor_kind": None, "pending_since": None}
-NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_until": None}
 PEOPLES_ENDS = frozenset({S.ANULOWANE_PRZEZ_UZYTKOWNIKA, S.UNIEWAZNIONE_PRZEZ_UCZELNIE})
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """An order this run holds the lease on, with the exact body to send."""
-
-    id: int
-    order_ref: str
-    body: str
-    person: str
-    album: str
-
-    def failure(self, why: str) -> RefreshFailure:
-        return RefreshFailure(self.id, self.order_ref, self.person, self.album, why)
 
 
 @dataclass
@@ -82,119 +63,6 @@ def _mismatch(order: Any, mco: MCOrder) -> str:
 
 def _not_ours(mco: MCOrder) -> str:
     return f"MC podał stan innego zamówienia ({mco.order_ref}); nic nie zmieniono"
-
-
-# -- leases ---------------------------------------------------------------------------------
-
-def new_owner() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def wall_clock() -> dt.datetime:
-    """Leases are about real processes, so real time (MLEG_TUI_TODAY may fix the office's)."""
-    return dt.datetime.now(dt.UTC)
-
-
-def _dead_owners(owners: set[str]) -> set[str]:
-    """Lease holders that were processes of this host and are gone (kill -9, a crash)."""
-    host = socket.gethostname()[:30]
-    dead = set()
-    for owner in owners:
-        h, _, rest = owner.partition(":")
-        pid = rest.partition(":")[0]
-        if h != host or not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            dead.add(owner)
-        except PermissionError:
-            pass
-    return dead
-
-
-def submit_body(order_ref: str, planned_expiry: dt.date, person: Person) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "order_ref": order_ref,
-        "album": person.album or "",
-        "pesel": person.pesel or "",
-        "first_name": person.first_name,
-        "last_name": person.last_name,
-        "expiry_date": planned_expiry.isoformat(),
-    }
-    if person.birth_date:
-        body["birth_date"] = person.birth_date.isoformat()
-    return body
-
-
-class _Contended(Exception):
-    """Another transaction changed an order being claimed (possible on PostgreSQL)."""
-
-
-def claim(ctx: Context, owner: str, ids: list[int], lease: dt.timedelta, *,
-          pending: bool = False) -> list[Claimed]:
-    """Take the lease on those of these orders still waiting to be sent that nobody else
-    is sending; keep the body to send (the first one ever built for the order).
-
-    One UPDATE for the whole batch, version-checked row by row like update_order: a
-    claim is bookkeeping, not a status change, and it is the hottest write of a refresh."""
-    try:
-        return _claim(ctx, owner, ids, lease, pending)
-    except _Contended:
-        return []  # left for the next run; nothing was claimed (rolled back)
-
-
-def _claim(ctx: Context, owner: str, ids: list[int], lease: dt.timedelta, pending: bool) -> list[Claimed]:
-    now, wall = utc(ctx.clock.now()), wall_clock()
-    claimed: list[Claimed] = []
-    params: list[dict[str, Any]] = []
-    with writing(ctx.engine) as s:
-        rows = s.execute(
-            select(Order.id, Order.order_ref, Order.status, Order.version, Order.pending_action,
-                   Order.lease_owner, Order.lease_until, Order.submitted_body, Order.planned_expiry, Person)
-            .join(Person, Person.id == Order.person_id)
-            .where(Order.id.in_(ids)).order_by(Order.id)  # type: ignore[union-attr]
-            # Two refreshes claiming at once: the second waits, then sees the first's lease.
-            .with_for_update(of=Order)
-        ).all()
-        held = {r.lease_owner for r in rows if r.lease_owner and r.lease_until and r.lease_until > wall}
-        dead = _dead_owners(held)
-        for r in rows:
-            if r.status != S.OCZEKUJE.value or (r.pending_action is not None) != pending:
-                continue
-            if r.lease_owner in held and r.lease_owner not in dead:
-                continue  # another refresh is sending it right now
-            person = r.Person
-            body = r.submitted_body or json.dumps(
-                submit_body(r.order_ref, r.planned_expiry, person), ensure_ascii=False)
-            params.append({"b_id": r.id, "b_version": r.version, "v_version": r.version + 1,
-                           "v_owner": owner, "v_until": wall + lease, "v_body": body, "v_updated": now})
-            claimed.append(Claimed(r.id or 0, r.order_ref, body, person.full_name, person.album or ""))
-        if params:
-            t = Order.__table__.c  # type: ignore[attr-defined]
-            result = s.connection().execute(
-                update(Order.__table__)  # type: ignore[arg-type]
-                .where(t.id == bindparam("b_id"), t.version == bindparam("b_version"))
-                .values(version=bindparam("v_version"), lease_owner=bindparam("v_owner"),
-                        lease_until=bindparam("v_until"), submitted_body=bindparam("v_body"),
-                        updated_at=bindparam("v_updated")),
-                params,
-            )
-            if result.rowcount != len(params):
-                raise _Contended
-    return claimed
-
-
-def release(ctx: Context, owner: str, ids: list[int]) -> None:
-    """Give back leases not used up (an interrupted run): the next run sends those orders
-    again, with the same body."""
-    with writing(ctx.engine) as s:
-        for i in range(0, len(ids), 500):
-            s.execute(
-                update(Order)
-                .where(Order.id.in_(ids[i:i + 500]), Order.lease_owner == owner)  # type: ignore[union-attr]
-                .values(**NO_LEASE)
-            )
 
 
 # -- MC's word about one order ------------------------------------------------------------------
@@ -305,8 +173,8 @@ def apply_submissions(ctx: Context, owner: str,
     now = ctx.clock.now()
     with writing(ctx.engine) as s, s.no_autoflush:  # events go in at commit, in one batch
         loaded = {o.id: o for o in s.execute(
-            select(Order).where(Order.id.in_([c.id for c, _ in results]))  # type: ignore[union-attr]
-            .order_by(Order.id).with_for_update()
+            select(Order).where(col(Order.id).in_([c.id for c, _ in results]))
+            .order_by(col(Order.id)).with_for_update()
         ).scalars()}
         suspect = _suspect(s, results)
         for item, outcome in results:
@@ -318,11 +186,11 @@ def apply_submissions(ctx: Context, owner: str,
                 # reason, so the office can correct the data and the student order again.
                 values: dict[str, Any] = {"error_code": (outcome.code or "REJECTED").upper(),
                                           "error_message": str(outcome), **NO_LEASE}
-                note = f"MC odrzucił zamówienie: {outcome}"
+                why = f"MC odrzucił zamówienie: {outcome}"
                 if order.pending_action:
                     values.update(CLEAR_PENDING)
-                    note += f"; {PendingAction(order.pending_action).label} nie było potrzebne"
-                change_status(s, order, S.BLAD, now, Action.MC_STATUS, Actor.MC, ctx.login, note,
+                    why += f"; {PendingAction(order.pending_action).label} nie było potrzebne"
+                change_status(s, order, S.BLAD, now, Action.MC_STATUS, Actor.MC, ctx.login, why,
                               observed=True, **values)
                 out.changed.append((order.id or 0, S.BLAD))
                 continue
@@ -346,15 +214,16 @@ def apply_submissions(ctx: Context, owner: str,
 
 
 def _read_rows(s: Session, ids: list[int], *, lock: bool = False) -> list[tuple[Order, str]]:
-    stmt = (select(Order, Person.first_name, Person.last_name).join(Person, Person.id == Order.person_id)
-            .where(Order.id.in_(ids)).order_by(Order.id))  # type: ignore[union-attr]
+    stmt = (select(Order, col(Person.first_name), col(Person.last_name))
+            .join(Person, col(Person.id) == Order.person_id)
+            .where(col(Order.id).in_(ids)).order_by(col(Order.id)))
     rows = s.execute(stmt.with_for_update(of=Order) if lock else stmt).all()
     return [(o, f"{first} {last}") for o, first, last in rows]
 
 
-_COMPARED = (Order.id, Order.order_ref, Order.album, Order.status, Order.pending_action, Order.mc_id,
-             Order.qr_code, Order.activation_code, Order.codes_valid_until, Order.mc_updated_at,
-             Order.error_code, Order.error_message, Order.expiry_date)
+_COMPARED = (col(Order.id), col(Order.order_ref), col(Order.album), col(Order.status), col(Order.pending_action),
+             col(Order.mc_id), col(Order.qr_code), col(Order.activation_code), col(Order.codes_valid_until),
+             col(Order.mc_updated_at), col(Order.error_code), col(Order.error_message), col(Order.expiry_date))
 
 
 def apply_page(ctx: Context, ids: list[int], orders: list[MCOrder], not_found: list[str]) -> Applied:
@@ -366,9 +235,9 @@ def apply_page(ctx: Context, ids: list[int], orders: list[MCOrder], not_found: l
     missing = set(not_found)
     with writing(ctx.engine) as s, s.no_autoflush:  # events go in at commit, in one batch
         rows = s.execute(
-            select(*_COMPARED, Person.first_name, Person.last_name)
-            .join(Person, Person.id == Order.person_id)
-            .where(Order.id.in_(ids)).order_by(Order.id)  # type: ignore[union-attr]
+            select(*_COMPARED, col(Person.first_name), col(Person.last_name))
+            .join(Person, col(Person.id) == Order.person_id)
+            .where(col(Order.id).in_(ids)).order_by(col(Order.id))
         ).all()
         todo: dict[int, tuple[MCOrder, str]] = {}
         for r in rows:
@@ -384,8 +253,8 @@ def apply_page(ctx: Context, ids: list[int], orders: list[MCOrder], not_found: l
         if not todo:
             return out
         # Only the orders MC changed are locked, and read again as they are now.
-        for order in s.execute(select(Order).where(Order.id.in_(list(todo)))  # type: ignore[union-attr]
-                               .order_by(Order.id).with_for_update()).scalars():
+        for order in s.execute(select(Order).where(col(Order.id).in_(list(todo)))
+                               .order_by(col(Order.id)).with_for_update()).scalars():
             mco, person = todo[order.id or 0]
             try:
                 apply_mc_order(s, ctx, order, mco, out)
