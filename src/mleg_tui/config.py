@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     mc_backoff_initial: float = Field(default=0.5, gt=0, le=60)  # seconds; doubles each try
     mc_backoff_max: float = Field(default=30.0, gt=0, le=600)
     mc_deadline: float = 30.0  # seconds one call to MC may take, every try included
-    mc_max_response_bytes: int = 4 * 1024 * 1024  # MC-API.md: an answer is at most 4 MiB
+    mc_max_response_bytes: int = 4 * 1024 * 1024  # MC's contract: an answer is at most 4 MiB
     mc_allow_insecure_http: bool = False  # http:// to another machine sends the token in the clear
     validity_periods: list[tuple[str, str]] = [("10-01", "03-31"), ("03-01", "10-31")]
     graduate_until: str = "10-31"

@@ -1,4 +1,4 @@
-"""PESEL validation: length, digits, checksum, the encoded birth date (DOMAIN.md)."""
+"""PESEL validation: length, digits, checksum, the encoded birth date."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The seven statuses of the manual (figure 5) and the transitions DOMAIN.md allows."""
+"""The seven statuses of the manual (figure 5) and the transitions the rules allow."""
 from __future__ import annotations
 
 import itertools
@@ -17,7 +17,8 @@ from mleg_tui.errors import MlegError, UserError
 
 S = OrderStatus
 
-# DOMAIN.md's table, written out here on its own so the code is checked against the text.
+# The manual's labels and the legal changes, written out here on their own so the code is checked
+# against the text.
 EXPECTED_LABELS = {
     "OCZEKUJE": "Oczekuje",
     "W_TRAKCIE": "W trakcie",

@@ -1,6 +1,6 @@
 """The MC client against hostile servers on loopback: answers that trickle, that never
 end, that are huge, compressed, nested 200k deep, or break the contract's limits
-(MC-API.md, "Limits (version 1)"). Each ends as one MC error for that request, in time,
+(its "Limits (version 1)"). Each ends as one MC error for that request, in time,
 in bounded memory, and with neither the token nor a code in its text."""
 from __future__ import annotations
 
@@ -214,7 +214,7 @@ ESC = "\x1b]52;c;ZWNobyBoaQ==\x07\x1b[2J"  # OSC 52 (write the clipboard), clear
     ("updated_at", "wczoraj", None),
 ])
 async def test_a_field_beyond_the_contracts_limits_is_a_protocol_error(field, value, secret):
-    """MC-API.md's limits, each broken once; none of the value gets into the message."""
+    """The contract's limits, each broken once; none of the value gets into the message."""
     bad = {**GOOD, field: value}
     if value is None:
         del bad[field]

@@ -79,7 +79,7 @@ class PendingAction(str, Enum):
 
     @property
     def mc_by(self) -> Literal["STUDENT", "UNIVERSITY"]:
-        """The `by` value of MC's revoke call (MC-API.md)."""
+        """The `by` value of MC's revoke call."""
         return "STUDENT" if self is PendingAction.CANCEL else "UNIVERSITY"
 
     @property

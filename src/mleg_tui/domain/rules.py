@@ -1,6 +1,6 @@
 """Who is entitled, until when, and the planned expiry date of a new card.
 
-DOMAIN.md: the card is valid to the end of the current validity period (31 March for
+The card is valid to the end of the current validity period (31 March for
 orders from 1 October to the end of February, 31 October for orders from 1 March to
 30 September), capped by the planned end of the entitling programme. A 1st-cycle
 graduate keeps the right until 31 October of the graduation year, and that is the expiry.
@@ -15,7 +15,7 @@ from enum import Enum
 
 
 class Level(str, Enum):
-    I = "I"  # 1st-cycle (licencjat, inżynier)
+    I = "I"  # noqa: E741 - the register's code for 1st-cycle studies (licencjat, inżynier)
     II = "II"  # 2nd-cycle (magister)
     JM = "JM"  # long-cycle master's (jednolite magisterskie)
     DR = "DR"  # doctoral

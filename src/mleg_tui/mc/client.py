@@ -1,4 +1,4 @@
-"""Async gateway client for MC (see MC-API.md): retries, backoff, bounded concurrency,
+"""Async gateway client for MC: retries, backoff, bounded concurrency,
 and answers bounded in time and size and checked against the contract before anyone
 sees them."""
 from __future__ import annotations

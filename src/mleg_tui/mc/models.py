@@ -1,7 +1,7 @@
 """The contract's data: the order object MC returns and the submission the client sends.
 
 MC's answers are parsed and checked in one pass by the pydantic models below, which hold
-the contract's limits (MC-API.md, "Limits (version 1)"): a body that breaks them is an
+the contract's limits (its "Limits (version 1)"): a body that breaks them is an
 MCProtocolError naming the field and what is wrong with it, never the value (it may be a
 code or a terminal escape). Unknown keys are ignored, as the contract says.
 """

@@ -217,7 +217,7 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, *, seed: int = 0,
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mleg-tui mc-sim",
-                                description="Simulated MC issuing service (see MC-API.md).")
+                                description="Simulated MC issuing service.")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--seed", type=int, default=0)

@@ -40,7 +40,7 @@ def create(url: str, *, group_readable: bool = False) -> Engine:
         # that stopped in the middle of a change. Readers never wait for rows.
         extra["connect_args"] = {"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"}
     try:
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **extra)  # type: ignore[arg-type]
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **extra)
     except ModuleNotFoundError as e:
         raise ConfigError(
             f"Brak sterownika bazy danych ({e.name}): zainstaluj `mleg-tui[postgres]`."
@@ -66,9 +66,6 @@ def _sqlite(url: str, database: str | None, group_readable: bool) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
-        # SQLite's default page cache (2 MiB a connection): a bigger one bought the TUI
-        # nothing once the order-date index carried the folded name (schema v4), and grew
-        # memory with the size of the store (16 MiB: 83 -> 112 MB at 1M orders).
         if database and database != ":memory:":
             # WAL: readers never block the writer nor the writer readers, so staff
             # sessions and a cron job can share one file.

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal_column, select, text
+from sqlalchemy import Connection, Select, and_, literal_column, select, text
 from sqlalchemy.sql import ColumnElement
+from sqlmodel import col
 
 from mleg_tui.store.models import Person
 
@@ -79,21 +80,16 @@ def person_ids(dialect: str, words: list[str]) -> Any:
     short = [w for w in words if len(w) < MIN_WORD]
     if dialect == "sqlite" and long:
         match = " AND ".join(_quote(w) for w in long)
-        stmt = select(literal_column("rowid")).select_from(text("person_fts")).where(
+        matched: Select[Any] = select(literal_column("rowid")).select_from(text("person_fts")).where(
             text("person_fts MATCH :m").bindparams(m=match)
         )
         if short:
-            stmt = select(Person.id).where(Person.id.in_(stmt), *(_like(w) for w in short))  # type: ignore[union-attr]
-        return stmt
-    return select(Person.id).where(and_(*(_like(w) for w in words)))
+            return select(col(Person.id)).where(col(Person.id).in_(matched), *(_like(w) for w in short))
+        return matched
+    return select(col(Person.id)).where(and_(*(_like(w) for w in words)))
 
 
 def _like(word: str) -> ColumnElement[bool]:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Person.name_key.like(f"%{escaped}%", escape="\\")  # type: ignore[attr-defined]
+    return col(Person.name_key).like(f"%{escaped}%", escape="\\")
 
-
-def count_upto(conn: Any, subquery: Any, cap: int) -> int:
-    """How many rows a subquery gives, counting no further than `cap`."""
-    limited = subquery.limit(cap + 1).subquery()
-    return int(conn.execute(select(func.count()).select_from(limited)).scalar_one())
