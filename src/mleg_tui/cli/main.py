@@ -15,6 +15,9 @@ from mleg_tui.domain.text import json_safe, visible
 from mleg_tui.errors import MlegError
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from mleg_tui.config import Settings
     from mleg_tui.services.context import Context
 
 EXIT_USER = 2
@@ -112,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Helpers ---------------------------------------------------------------------------
 
-def settings_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def settings_for(args: argparse.Namespace) -> Settings:
     from mleg_tui.config import load_settings
 
     if getattr(args, "config", None):
@@ -151,7 +154,7 @@ def _err(text: str) -> None:
     sys.stderr.write(visible(text, newlines=True) + "\n")
 
 
-def _parse_date_arg(text: str | None, what: str):  # type: ignore[no-untyped-def]
+def _parse_date_arg(text: str | None, what: str) -> dt.date | None:
     from mleg_tui.domain.dates import parse_optional_date
     from mleg_tui.errors import UserError
 
