@@ -6,7 +6,7 @@ the MC step (services.mc_sync) confirms it. An order MC has never seen ends at o
 """
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mleg_tui.clock import utc
 from mleg_tui.domain.events import Action, Actor, PendingAction
@@ -76,9 +76,9 @@ def live_orders(s: Session, person_id: int, *, lock: bool = False) -> list[Order
     if lock:
         # Locked in id order, as every writer of orders locks them: no two writers ever
         # wait for each other in a circle.
-        locked = s.exec(stmt.order_by(Order.id).with_for_update()).all()  # type: ignore[arg-type]
+        locked = s.exec(stmt.order_by(col(Order.id)).with_for_update()).all()
         return sorted(locked, key=lambda o: o.ordered_at, reverse=True)
-    return list(s.exec(stmt.order_by(Order.ordered_at.desc())).all())  # type: ignore[attr-defined]
+    return list(s.exec(stmt.order_by(col(Order.ordered_at).desc())).all())
 
 
 def may_be_at_mc(order: Order) -> bool:
@@ -128,8 +128,8 @@ def revoke_orders(
         # refresh storing MC's answer, the sweep) is waited for and seen, as on SQLite,
         # where the write transaction holds the store from its first read.
         found = {o.id: o for o in s.exec(
-            select(Order).where(Order.id.in_(order_ids))  # type: ignore[union-attr]
-            .order_by(Order.id).with_for_update()  # type: ignore[arg-type]
+            select(Order).where(col(Order.id).in_(order_ids))
+            .order_by(col(Order.id)).with_for_update()
         ).all()}
         orders = [found.get(i) for i in order_ids]
         missing = [i for i, o in zip(order_ids, orders) if o is None]
