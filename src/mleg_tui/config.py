@@ -199,13 +199,33 @@ class _Env(EnvSettingsSource):
         return super().get_field_value(field, field_name)
 
 
+_forgotten: list[str] = []
+
+
+def forget_environment(staff_session: bool) -> None:
+    """In a staff member's SSH session (`--as`), drop every MLEG_TUI_* variable of this
+    process: the settings are the service account's config file alone, whatever an sshd
+    set up to pass client variables lets through (MLEG_TUI_MC_URL would take the MC
+    token elsewhere, MLEG_TUI_DB another store). Called once per command."""
+    _forgotten.clear()
+    if not staff_session:
+        return
+    for name in [k for k in os.environ if k.upper().startswith("MLEG_TUI_")]:
+        _forgotten.append(name)
+        del os.environ[name]
+
+
 def ignored_variables() -> list[str]:
     """Warnings (Polish) for variables set in the environment that have no effect."""
     why = {"roles": "role nadaje tylko sekcja [roles] pliku konfiguracyjnego",
            "login": "kto działa, mówi system operacyjny (w instalacji biurowej: --as)"}
     present = {k.upper() for k in os.environ}
-    return [f"Zmienna MLEG_TUI_{name.upper()} nie ma wpływu: {why[name]}."
-            for name in NOT_FROM_ENV if f"MLEG_TUI_{name.upper()}" in present]
+    out = [f"Zmienna MLEG_TUI_{name.upper()} nie ma wpływu: {why[name]}."
+           for name in NOT_FROM_ENV if f"MLEG_TUI_{name.upper()}" in present]
+    if _forgotten:
+        out.append(f"W sesji pracownika (--as) ustawienia daje tylko plik konfiguracyjny; pominięto "
+                   f"zmienne: {', '.join(sorted(set(_forgotten)))}.")
+    return out
 
 
 def _number(value: Any, low: float, high: float, expected: str) -> float:
@@ -225,7 +245,11 @@ def _check_file(path: Path) -> None:
     """Syntax first, then: a file holding the MC token or the roles must be its owner's
     alone (others who could read the token could act as the university at MC; others who
     could write the roles could make themselves administrators)."""
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as e:  # a folder on the way this user may not enter
+        raise ConfigError(f"Nie można odczytać pliku konfiguracyjnego {path}: {e.strerror}.") from None
+    if not exists:
         if "MLEG_TUI_CONFIG" in os.environ:
             raise ConfigError(f"Nie ma pliku konfiguracyjnego {path} (wskazuje go MLEG_TUI_CONFIG).")
         return

@@ -166,15 +166,26 @@ def test_the_owner_of_config_and_store_is_admin_unless_roles_say_otherwise(
 
 def test_as_names_the_actor_and_only_roles_give_it_rights(office: Context, store_url: str, isolated_env: Path,
                                                           mleg) -> None:  # type: ignore[no-untyped-def]
-    configure(isolated_env, roles(ewa="operator", **{"jan.k": "viewer"}))
-    assert mleg("--as", "ewa", "order", "place", "100001").returncode == 0
-    assert store_sql(store_url, "SELECT actor FROM order_event WHERE action = 'PLACED' "
-                                "ORDER BY id DESC LIMIT 1") == [("ewa",)]
-    refused(mleg("--as", "ewa", "import", "register.csv"), "ewa", "operator")
-    refused(mleg("--as", "jan.k", "revoke", "100003", "--reason", "x"), "jan.k", "podgląd")
-    refused(mleg("--as", "marek", "order", "cancel", "100002"), "marek", "podgląd")  # not named: viewer
-    assert mleg("--as", "marek", "student", "100001").returncode == 0
-    refused(mleg("--as", "x\"; sh", "orders"), "login")
+    # A staff session's settings are the config file's alone (the forced command names it).
+    configure(isolated_env, f'db = "{store_url}"\ntoday = "2025-09-03"\n'
+                            + roles(ewa="operator", **{"jan.k": "viewer"}))
+
+    def staff(login: str, *args: str) -> CliResult:
+        return mleg("--config", str(isolated_env), "--as", login, *args,
+                    env={"MLEG_TUI_DB": "elsewhere.db", "MLEG_TUI_TODAY": "2019-01-01"})
+
+    placed = staff("ewa", "order", "place", "100001")
+    assert placed.returncode == 0, placed
+    assert "pominięto zmienne: MLEG_TUI_CONFIG, MLEG_TUI_DB, MLEG_TUI_TODAY" in placed.stderr
+    actor, at = store_sql(store_url, "SELECT actor, at FROM order_event WHERE action = 'PLACED' "
+                                     "ORDER BY id DESC LIMIT 1")[0]
+    assert actor == "ewa" and str(at).startswith("2025-09-03")  # the config's today, not 2019
+    refused(staff("ewa", "import", "register.csv"), "ewa", "operator")
+    refused(staff("jan.k", "revoke", "100003", "--reason", "x"), "jan.k", "podgląd")
+    refused(staff("marek", "order", "cancel", "100002"), "marek", "podgląd")  # not named: viewer
+    assert staff("marek", "student", "100001").returncode == 0
+    refused(staff("x\"; sh", "orders"), "login")
+    assert mleg("orders").stderr == ""  # the next command is not a staff session
 
 
 @as_root
@@ -183,7 +194,7 @@ def test_as_is_honoured_only_for_the_account_owning_the_config(office: Context, 
     configure(isolated_env, roles(ewa="admin"))
     os.chown(isolated_env, NOBODY, NOBODY)
     try:
-        refused(mleg("--as", "ewa", "orders"), "--as", "konto usługi")
+        refused(mleg("--config", str(isolated_env), "--as", "ewa", "orders"), "--as", "konto usługi")
     finally:
         os.chown(isolated_env, 0, 0)
 

@@ -110,17 +110,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("sweep", "unieważnij zamówienia osób, które straciły uprawnienia", run_sweep)
     p.add_argument("--dry-run", action="store_true", help="tylko pokaż, nic nie zmieniaj")
+
+    from mleg_tui.cli.staff import add_parser as add_staff
+
+    add_staff(cmd, _Parser, common)
     return parser
 
 
 # Helpers ---------------------------------------------------------------------------
 
 def settings_for(args: argparse.Namespace) -> Settings:
-    from mleg_tui.config import load_settings
+    from mleg_tui.config import forget_environment, load_settings
 
+    login = getattr(args, "as_login", None)
+    forget_environment(login is not None)  # a staff member's session: the config file alone
     if getattr(args, "config", None):
         os.environ["MLEG_TUI_CONFIG"] = args.config
-    login = getattr(args, "as_login", None)
     if login is not None:
         from mleg_tui.services.context import check_as
 
@@ -329,9 +334,15 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 def run_tui(args: argparse.Namespace) -> int:
+    from mleg_tui.errors import UserError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # e.g. `ssh host bash`: no pty asked for
+        raise UserError("Aplikacja potrzebuje terminala: uruchom ją w terminalu "
+                        "(przez SSH: ssh -t ...); polecenia wsadowe: mleg-tui --help.")
+    settings = settings_for(args)
     from mleg_tui.app import run_app
 
-    return run_app(settings_for(args))
+    return run_app(settings)
 
 
 def run_demo(args: argparse.Namespace) -> int:

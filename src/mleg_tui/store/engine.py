@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,10 @@ def _sqlite(url: str, database: str | None, group_readable: bool) -> Engine:
         try:
             make_private(database, group=group_readable)
         except OSError as e:
-            raise StoreError(
-                f"Nie można utworzyć katalogu bazy danych {Path(database).parent}: {e.strerror}."
-            ) from None
+            folder = Path(database).parent
+            if not os.path.isdir(folder):
+                raise StoreError(f"Nie można utworzyć katalogu bazy danych {folder}: {e.strerror}.") from None
+            raise StoreError(f"Nie można otworzyć bazy danych {database}: {e.strerror}.") from None
     # LIFO: the connection used last, its page cache warm, serves the next request.
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
                            pool_use_lifo=True)
