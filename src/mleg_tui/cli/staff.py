@@ -6,7 +6,6 @@ services.staff. Only argparse is imported here: `mleg-tui --help` stays quick.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -34,18 +33,18 @@ def add_parser(cmd: Callable[..., argparse.ArgumentParser], parser_class: type[a
 
 
 def run_staff(args: argparse.Namespace) -> int:
-    from mleg_tui.cli.main import settings_for
+    from mleg_tui.cli.main import _err, _out, settings_for
     from mleg_tui.config import ignored_variables
     from mleg_tui.services import staff
 
     settings = settings_for(args)
     for warning in ignored_variables():
-        sys.stderr.write(f"mleg-tui: uwaga: {warning}\n")
+        _err(f"mleg-tui: uwaga: {warning}")
     what: dict[str, Callable[[], Any]] = {
         "add": lambda: staff.add_staff(settings, args.login, args.role, args.key),
         "list": lambda: staff.list_staff(settings).text(),
         "set-role": lambda: staff.set_role(settings, args.login, args.role),
         "remove": lambda: staff.remove_staff(settings, args.login),
     }
-    sys.stdout.write(f"{what[args.staff_command]()}\n")
+    _out(what[args.staff_command]())
     return 0
