@@ -16,10 +16,12 @@ from mleg_tui.screens.base import BaseScreen
 from mleg_tui.widgets.key_bar import KeyBar
 
 ROLES = (
-    "Role (sekcja [roles] konfiguracji; nieznany login to podgląd, --read-only wymusza podgląd):\n"
+    "Role (sekcja [roles] konfiguracji; login spoza niej to podgląd, chyba że jest właścicielem "
+    "bazy i konfiguracji; --read-only wymusza podgląd):\n"
     "  podgląd — ogląda listę, studentów i historię; nie zmienia niczego;\n"
     "  operator — także aktualizuje statusy, unieważnia pojedyncze zamówienia, pokazuje kody;\n"
-    "  administrator — także unieważnia wiele zaznaczonych naraz i uruchamia skrypt unieważniający."
+    "  administrator — także unieważnia wiele zaznaczonych naraz, uruchamia skrypt unieważniający, "
+    "importuje rejestr i zarządza pracownikami."
 )
 
 
