@@ -398,7 +398,8 @@ def test_order_place_twice_at_once_for_one_student_makes_one_order(pg_url: str, 
         barrier = threading.Barrier(len(contexts))
         outcome: list[str] = []
 
-        def place(c: Context) -> None:
+        def place(c: Context, a: str = a, barrier: threading.Barrier = barrier,
+                  outcome: list[str] = outcome) -> None:  # this round's, bound now
             barrier.wait()
             try:
                 actions.place_order(c, a)
@@ -603,7 +604,7 @@ def test_readers_are_never_blocked_by_a_running_sweep(world, tmp_path: Path):
         seen = len(rows)
         while len(rows) == 40:
             last = rows[-1]
-            rows = timed(lambda: find_orders(reader, q_, limit=40, after=last.key, after_lp=last.lp))
+            rows = timed(lambda last=last: find_orders(reader, q_, limit=40, after=last.key, after_lp=last.lp))
             seen += len(rows)
         return seen
 
