@@ -158,7 +158,7 @@ class Context:
 def forbidden(settings: Settings, login: str, role: Role, permission: Permission) -> Forbidden:
     what = PERMISSION_LABELS[permission]
     if settings.read_only:
-        return Forbidden(f"Tryb tylko do podglądu (--read-only): {what} jest niedostępne.")
+        return Forbidden(f"Tryb tylko do podglądu (--read-only): nie można wykonać tej czynności: {what}.")
     return Forbidden(
         f"Użytkownik {login} ({ROLE_LABELS[role]}) nie może wykonać tej czynności: {what}. "
         "Uprawnienia nadaje sekcja [roles] konfiguracji (mleg-tui staff set-role)."
