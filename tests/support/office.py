@@ -17,30 +17,55 @@ from support.sshserver import LocalUser, SshServer, Terminal, ensure_installed, 
 
 
 def _usable_by_others(path: Path) -> bool:
-    """Every folder on the way may be passed and the file run by any user."""
+    """Every folder on the way may be passed, and the file read (and run) by any user."""
     real = path.resolve()
-    return all(p.stat().st_mode & 0o001 for p in [real, *real.parents])
+    return bool(real.stat().st_mode & 0o004) and all(p.stat().st_mode & 0o001 for p in real.parents)
+
+
+def _open_copy(tree: Path, into: Path) -> Path:
+    """`tree` itself when any user may read it, else a copy in `into` (hard links where
+    the file system allows: instant, and no more disk)."""
+    if _usable_by_others(tree):
+        return tree
+    target = into / tree.name
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(tree, target, copy_function=link, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
 
 
 def service_program(directory: Path) -> str:
-    """`mleg-tui` as the service account can run it. The suite's own, when its interpreter
-    is open to other users; otherwise (an interpreter in root's home, as pyenv puts it) a
-    virtual environment on the system's Python of the same version that loads the suite's
-    packages and this source tree: the README's /opt/mleg, in a temporary folder."""
+    """`mleg-tui` as the service account can run it: the README's /opt/mleg, in a
+    temporary folder. The suite's own script when its interpreter, packages and source
+    are open to other users; otherwise (pyenv's interpreter in root's home, a clone in a
+    private folder) a virtual environment on the system's Python of the same version that
+    loads the suite's packages and this source tree, copied where they are not open."""
+    import sysconfig
+
+    import mleg_tui
+
     mine = Path(sys.executable).with_name("mleg-tui")
-    if _usable_by_others(Path(sys.executable)):
+    source = Path(mleg_tui.__file__).parent
+    packages = Path(sysconfig.get_paths()["purelib"])
+    if all(_usable_by_others(p) for p in (Path(sys.executable), mine, source, packages)):
         return str(mine)
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    base = Path("/usr/bin") / version
+    base = Path(sys.executable) if _usable_by_others(Path(sys.executable)) else Path("/usr/bin") / version
     if not base.exists():
         raise RuntimeError(f"the suite's Python is not open to other users and {base} is missing: "
                            f"install {version} (apt-get install {version}) for the office tests")
-    venv = directory / "venv"
+    venv, libs = directory / "venv", directory / "lib"
+    (libs / "src").mkdir(parents=True)
     subprocess.run([str(base), "-m", "venv", "--without-pip", str(venv)], check=True)
-    import sysconfig
-
-    ours = sysconfig.get_paths()["purelib"]
-    (venv / "lib" / version / "site-packages" / "suite.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    src = _open_copy(source, libs / "src").parent
+    site = _open_copy(packages, libs)
+    (venv / "lib" / version / "site-packages" / "suite.pth").write_text(
+        f"import sys, site; site.addsitedir({str(site)!r}); sys.path.insert(0, {str(src)!r})\n")
     script = venv / "bin" / "mleg-tui"
     script.write_text(f"#!{venv / 'bin' / 'python'}\nimport sys\nfrom mleg_tui.cli import main\nsys.exit(main())\n")
     script.chmod(0o755)
