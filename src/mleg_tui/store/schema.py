@@ -46,7 +46,7 @@ def _v5_recorded_at(conn: Connection) -> None:
     """v5: each event keeps the real time it was written beside its business time (a
     fixed `today` moves only the latter). Earlier events stay without one: their real
     time is not known, and the log is append-only."""
-    _add_missing_columns(conn, models.OrderEvent.__table__, ("recorded_at",))
+    _add_missing_columns(conn, SQLModel.metadata.tables["order_event"], ("recorded_at",))
 
 
 # Steps from version N-1 to N, run in order inside the opening transaction.
