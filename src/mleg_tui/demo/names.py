@@ -52,6 +52,8 @@ MC_ERRORS = [
     ("PERSON_NOT_FOUND", "Osoba nie figuruje w rejestrze PESEL"),
     ("DUPLICATE_ACTIVE_CARD", "Osoba ma już aktywną mLegitymację tej uczelni"),
 ]
+# Dean's-office logins that revoke cards in the demo's histories.
+STAFF_LOGINS = ["a.kowalczyk", "m.nowicka", "j.wrobel"]
 STRIKE_OFF_REASONS = [
     "skreślenie z listy studentów: SKR-102 (niewniesienie opłat związanych z odbywaniem studiów)",
     "skreślenie z listy studentów: SKR-101 (rezygnacja ze studiów)",

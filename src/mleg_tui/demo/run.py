@@ -28,7 +28,7 @@ def _live_at_mc(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
     from mleg_tui.store import reading
     from mleg_tui.store.models import Order
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     out = []
     with reading(ctx.engine) as s:
         for o in s.execute(select(Order).where(Order.mc_id.is_not(None))).scalars():  # type: ignore[union-attr]
@@ -47,8 +47,8 @@ def _live_at_mc(ctx) -> list[dict]:  # type: ignore[no-untyped-def]
 
 def run_demo(args: argparse.Namespace) -> int:
     from mleg_tui.app import run_app
-    from mleg_tui.simulator.server import start_simulator
     from mleg_tui.demo.data import build_demo
+    from mleg_tui.simulator.server import start_simulator
 
     folder = demo_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -51,6 +52,7 @@ class ProgrammeStatus(str, Enum):
 MonthDay = tuple[int, int]
 
 
+@functools.lru_cache(maxsize=4096)  # a few dates, asked for millions of times by demo-data
 def _on(year: int, md: MonthDay) -> dt.date:
     """That month-day in that year (29 Feb becomes 28 Feb in common years)."""
     month, day = md

@@ -43,6 +43,11 @@ CLEAR_PENDING: dict[str, Any] = {"pending_action": None, "pending_reason": None,
 PEOPLES_ENDS = frozenset({S.ANULOWANE_PRZEZ_UZYTKOWNIKA, S.UNIEWAZNIONE_PRZEZ_UCZELNIE})
 
 
+def confirmed_reason(reason: str | None) -> str:
+    """The reason of a revocation or cancellation once MC has confirmed it."""
+    return f"{reason} (potwierdzone przez MC)"
+
+
 @dataclass
 class Applied:
     """What one batch of MC's answers did to the store."""
@@ -115,7 +120,7 @@ def apply_mc_order(s: Session, ctx: Context, order: Order, mco: MCOrder, out: Ap
             action = kind.done_event
             actor_kind = Actor(order.pending_actor_kind or Actor.STAFF.value)
             actor = order.pending_actor or ""
-            reason = f"{order.pending_reason} (potwierdzone przez MC)"
+            reason = confirmed_reason(order.pending_reason)
             out.confirmed.append(order.id or 0)
         else:
             action = Action.MC_CONFLICT

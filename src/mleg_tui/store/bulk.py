@@ -15,7 +15,7 @@ def _sqlite_datetime(v: dt.datetime) -> str:
     # The same text SQLAlchemy's SQLite DateTime writes (always with microseconds), so
     # reads, comparisons and keyset paging agree with rows written through the ORM.
     if v.tzinfo is not None:
-        v = v.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        v = v.astimezone(dt.UTC).replace(tzinfo=None)
     text = v.isoformat(" ")
     return text if len(text) > 19 else text + ".000000"
 
@@ -140,3 +140,29 @@ def clear(conn: Connection) -> None:
     for t in ("order_event", "orders", "enrolment", "person"):
         conn.exec_driver_sql(f"DELETE FROM {t}")
     protect_events(conn)
+
+
+# A demo store says so in its meta table; its value is the "today" it was built for ("" for
+# the real clock). The demo and demo-data write only such a store, or one that holds no data.
+DEMO_KEY = "demo"
+
+
+def demo_mark(conn: Connection) -> str | None:
+    """The demo mark's value, or None when this store is not a demo store."""
+    from sqlalchemy import text
+
+    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": DEMO_KEY}).first()
+    return None if row is None else str(row[0])
+
+
+def mark_demo(conn: Connection, value: str) -> None:
+    from sqlalchemy import text
+
+    conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": DEMO_KEY})
+    conn.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": DEMO_KEY, "v": value})
+
+
+def holds_data(conn: Connection) -> bool:
+    """Whether any person, order or event is stored (a new store holds none)."""
+    return any(conn.exec_driver_sql(f"SELECT 1 FROM {t} LIMIT 1").first()
+               for t in ("person", "orders", "order_event"))
