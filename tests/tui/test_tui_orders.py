@@ -212,3 +212,22 @@ async def test_qr_survives_no_color(monkeypatch) -> None:
         cells = [[glyph[c] for c in line.text] for line in lines]
     rebuilt = [[cell[half] for cell in line] for line in cells for half in (0, 1)][: len(m)]
     assert rebuilt == m
+
+
+async def test_an_empty_store_says_so_and_how_to_fill_it(tmp_path) -> None:
+    """No orders and no filter: not "nothing matches the filter" but what to do."""
+    from mleg_tui.app import MlegApp
+    from support.tui import settings_for
+
+    app = MlegApp(settings_for(tmp_path / "empty.db", role="viewer"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(OrderTable)
+        await until(pilot, lambda: table.total == 0 and "Baza nie" in screen_text(app), what="the count")
+        text = screen_text(app)
+        assert "Baza nie zawiera jeszcze żadnych zamówień" in text
+        assert "mleg-tui import PLIK.csv" in text and "mleg-tui demo-data" in text
+        assert "Brak zamówień spełniających warunki filtru" not in text
+        await pilot.press("slash", *"kowalski")
+        await until(pilot, lambda: "Brak zamówień spełniających warunki filtru" in screen_text(app),
+                    what="the filter's own message")
+        assert "Baza nie zawiera" not in screen_text(app)

@@ -166,11 +166,17 @@ async def test_order_followed_from_placed_to_ready_with_qr(make_app, service_ctx
     from mleg_tui.screens.refresh import RefreshScreen
     from mleg_tui.services.actions import place_order
 
-    place_order(service_ctx, "100020")
+    from mleg_tui.services.orders import OrderQuery, iter_orders
+    from mleg_tui.services.students import student_view
+
+    # A student who may order now (the demo's rules leave most with a valid card).
+    album = next(r.album for r in iter_orders(service_ctx, OrderQuery())
+                 if r.album and student_view(service_ctx, album=r.album).verdict.eligible)
+    place_order(service_ctx, album)
     app = make_app(role="operator", mc_url=sim.url, mc_token="tok-test")
     async with app.run_test(size=BIG) as pilot:
         await loaded(pilot)
-        screen = await open_student(pilot, "100020")
+        screen = await open_student(pilot, album)
         assert screen.view.current.status.value == "OCZEKUJE"
         assert "Bieżące zamówienie UCZ-" in screen_text(app) and "OCZEKUJE" in screen_text(app)
 

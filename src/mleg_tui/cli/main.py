@@ -39,6 +39,8 @@ def _common() -> _Parser:
     g.add_argument("--read-only", action="store_true", default=d, help="tylko podgląd")
     g.add_argument("--as", dest="as_login", metavar="LOGIN", default=d,
                    help="kto działa: polecenie klucza SSH w instalacji biurowej (tylko konto usługi)")
+    g.add_argument("--demo", action="store_true", default=d,
+                   help="baza demonstracyjna zbudowana przez `mleg-tui demo`, na jej dzień")
     return p
 
 
@@ -130,12 +132,24 @@ def settings_for(args: argparse.Namespace) -> Settings:
         from mleg_tui.services.context import check_as
 
         check_as(login)
-    return load_settings(
-        db=getattr(args, "db", None),
-        today=getattr(args, "today", None),
-        read_only=True if getattr(args, "read_only", False) else None,
-        login=login,
-    )
+    flags = dict(db=getattr(args, "db", None), today=getattr(args, "today", None),
+                 read_only=True if getattr(args, "read_only", False) else None, login=login)
+    if not getattr(args, "demo", False):
+        return load_settings(**flags)
+    from mleg_tui.demo.run import demo_mark_of, demo_store
+    from mleg_tui.errors import UserError
+
+    if flags["db"]:
+        raise UserError("--demo to baza demonstracyjna: podaj --demo albo --db, nie oba.")
+    store = demo_store()
+    if not store.exists():
+        raise UserError(f"Nie ma jeszcze bazy demonstracyjnej ({store}): zbuduj ją poleceniem `mleg-tui demo`.")
+    flags["db"] = str(store)
+    settings = load_settings(**flags)
+    mark = demo_mark_of(str(store))
+    if mark and settings.today is None:  # the day the demo was built for, unless told another
+        settings = load_settings(**{**flags, "today": mark})
+    return settings
 
 
 def context_for(args: argparse.Namespace) -> Context:

@@ -124,12 +124,13 @@ class _P:
     # facts are not dated, so a history is made only for people who have them all.
     clean: bool = True
     _domain: list[Programme] | None = None
-    _shape: tuple[Any, ...] | None = None
+    _shape: str | None = None
 
-    def shape(self) -> tuple[Any, ...]:
-        """What the rules read of the programmes (not their codes or names)."""
+    def shape(self) -> str:
+        """What the rules read of the programmes (not their codes or names), as a text:
+        its hash is computed once, however often the rules are asked about it."""
         if self._shape is None:
-            self._shape = tuple((lv, st, when, end) for _, _, lv, st, when, end in self.programmes)
+            self._shape = ";".join(f"{lv} {st} {when} {end}" for _, _, lv, st, when, end in self.programmes)
         return self._shape
 
     def domain(self) -> list[Programme]:
@@ -241,8 +242,9 @@ class _Params:
     def of(cls, ctx: Context, seed: int, students: int, dialect: str) -> _Params:
         now = ctx.clock.now()
         if ctx.settings.today_override and not isinstance(ctx.settings.today_override, dt.datetime):
-            # A fixed day gives the same store every time: noon of that day, not the wall clock.
-            now = dt.datetime.combine(ctx.clock.today(), dt.time(12), ctx.clock.tz)
+            # A fixed day gives the same store every time, as it stood when that day began:
+            # whatever the hour, nothing in it has happened later than "now".
+            now = dt.datetime.combine(ctx.clock.today(), dt.time(0), ctx.clock.tz)
         return cls(seed, students, dialect, ctx.rules, ctx.clock.today(), int(now.timestamp()),
                    ctx.clock.tz, ctx.settings.university)
 
@@ -272,7 +274,7 @@ class _Gen:
         self.orders: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
         self.stats = DemoStats()
-        self._expiry: dict[tuple[Any, ...], int] = {}
+        self._expiry: dict[tuple[str, int], int] = {}
         self._keys: dict[tuple[str, str], str] = {}
         self.now_text = fmt.instant(self.now)
 
@@ -299,6 +301,8 @@ class _Gen:
         right only ends (a strike-off, a graduation), so the days to ask are those dates."""
         if not any(level in _ENTITLING for _, _, level, *_ in p.programmes):
             return -1
+        if not any(when for *_, when, _ in p.programmes):
+            return 0  # every programme active: nothing has ended
         days = set()
         for _, _, level, status, when, _ in p.programmes:
             if when:
@@ -321,7 +325,7 @@ class _Gen:
         u = r()
         if u < 0.02:
             pesel = None
-        elif u < 0.03:  # a typo in the register: last digit wrong
+        elif u < 0.04:  # a typo in the register: last digit wrong
             pesel = pesel[:-1] + str((int(pesel[-1]) + 1) % 10)  # type: ignore[index]
         album = None if r() < 0.01 else str(100000 + n)
         progs = [self.programme()]
@@ -329,7 +333,7 @@ class _Gen:
             progs.append(self.programme(exclude=progs[0][0]))
         photo = r() >= 0.06
         return _P(first, last, female, album, pesel, birth, photo, progs,
-                  clean=u >= 0.03 and album is not None and photo)
+                  clean=u >= 0.04 and album is not None and photo)
 
     def programme(self, exclude: str = "") -> Prog:
         r = self.rng.random
@@ -385,7 +389,7 @@ class _Gen:
         t += 600 + int(r() * 8 * DAY)
         steps.append((t, _MC, _E, _MCA, "", None))
         end = self.zone.midnight(exp + 1)  # the card's last moment
-        if end > t and r() < 0.10:  # "Anuluj mLegitymację": a new phone, a reinstall
+        if end > t and r() < 0.06:  # "Anuluj mLegitymację": a new phone, a reinstall
             t = self.ending(steps, t + int(r() * (end - t)), _A, _STUDENT, "", rng.choice(_REASONS_CANCEL[:3]))
             return steps, None, t, (600 + int(r() * 3 * DAY)) if r() < 0.9 else None
         # A new one may be ordered from 30 days before the card expires (figures 16-17).
@@ -419,27 +423,35 @@ class _Gen:
     def emit(self, p: _P, steps: list[Step], exp: int, error: tuple[str, str] | None = None,
              qr: str | None = None, code: str | None = None) -> str:
         """The order and its events from its steps; every step checked against the rules."""
-        rng, fmt, events = self.rng, self.fmt, self.events
+        rng, fmt = self.rng, self.fmt
+        instant, append = fmt.instant, self.events.append
         self.oid += 1
-        oid, status, prev_t, issued = self.oid, _O, steps[0][0], 0
-        for t, action, new, kind, actor, why in steps:
-            if t < prev_t or t > self.now:
+        oid, vid, prev_t, issued = self.oid, self.vid, steps[0][0], 0
+        placed = instant(prev_t)
+        append((vid + 1, oid, placed, _PLACED, None, _O, _STUDENT, "", None))
+        status = _O
+        for t, action, new, kind, actor, why in steps[1:]:
+            if t < prev_t:
                 raise AssertionError(f"demo order {oid}: events out of time order")
-            old = status if new and action != _PLACED else None
             if new:
-                if old:
-                    if (status, new) not in _LEGAL:
-                        raise AssertionError(f"demo order {oid}: {status} -> {new} is not a legal step")
-                    status = new
+                if (status, new) not in _LEGAL:
+                    raise AssertionError(f"demo order {oid}: {status} -> {new} is not a legal step")
                 if new == _D:
                     issued = t
-            self.vid += 1
-            events.append((self.vid, oid, fmt.instant(t), action, old, new, kind, actor, why))
+                vid += 1
+                append((vid + 1, oid, instant(t), action, status, new, kind, actor, why))
+                status = new
+            else:
+                vid += 1
+                append((vid + 1, oid, instant(t), action, None, None, kind, actor, why))
             prev_t = t
+        if prev_t > self.now:
+            raise AssertionError(f"demo order {oid}: an event after now")
+        self.vid = vid + 1
         submitted = len(steps) > 1 and steps[1][2] == _W
         ready = status == _D
         err = error if status == _B else None
-        at_text, last_text, exp_text = fmt.instant(steps[0][0]), fmt.instant(prev_t), fmt.day(exp)
+        at_text, last_text, exp_text = placed, instant(prev_t), fmt.day(exp)
         self.orders.append((
             oid, f"{self.univ}-{oid:06d}", self.pid, status, at_text, exp_text, exp_text,
             # MC's ids are opaque; these start with the order number so they load in order.
@@ -487,9 +499,9 @@ class _Gen:
             t = free + delay
             if t >= now:
                 break
-        if free and free < now - 600 and r() < 0.08 and (not loss or zone.day(now) < loss):
-            # Ordered in the last hours: some not yet sent to MC, some being processed.
-            t = max(free, now - 120 - int(r() * 7200))
+        if free and free < now - 600 and r() < 0.6 and (not loss or zone.day(now) < loss):
+            # Ordered in the last minutes: some not yet sent to MC, some being processed.
+            t = max(free, now - 120 - int(r() * 1380))
             exp = self.expiry(p, zone.day(t))
             if exp:
                 steps, error, _, _ = self.life(t, exp, recent=True)

@@ -30,6 +30,9 @@ from mleg_tui.widgets.order_table import MARGIN, OrderTable, Window
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
 QUICK_TIMEOUT = 0.2  # seconds: the first rows wait no longer for a locked store file
 DESCENDING_FIRST: frozenset[SortKey] = frozenset({"ordered_at", "expiry"})  # newest first; names and codes A-Z
+EMPTY_STORE = ("Baza nie zawiera jeszcze żadnych zamówień. Wczytaj dane:\n"
+               "  mleg-tui import PLIK.csv   (osoby i programy z rejestru)\n"
+               "  mleg-tui demo-data         (przykładowa baza demonstracyjna)")
 
 
 class OrdersScreen(BaseScreen):
@@ -83,6 +86,7 @@ class OrdersScreen(BaseScreen):
     def on_mount(self) -> None:
         self.title = "Zamówienia mLegitymacji"
         self.table.marked = self.marks
+        self.table.empty_text = EMPTY_STORE  # no filter yet: no rows means none at all
         self.table.set_sort(self.order_query.sort, self.order_query.descending)
         self.table.focus()
         self._first_rows(self.table.reset())
@@ -275,6 +279,8 @@ class OrdersScreen(BaseScreen):
     @on(FilterBar.Changed)
     def _filtered(self, event: FilterBar.Changed) -> None:
         self.order_query = replace(event.query, sort=self.order_query.sort, descending=self.order_query.descending)
+        unfiltered = replace(event.query, sort="ordered_at", descending=True) == OrderQuery()
+        self.table.empty_text = EMPTY_STORE if unfiltered else OrderTable.NO_MATCH
         self.table.reset()
         self._count_hidden()
 

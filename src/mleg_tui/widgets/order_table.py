@@ -112,6 +112,9 @@ class _Pass(NamedTuple):
 class OrderTable(ScrollView, can_focus=True):
     """Rows of orders; the screen feeds it windows of rows and the total."""
 
+    NO_MATCH = "Brak zamówień spełniających warunki filtru."
+    empty_text = NO_MATCH  # what an empty list says (the screen knows why it is empty)
+
     COMPONENT_CLASSES = {
         "order-table--header",
         "order-table--cursor",
@@ -208,7 +211,7 @@ class OrderTable(ScrollView, can_focus=True):
                 self.total = end  # it shrank since the count (a refresh moved rows out)
         elif rows:
             self._known = max(self._known, rows[-1].lp + (1 if self.total is None else 0))
-        self.message = "Brak zamówień spełniających warunki filtru." if self.row_count == 0 else ""
+        self.message = self.empty_text if self.row_count == 0 else ""
         self._update_size()
         self.refresh()
         self.need_rows()
@@ -218,7 +221,7 @@ class OrderTable(ScrollView, can_focus=True):
             return
         self.total = total
         if total == 0:
-            self.message = "Brak zamówień spełniających warunki filtru."
+            self.message = self.empty_text
         self.cursor = min(self.cursor, max(total - 1, 0))
         self._update_size()
         self.refresh()
@@ -425,8 +428,9 @@ class OrderTable(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y - 1
         n = self.row_count
         if index >= n:
-            if index == 0 and self.message:
-                line = [Segment(" " + self.message, base + style_of("placeholder"))]
+            lines = self.message.split("\n") if n == 0 else []
+            if index < len(lines):
+                line = [Segment(" " + lines[index], base + style_of("placeholder"))]
                 return Strip(line).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         row = self._rows.get(index) or self._stale.get(index)
