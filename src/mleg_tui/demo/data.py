@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 
@@ -321,12 +321,13 @@ class _Gen:
         first = FEMALE[int(r() * len(FEMALE))] if female else MALE[int(r() * len(MALE))]
         last = SURNAMES[int(r() * len(SURNAMES))][0 if female else 1]
         birth = BIRTH_FROM + int(r() * 13 * 365)
-        pesel: str | None = make_pesel(dt.date.fromordinal(birth), int(r() * 1000), female)
+        valid = make_pesel(dt.date.fromordinal(birth), int(r() * 1000), female)
+        pesel: str | None = valid
         u = r()
         if u < 0.02:
             pesel = None
         elif u < 0.04:  # a typo in the register: last digit wrong
-            pesel = pesel[:-1] + str((int(pesel[-1]) + 1) % 10)  # type: ignore[index]
+            pesel = valid[:-1] + str((int(valid[-1]) + 1) % 10)
         album = None if r() < 0.01 else str(100000 + n)
         progs = [self.programme()]
         if r() < 0.15:
@@ -491,7 +492,7 @@ class _Gen:
             if not exp:
                 return
             steps, error, free, delay = self.life(t, exp)
-            revoked = bool(cut) and self.revoke_at(steps, cut[0], exp, *cut[1:])  # type: ignore[misc]
+            revoked = cut is not None and self.revoke_at(steps, cut[0], exp, cut[1], cut[2], cut[3])
             cut_short = self.until_now(steps)
             self.emit(p, steps, exp, error)
             if revoked or cut_short or delay is None:
@@ -757,7 +758,7 @@ def _generate(params: _Params, conn: Any, progress: Callable[[str], None] | None
             stats.stories += item.stories
         else:
             done += len(item[0])
-            write(item[:4] + (done,))  # type: ignore[arg-type]
+            write((*item[:4], done))
     return stats
 
 
@@ -781,10 +782,11 @@ def _from_processes(params: _Params) -> Iterator[Chunk | DemoStats]:
         open_pipes = list(pipes)
         while open_pipes:
             for ready in wait(open_pipes):
+                pipe = cast(Any, ready)  # one of the pipes: wait() gives back what it was given
                 try:
-                    yield ready.recv()  # type: ignore[union-attr]
+                    yield pipe.recv()
                 except EOFError:
-                    open_pipes.remove(ready)
+                    open_pipes.remove(pipe)
     finally:
         for recv in pipes:
             recv.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -20,7 +20,7 @@ def _sqlite_datetime(v: dt.datetime) -> str:
     return text if len(text) > 19 else text + ".000000"
 
 
-_SQLITE = {dt.datetime: _sqlite_datetime, dt.date: dt.date.isoformat, bool: int}
+_SQLITE: dict[type, Callable[[Any], Any]] = {dt.datetime: _sqlite_datetime, dt.date: dt.date.isoformat, bool: int}
 
 
 def _sqlite_row(row: Sequence[Any]) -> tuple[Any, ...]:
