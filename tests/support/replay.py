@@ -31,7 +31,7 @@ from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.rules import Level, Programme, ProgrammeStatus, loss_reason, planned_expiry
 from mleg_tui.domain.status import OrderStatus, can_transition, reachable
 from mleg_tui.services.context import Context
-from mleg_tui.services.mc_apply import confirmed_reason
+from mleg_tui.services.mc_answers import confirmed_reason
 from mleg_tui.store import reading
 from mleg_tui.store.models import Enrolment, Order, OrderEvent, Person
 
