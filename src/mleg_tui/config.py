@@ -93,7 +93,9 @@ class Settings(BaseSettings):
     validity_periods: list[tuple[str, str]] = [("10-01", "03-31"), ("03-01", "10-31")]
     graduate_until: str = "10-31"
     renewal_days: int = Field(default=30, ge=0, le=365)
-    roles: dict[str, Role] = {}  # only from the config file
+    # Only from the config file. None: no [roles] section at all; an empty section (the
+    # last staff member removed) still means "roles decide" (see services.context).
+    roles: dict[str, Role] | None = None
     keymap: dict[str, str] = {}
     read_only: bool = False
     # The store's group may read it without a warning (offices that share one by group).

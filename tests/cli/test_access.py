@@ -296,3 +296,21 @@ async def test_the_tui_tells_of_a_readable_store_without_stopping(store_path: Pa
         assert any("chmod 600" in t and "inni użytkownicy" in t for t in texts), texts
         assert type(app.screen).__name__ == "OrdersScreen"  # no dialog in the way
         assert app.ctx is not None and app.ctx.role == "admin"  # its owner, no [roles]
+
+
+@as_root
+def test_an_empty_roles_section_still_decides_for_logins_that_own_nothing(
+        office: Context, isolated_env: Path, mleg) -> None:  # type: ignore[no-untyped-def]
+    """After `staff remove` of the last staff member [roles] is empty, not gone: someone
+    who owns neither the config nor the store is a viewer, as before."""
+    for text, allowed in (("", True), ("[roles]\n", False)):
+        configure(isolated_env, text)
+        os.chown(isolated_env, NOBODY, NOBODY)
+        try:
+            r = mleg("import", "register.csv")
+        finally:
+            os.chown(isolated_env, 0, 0)
+        if allowed:  # no [roles] at all: the command line's full rights, as today
+            assert r.returncode == 0, r
+        else:
+            refused(r, ME, "podgląd")

@@ -123,11 +123,12 @@ def decide_role(settings: Settings, *, cli: bool = False) -> Role:
     if settings.read_only:
         return "viewer"
     login = login_of(settings)
-    if login in settings.roles:
-        return settings.roles[login]
+    roles = settings.roles or {}
+    if login in roles:
+        return roles[login]
     if settings.login is not None:  # --as, or a test's login: only [roles] speaks for it
         return "viewer"
-    if cli and not settings.roles:
+    if cli and settings.roles is None:  # no [roles] section
         return "admin"
     return "admin" if owns_files(settings) else "viewer"
 
