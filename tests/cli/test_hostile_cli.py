@@ -181,7 +181,7 @@ def test_error_lines_show_what_was_typed_as_text(world: World) -> None:
     r = no_raw_controls(world.main("orders", "--from", "[/]\x1b[2J"))
     assert r.returncode == 2 and "„[/]␛[2J” nie jest datą" in r.stderr, r
     r = no_raw_controls(world.main("orders", "\x1b[2J"))  # argparse's own error
-    assert r.returncode == 2 and "unrecognized arguments: ␛[2J" in r.stderr, r
+    assert r.returncode == 2 and "nieznane argumenty: ␛[2J" in r.stderr, r
     r = no_raw_controls(world.main("order", "place", world.students[8].album))  # not eligible
     assert r.returncode == 2 and r.stderr.startswith(f"mleg-tui: {visible(world.students[8].name)} ("), r
 

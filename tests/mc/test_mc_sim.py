@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from mleg_tui.mc import MCClient
-from mleg_tui.simulator.server import start_simulator
+from mleg_tui.simulator.server import LISTENING, start_simulator
 from support.mc import TOKEN, fast_config, make_req
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -209,7 +209,7 @@ def test_command_line(tmp_path):
                           text=True) as proc:
         try:
             line = proc.stdout.readline().strip()
-            assert line.startswith("MC simulator listening on http://127.0.0.1:")
+            assert line.startswith(LISTENING + "http://127.0.0.1:")
             url = line.rsplit(" ", 1)[1]
             with httpx.Client(base_url=url, headers=AUTH, timeout=5) as http:
                 assert http.get("/v1/health").json() == {"status": "ok"}

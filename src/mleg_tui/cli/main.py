@@ -9,8 +9,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
+from mleg_tui.cli.argparse_pl import Parser, whole_number
 from mleg_tui.domain.text import json_safe, visible
 from mleg_tui.errors import MlegError
 
@@ -24,18 +25,13 @@ EXIT_USER = 2
 EXIT_PARTIAL = 1
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not the whole usage
-        self.exit(EXIT_USER, visible(f"{self.prog}: {message} (zob. {self.prog} --help)") + "\n")
-
-
-def _common() -> _Parser:
-    p = _Parser(add_help=False)
+def _common() -> Parser:
+    p = Parser(add_help=False)
     g = p.add_argument_group("ustawienia (mają pierwszeństwo przed zmiennymi i plikiem)")
     d = argparse.SUPPRESS  # accepted before or after the subcommand
-    g.add_argument("--db", default=d, help="plik SQLite albo adres bazy (MLEG_TUI_DB)")
-    g.add_argument("--config", default=d, help="plik konfiguracyjny TOML (MLEG_TUI_CONFIG)")
-    g.add_argument("--today", default=d, help="stała data „dziś” RRRR-MM-DD (MLEG_TUI_TODAY)")
+    g.add_argument("--db", default=d, metavar="BAZA", help="plik SQLite albo adres bazy (MLEG_TUI_DB)")
+    g.add_argument("--config", default=d, metavar="PLIK", help="plik konfiguracyjny TOML (MLEG_TUI_CONFIG)")
+    g.add_argument("--today", default=d, metavar="DATA", help="stała data „dziś” RRRR-MM-DD (MLEG_TUI_TODAY)")
     g.add_argument("--read-only", action="store_true", default=d, help="tylko podgląd")
     g.add_argument("--as", dest="as_login", metavar="LOGIN", default=d,
                    help="kto działa: polecenie klucza SSH w instalacji biurowej (tylko konto usługi)")
@@ -48,12 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     from mleg_tui.services.types import SORT_KEYS
 
     common = _common()
-    parser = _Parser(
+    parser = Parser(
         prog="mleg-tui",
         description="Zamówienia mLegitymacji w dziekanacie: TUI i zadania wsadowe.",
         parents=[common],
     )
-    sub = parser.add_subparsers(dest="command", metavar="POLECENIE", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="POLECENIE", title="polecenia")
 
     def cmd(name: str, help: str, fn: Callable[..., int]) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help, parents=[common])
@@ -62,53 +58,64 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd("tui", "otwórz aplikację (domyślnie)", run_tui)
     p = cmd("demo", "demonstracja: przykładowa baza, symulator MC i aplikacja", run_demo)
-    p.add_argument("--students", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--students", type=whole_number, default=2000, metavar="LICZBA",
+                   help="ilu studentów ma przykładowa baza (domyślnie 2000)")
+    p.add_argument("--seed", type=whole_number, default=7, metavar="LICZBA",
+                   help="ziarno losowania: ta sama liczba daje tę samą bazę (domyślnie 7)")
     p.add_argument("--fresh", action="store_true", help="zbuduj bazę demonstracyjną od nowa")
 
     p = cmd("import", "importuj osoby i programy z pliku CSV", run_import)
-    p.add_argument("file")
+    p.add_argument("file", metavar="PLIK", help="plik CSV z systemu ewidencji (nagłówek: zob. README)")
     p.add_argument("--skip-invalid", action="store_true", help="zaimportuj poprawne osoby, pomiń błędne")
 
     p = cmd("student", "widok studenta dla punktu obsługi", run_student)
-    p.add_argument("album")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("album", metavar="ALBUM", help="numer albumu studenta")
+    p.add_argument("--json", action="store_true", help="wszystko w JSON (dla programów)")
 
     p = cmd("orders", "lista zamówień (rysunek 11)", run_orders)
-    p.add_argument("--query", "-q", default="", help="imię i nazwisko lub nr albumu")
-    p.add_argument("--from", dest="date_from", help="data zamówienia od (dd.mm.rrrr)")
-    p.add_argument("--to", dest="date_to", help="data zamówienia do (dd.mm.rrrr)")
-    p.add_argument("--status", nargs="+", action="extend", default=[], metavar="KOD")
-    p.add_argument("--error-code", default="")
-    p.add_argument("--sort", default="ordered_at", choices=SORT_KEYS)
+    p.add_argument("--query", "-q", default="", metavar="TEKST", help="imię i nazwisko lub nr albumu")
+    p.add_argument("--from", dest="date_from", metavar="DATA", help="data zamówienia od (dd.mm.rrrr)")
+    p.add_argument("--to", dest="date_to", metavar="DATA", help="data zamówienia do (dd.mm.rrrr)")
+    p.add_argument("--status", nargs="+", action="extend", default=[], metavar="KOD",
+                   help="tylko zamówienia w tych statusach (kod lub nazwa, np. DO_ODBIORU, „Do odbioru”)")
+    p.add_argument("--error-code", default="", metavar="KOD", help="tylko zamówienia z tym kodem błędu MC")
+    p.add_argument("--sort", default="ordered_at", choices=SORT_KEYS, metavar="KOLUMNA",
+                   help="kolumna, po której sortować: " + ", ".join(SORT_KEYS) + " (domyślnie ordered_at)")
     p.add_argument("--asc", action="store_true", help="rosnąco (domyślnie najnowsze pierwsze)")
-    p.add_argument("--limit", type=int, default=0, help="najwyżej tyle wierszy (0: wszystkie)")
+    p.add_argument("--limit", type=whole_number, default=0, metavar="LICZBA",
+                   help="najwyżej tyle wierszy (0: wszystkie)")
     fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true")
-    fmt.add_argument("--csv", action="store_true")
+    fmt.add_argument("--json", action="store_true", help="w JSON (dla programów)")
+    fmt.add_argument("--csv", action="store_true", help="w CSV (dla arkusza kalkulacyjnego)")
 
     p = cmd("order", "czynności studenta: zamów lub anuluj", run_order)
-    p.add_argument("action", choices=["place", "cancel"])
-    p.add_argument("album")
-    p.add_argument("--order", type=int, help="które zamówienie (gdy student ma kilka)")
-    p.add_argument("--reason", default=None)
+    p.add_argument("action", choices=["place", "cancel"], metavar="CZYNNOŚĆ",
+                   help="place: złóż zamówienie, cancel: anuluj zamówienie")
+    p.add_argument("album", metavar="ALBUM", help="numer albumu studenta")
+    p.add_argument("--order", type=whole_number, metavar="NR", help="które zamówienie (gdy student ma kilka)")
+    p.add_argument("--reason", default=None, metavar="POWÓD", help="powód anulowania (zapisany w historii)")
 
     p = cmd("revoke", "unieważnij zamówienie lub mLegitymację studenta", run_revoke)
-    p.add_argument("album")
-    p.add_argument("--reason", required=True)
-    p.add_argument("--order", type=int, help="tylko to zamówienie")
+    p.add_argument("album", metavar="ALBUM", help="numer albumu studenta")
+    p.add_argument("--reason", required=True, metavar="POWÓD", help="powód unieważnienia (wymagany)")
+    p.add_argument("--order", type=whole_number, metavar="NR", help="tylko to zamówienie")
 
     p = cmd("demo-data", "zbuduj przykładową bazę", run_demo_data)
-    p.add_argument("--students", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--students", type=whole_number, default=1000, metavar="LICZBA",
+                   help="ilu studentów zbudować (domyślnie 1000)")
+    p.add_argument("--seed", type=whole_number, default=1, metavar="LICZBA",
+                   help="ziarno losowania: ta sama liczba daje tę samą bazę (domyślnie 1)")
     p.add_argument("--replace", action="store_true", help="wyczyść bazę przed budową")
 
     cmd("mc-sim", "symulator serwisu MC (HTTP na loopback); opcje: mleg-tui mc-sim --help", run_mc_sim)
 
     p = cmd("refresh", "aktualizuj statusy zamówień w MC", run_refresh)
-    p.add_argument("--album", nargs="+", action="extend", default=[])
-    p.add_argument("--status", nargs="+", action="extend", default=[], metavar="KOD")
-    p.add_argument("--concurrency", type=int, default=None)
+    p.add_argument("--album", nargs="+", action="extend", default=[], metavar="ALBUM",
+                   help="tylko zamówienia tych studentów (numery albumów)")
+    p.add_argument("--status", nargs="+", action="extend", default=[], metavar="KOD",
+                   help="tylko zamówienia w tych statusach (kod lub nazwa)")
+    p.add_argument("--concurrency", type=whole_number, default=None, metavar="LICZBA",
+                   help="ile zapytań do MC naraz (domyślnie ustawienie mc_concurrency)")
 
     p = cmd("sweep", "unieważnij zamówienia osób, które straciły uprawnienia", run_sweep)
     p.add_argument("--dry-run", action="store_true", help="tylko pokaż, nic nie zmieniaj")

@@ -14,16 +14,21 @@ import ssl
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 from aiohttp import web
 
+from mleg_tui.cli.argparse_pl import Parser, number, whole_number
+from mleg_tui.domain.numbers import decimal
 from mleg_tui.simulator.app import Simulator, serve
 from mleg_tui.simulator.state import ApiError, Knobs
 
 __all__ = ["SimHandle", "SimProcess", "Simulator", "main", "start_simulator"]
+
+LISTENING = "Symulator MC nasłuchuje: "  # the first line of `mc-sim`, then its URL
 
 
 class SimHandle:
@@ -133,7 +138,7 @@ class SimProcess:
             cmd += ["--state", os.fspath(state_file)]
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         line = self._proc.stdout.readline() if self._proc.stdout else ""
-        if not line.startswith("MC simulator listening on "):
+        if not line.startswith(LISTENING):
             self._proc.kill()
             self._proc.wait()
             raise RuntimeError(f"mc-sim did not start: {line.strip()!r}")
@@ -215,31 +220,53 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, *, seed: int = 0,
 
 # -- command line -------------------------------------------------------------------------
 
+KNOB_HELP = (  # the knobs a command line may set, with what each does
+    ("latency-ms", "opóźnienie każdej odpowiedzi w milisekundach"),
+    ("fail-5xx", "część odpowiedzi 500/503 (od 0 do 1)"),
+    ("rate-429", "część odpowiedzi 429 (od 0 do 1)"),
+    ("retry-after", "sekundy w nagłówku Retry-After odpowiedzi 429"),
+    ("hang", "część zapytań, które zawisają (od 0 do 1)"),
+    ("hang-seconds", "jak długo zawisają, w sekundach"),
+    ("garbled", "część odpowiedzi, które nie są JSON (od 0 do 1)"),
+    ("reset", "część zerwanych połączeń (od 0 do 1)"),
+    ("blad", "część zamówień, które kończą się statusem BLAD (od 0 do 1)"),
+    ("issue-delay", "sekundy do wydania kodów"),
+    ("pickup", "część zamówień, które student odbiera (od 0 do 1)"),
+    ("pickup-delay", "sekundy od wydania kodów do odbioru"),
+    ("codes-valid-days", "ile dni ważne są kody"),
+)
+
+
+def _knob_type(attr: str) -> Callable[[str], float]:
+    def value(text: str) -> float:
+        n = number(text)
+        if n < 0 or (attr in Knobs._SHARES and n > 1):
+            what = "część od 0 do 1" if attr in Knobs._SHARES else "liczbę nie mniejszą niż 0"
+            raise argparse.ArgumentTypeError(f"„{text}”: podaj {what}")
+        return n
+
+    value.__name__ = "liczba"
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mleg-tui mc-sim",
-                                description="Simulated MC issuing service.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--token", default=None, help="require this bearer token")
-    p.add_argument("--state", default=None, metavar="FILE", help="keep orders in this file")
-    p.add_argument("--base-path", default="", help="serve under this path, e.g. /api")
-    p.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate")
-    p.add_argument("--tls-key", default=None)
+    p = Parser(prog="mleg-tui mc-sim",
+               description="Symulowany serwis MC wydający mLegitymacje.")
+    p.add_argument("--host", default="127.0.0.1", metavar="ADRES", help="adres nasłuchu (domyślnie 127.0.0.1)")
+    p.add_argument("--port", type=whole_number, default=8765, metavar="PORT", help="port (domyślnie 8765)")
+    p.add_argument("--seed", type=whole_number, default=0, metavar="LICZBA",
+                   help="ziarno losowania: ta sama liczba daje te same odpowiedzi (domyślnie 0)")
+    p.add_argument("--token", default=None, metavar="TOKEN", help="wymagaj tego tokenu (Bearer)")
+    p.add_argument("--state", default=None, metavar="PLIK", help="zapisuj zamówienia w tym pliku")
+    p.add_argument("--base-path", default="", metavar="ŚCIEŻKA", help="ścieżka przed adresami API, np. /api")
+    p.add_argument("--tls-cert", default=None, metavar="PLIK", help="HTTPS z tym certyfikatem")
+    p.add_argument("--tls-key", default=None, metavar="PLIK", help="klucz prywatny certyfikatu --tls-cert")
     defaults = Knobs()
-    for name, help_ in (
-        ("latency-ms", "delay of every request"), ("fail-5xx", "share of 500/503 answers"),
-        ("rate-429", "share of 429 answers"), ("retry-after", "Retry-After seconds"),
-        ("hang", "share of requests that hang"), ("hang-seconds", "how long they hang"),
-        ("garbled", "share of non-JSON answers"), ("reset", "share of reset connections"),
-        ("blad", "share of orders ending in BLAD"), ("issue-delay", "seconds to issue codes"),
-        ("pickup", "share of orders the student picks up"),
-        ("pickup-delay", "seconds from codes to pickup"),
-        ("codes-valid-days", "validity of the codes"),
-    ):
+    for name, help_ in KNOB_HELP:
         attr = name.replace("-", "_")
-        p.add_argument(f"--{name}", dest=attr, type=float, default=getattr(defaults, attr),
-                       help=f"{help_} (default {getattr(defaults, attr):g})")
+        default = getattr(defaults, attr)
+        p.add_argument(f"--{name}", dest=attr, type=_knob_type(attr), default=default, metavar="LICZBA",
+                       help=f"{help_} (domyślnie {decimal(default)})")
     return p
 
 
@@ -260,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> None:
         runner, url = await serve(sim, args.host, args.port, ctx)
-        print(f"MC simulator listening on {url}", flush=True)
+        print(f"{LISTENING}{url}", flush=True)
         stop = asyncio.Event()
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

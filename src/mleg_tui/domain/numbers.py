@@ -1,0 +1,14 @@
+"""Numbers as a Polish reader writes them: a decimal comma (0,8 s), never a point."""
+from __future__ import annotations
+
+
+def decimal(value: float, places: int | None = None) -> str:
+    """0,8 for decimal(0.8); decimal(2.0) is 2; with `places`, exactly that many digits
+    after the comma (decimal(12.345, 1) is 12,3)."""
+    text = f"{value:.{places}f}" if places is not None else f"{value:g}"
+    return text.replace(".", ",")
+
+
+def seconds(value: float) -> str:
+    """A time taken, to a tenth of a second: 0,8 s."""
+    return f"{decimal(value, 1)} s"
