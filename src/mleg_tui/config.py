@@ -27,6 +27,7 @@ from pydantic_settings import (
 )
 
 from mleg_tui.domain.rules import ValidityRules, parse_month_day
+from mleg_tui.domain.text import visible
 from mleg_tui.errors import ConfigError
 
 APP = "mleg-tui"
@@ -36,6 +37,7 @@ ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
 NOT_FROM_ENV = ("roles", "login")
 # Settings whose presence makes the config file a secret: no one else may read or write it.
 GUARDED = ("mc_token", "roles")
+SECRETS = ("mc_token",)  # never shown, not even in a message about a wrong value
 
 
 def config_path() -> Path:
@@ -293,16 +295,79 @@ def load_settings(**flags: Any) -> Settings:
             f"np. MLEG_TUI_VALIDITY_PERIODS='[[\"10-01\", \"03-31\"], [\"03-01\", \"10-31\"]]')."
         ) from None
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'ustawienia'}: {_msg(err)}"
-            for err in e.errors()
-        )
-        raise ConfigError(f"Błędne ustawienia ({problems}); źródła: {config_path()}, "
-                          f"zmienne MLEG_TUI_*, opcje wiersza poleceń.") from None
+        problems = "; ".join(_problem(err, given) for err in e.errors())
+        raise ConfigError(f"Błędne ustawienia: {problems}.") from None
 
 
-def _msg(err: Any) -> str:
+# What to write, for settings whose type alone does not say it.
+HINTS = {
+    "roles": 'w sekcji [roles] każdy wiersz to login = "viewer", "operator" albo "admin"',
+    "keymap": 'w sekcji [keymap] każdy wiersz to identyfikator = "klawisz", np. "orders.refresh_all" = "ctrl+u"',
+    "validity_periods": 'podaj listę par dni MM-DD (początek zamawiania, koniec ważności), '
+                        'np. [["10-01", "03-31"], ["03-01", "10-31"]]',
+    "db": "podaj ścieżkę pliku SQLite albo adres bazy, w cudzysłowie",
+    "timezone": 'podaj strefę czasową w cudzysłowie, np. "Europe/Warsaw"',
+    "mc_token": "podaj token w cudzysłowie",
+}
+# What was found instead, by pydantic's error type.
+NOT_A = {
+    "int_parsing": "to nie liczba całkowita", "int_type": "to nie liczba całkowita",
+    "int_from_float": "to nie liczba całkowita", "float_parsing": "to nie liczba", "float_type": "to nie liczba",
+    "bool_parsing": "to nie true ani false", "bool_type": "to nie true ani false",
+    "string_type": "to nie tekst", "dict_type": "to nie sekcja", "list_type": "to nie lista",
+    "tuple_type": "to nie lista", "literal_error": "to nie jedna z dozwolonych wartości",
+    "greater_than": "poza zakresem", "greater_than_equal": "poza zakresem",
+    "less_than": "poza zakresem", "less_than_equal": "poza zakresem",
+    "too_short": "za mało elementów", "too_long": "za dużo elementów", "missing": "brakuje wartości",
+}
+
+
+def _problem(err: Any, flags: dict[str, Any]) -> str:
+    """One setting's problem in Polish: which setting and where it was given, what is wrong
+    with what was written (never the MC token itself), and what to write instead."""
+    loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+    numbers = [str(p + 1) for p in err["loc"] if isinstance(p, int)]
+    name = loc[0] if loc else "ustawienia"
+    where = ".".join(loc) + (f" nr {'.'.join(numbers)}" if numbers else "")
     if err["type"] == "extra_forbidden":
-        return "nieznane ustawienie"
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
+        import difflib
+
+        close = difflib.get_close_matches(name.lower(), Settings.model_fields, n=1)
+        return f"{where}: nieznane ustawienie" + (f" (może {close[0]}?)" if close else "") + _source(name, flags)
+    if err["type"] == "value_error":  # our own validators' messages, Polish already
+        return f"{where}: {str(err['msg']).removeprefix('Value error, ')}{_source(name, flags)}"
+    value = err.get("input")
+    shown = (f"„{visible(str(value))[:60]}” " if isinstance(value, str | int | float) and name not in SECRETS
+             else "")
+    hint = _hint(name)
+    return (f"{where}: {shown}{NOT_A.get(err['type'], 'nieprawidłowa wartość')}"
+            f"{_source(name, flags)}" + (f" — {hint}" if hint else ""))
+
+
+def _source(name: str, flags: dict[str, Any]) -> str:
+    """Where the value came from, in the order the sources win."""
+    if name in flags:
+        return f" (opcja --{name.replace('_', '-')})"
+    variable = f"MLEG_TUI_{name.upper()}"
+    if name not in NOT_FROM_ENV and variable in {k.upper() for k in os.environ}:
+        return f" (zmienna {variable})"
+    return f" (plik {config_path()})"
+
+
+def _hint(name: str) -> str:
+    if name in HINTS:
+        return HINTS[name]
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return ""
+    kind = next((t for t in (bool, int, float, str) if field.annotation in (t, t | None)), None)
+    if kind is bool:
+        return "podaj true albo false"
+    if kind is str:
+        return "podaj tekst w cudzysłowie"
+    if kind is None:
+        return ""
+    bounds = {k: getattr(m, k) for m in field.metadata for k in ("ge", "gt", "le") if hasattr(m, k)}
+    low = f"od {bounds['ge']}" if "ge" in bounds else f"większą od {bounds['gt']}" if "gt" in bounds else ""
+    high = f"do {bounds['le']}" if "le" in bounds else ""
+    return " ".join(["podaj", "liczbę całkowitą" if kind is int else "liczbę", low, high]).strip()

@@ -133,3 +133,46 @@ def test_other_argparse_errors_in_polish(env: dict[str, str]):
     ]
     for args, expected in cases:
         one_polish_line(run_main(args, env), expected)
+
+
+# --- settings: pydantic's checks, said in Polish ----------------------------------------------
+
+PYDANTIC = re.compile(r"Input should|valid (integer|number|string|boolean|dictionary|list)|Field required|"
+                      r"Tuple should|greater than|less than|Value error|pydantic", re.IGNORECASE)
+
+
+def settings_error(env: dict[str, str], toml: str | None = None, **variables: str) -> str:
+    if toml is not None:
+        config = Path(env["MLEG_TUI_CONFIG"])
+        config.write_text(toml, encoding="utf-8")
+        config.chmod(0o600)
+    r = run_main(["orders"], env, extra_env=variables)
+    assert r.returncode == 2 and r.stdout == "" and len(r.err_lines) == 1, r
+    line = r.err_lines[0]
+    assert line.startswith("mleg-tui: Błędne ustawienia: "), r
+    assert not PYDANTIC.search(line), line
+    return line
+
+
+def test_a_wrong_setting_is_named_with_where_it_was_given_and_what_to_write(env: dict[str, str]):
+    config = env["MLEG_TUI_CONFIG"]
+    role = settings_error(env, '[roles]\njan = "boss"\n')
+    assert f'roles.jan: „boss” to nie jedna z dozwolonych wartości (plik {config}) — w sekcji [roles] ' \
+           'każdy wiersz to login = "viewer", "operator" albo "admin".' in role
+    concurrency = settings_error(env, "", MLEG_TUI_MC_CONCURRENCY="szesnaście")
+    assert "mc_concurrency: „szesnaście” to nie liczba całkowita (zmienna MLEG_TUI_MC_CONCURRENCY) — " \
+           "podaj liczbę całkowitą od 1 do 256." in concurrency
+    assert "poza zakresem" in settings_error(env, "mc_concurrency = 0\n")
+    assert "podaj liczbę większą od 0" in settings_error(env, "mc_read_timeout = -1\n")
+    assert "read_only: „może” to nie true ani false" in settings_error(env, 'read_only = "może"\n')
+    assert "validity_periods nr 1.2: brakuje wartości" in settings_error(env, 'validity_periods = [["10-01"]]\n')
+    assert "mc_urll: nieznane ustawienie (może mc_url?)" in settings_error(env, 'mc_urll = "http://x"\n')
+    # Two wrong settings: both named, in one line.
+    both = settings_error(env, 'renewal_days = 1.5\n[keymap]\n"orders.refresh" = 5\n')
+    assert "renewal_days: „1.5” to nie liczba całkowita" in both and "keymap.orders.refresh: „5” to nie tekst" in both
+
+
+def test_a_wrong_mc_token_is_never_shown(env: dict[str, str]):
+    line = settings_error(env, "mc_token = 7355608\n")
+    assert "mc_token: to nie tekst" in line and "podaj token w cudzysłowie" in line
+    assert "7355608" not in line
