@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from mleg_tui.cli.staff import add_parser as add_staff
 
-    add_staff(cmd, _Parser, common)
+    add_staff(cmd, Parser, common)
     return parser
 
 

@@ -15,21 +15,23 @@ ROLE_CHOICES = ["viewer", "operator", "admin"]
 def add_parser(cmd: Callable[..., argparse.ArgumentParser], parser_class: type[argparse.ArgumentParser],
                common: argparse.ArgumentParser) -> None:
     p = cmd("staff", "pracownicy na serwerze biura: klucze SSH i role (konto usługi)", run_staff)
-    sub = p.add_subparsers(dest="staff_command", metavar="CZYNNOŚĆ", parser_class=parser_class, required=True)
+    sub = p.add_subparsers(dest="staff_command", metavar="CZYNNOŚĆ", title="czynności", parser_class=parser_class,
+                           required=True)
 
     def act(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, description=help, parents=[common])
 
+    roles = "rola: viewer (podgląd), operator albo admin (administrator)"
     a = act("add", "dodaj pracownika: rola w [roles], klucz w authorized_keys")
-    a.add_argument("login")
-    a.add_argument("--role", required=True, choices=ROLE_CHOICES)
+    a.add_argument("login", metavar="LOGIN", help="login pracownika (jak w [roles])")
+    a.add_argument("--role", required=True, choices=ROLE_CHOICES, metavar="ROLA", help=roles)
     a.add_argument("--key", required=True, metavar="PLIK.pub", help="klucz publiczny SSH pracownika")
     act("list", "pokaż pracowników, ich role i klucze")
     s = act("set-role", "zmień rolę pracownika")
-    s.add_argument("login")
-    s.add_argument("role", choices=ROLE_CHOICES)
+    s.add_argument("login", metavar="LOGIN", help="login pracownika")
+    s.add_argument("role", choices=ROLE_CHOICES, metavar="ROLA", help="nowa " + roles)
     r = act("remove", "usuń pracownika: jego klucze i rolę")
-    r.add_argument("login")
+    r.add_argument("login", metavar="LOGIN", help="login pracownika")
 
 
 def run_staff(args: argparse.Namespace) -> int:
