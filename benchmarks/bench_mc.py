@@ -92,6 +92,10 @@ class RssSampler:
 
 def build_store(folder: Path, n: int) -> Path:
     """n students (real importer), one OCZEKUJE order each with its PLACED event (bulk)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
     from mleg_tui.config import Settings
     from mleg_tui.domain.pesel import make_pesel
     from mleg_tui.services.context import open_context
@@ -99,8 +103,6 @@ def build_store(folder: Path, n: int) -> Path:
     from mleg_tui.store import writing
     from mleg_tui.store.bulk import insert_rows
     from mleg_tui.store.models import Person
-    import datetime as dt
-    from sqlalchemy import select
 
     db = folder / f"store-{n}.db"
     ctx = open_context(Settings(db=str(db), today=TODAY, login="bench"), role="admin")
@@ -113,7 +115,7 @@ def build_store(folder: Path, n: int) -> Path:
     csv = folder / f"register-{n}.csv"
     csv.write_text(",".join(COLUMNS) + "\n" + "\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
     import_csv(ctx, csv)
-    now = ctx.clock.now().astimezone(dt.timezone.utc)
+    now = ctx.clock.now().astimezone(dt.UTC)
     expiry = dt.date(2025, 10, 31)
     with writing(ctx.engine) as s:
         people = s.execute(select(Person.id, Person.album, Person.name_key).order_by(Person.id)).all()
@@ -160,17 +162,17 @@ def bare_client(url: str, concurrency: int, n: int) -> dict[str, Any]:
 
 
 def worker(args: argparse.Namespace) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
     from mleg_tui.config import Settings
     from mleg_tui.domain.status import OrderStatus as S
-    from mleg_tui.simulator.server import start_simulator
     from mleg_tui.services.context import open_context
     from mleg_tui.services.mc_sync import refresh
     from mleg_tui.services.types import RefreshSelection
+    from mleg_tui.simulator.server import start_simulator
     from mleg_tui.store import reading
     from mleg_tui.store.models import Order
-    from sqlalchemy import func, select
 
-    folder = Path(args.folder)
     rss = RssSampler()
     out: dict[str, Any] = {"n": args.n}
     sim = start_simulator(process=True, seed=5, latency_ms=args.latency_ms, issue_delay=60, pickup=0.5,

@@ -3,12 +3,15 @@
     .venv/bin/python benchmarks/bench_tui.py [--sizes 10000,100000,1000000]
         [--db sqlite|postgresql|both] [--runs 5] [--term 120x40] [--out benchmarks/RESULTS-tui.md]
         [--src OTHER_CHECKOUT/src]   (the app of another checkout: before/after a change)
+        [--steps all|first]   (first: only the first screen, beside the bare app)
 
 Stores: `mleg-tui demo-data --students S --seed 1 --today 2025-11-20` with S = N / 1.31 (the
 demo gives about 1.31 orders a student), into benchmarks/out/sqlite-N.db, or into database
 mleg_N of a PostgreSQL server this script starts (tests/support/pgserver.py's way, its data kept in
 benchmarks/out/pg/ and its server stopped at the end). A store of about the right size
-(within 10%) that is already there is used again: building 1M takes minutes.
+(within 10%) that is already there is used again: building 1M takes minutes. With --src the
+stores are that checkout's own (its schema, built by its demo-data, the same parameters):
+benchmarks/out/sqlite-N-COMMIT.db or mleg_N_COMMIT.
 
 Each run starts fresh processes (benchmarks/tui_driver.py), one per store, each right after
 one for the bare-app reference, so that the reference sees the same machine load; bytecode is
@@ -101,7 +104,7 @@ class Store:
 
     @property
     def label(self) -> str:
-        return f"{self.kind}-{self.n}"
+        return f"{self.kind}-{self.n}" + (f"-{SRC_TAG}" if SRC_TAG else "")
 
     def connect(self) -> Any:
         if self.kind == "sqlite":
@@ -128,10 +131,14 @@ def build(store: Store) -> None:
     students = round(store.n / ORDERS_PER_STUDENT)
     log(f"building {store.label}: demo-data --students {students} (this takes a while at 1M)")
     t = time.monotonic()
-    cmd = [MLEG, "--db", store.url, "--today", TODAY, "demo-data", "--students", str(students),
-           "--seed", str(SEED), "--replace"]
+    args = ["--db", store.url, "--today", TODAY, "demo-data", "--students", str(students),
+            "--seed", str(SEED), "--replace"]
+    cmd, e = [MLEG, *args], env()
+    if SRC_OVERRIDE:  # the other checkout's own demo-data writes its own schema
+        cmd = [PY, "-c", "import sys; from mleg_tui.cli import main; sys.exit(main())", *args]
+        e["PYTHONPATH"] = SRC_OVERRIDE
     with open(OUT / f"{store.label}.build.log", "w") as f:
-        subprocess.run(cmd, check=True, stdout=f, stderr=subprocess.STDOUT, env=env())
+        subprocess.run(cmd, check=True, stdout=f, stderr=subprocess.STDOUT, env=e)
     log(f"built {store.label} in {time.monotonic() - t:.0f} s")
 
 
@@ -235,6 +242,7 @@ class PgCluster:
 # -- runs ---------------------------------------------------------------------------------------
 
 SRC_OVERRIDE: str | None = None  # --src: the app from another checkout (before/after)
+SRC_TAG = ""  # that checkout's commit, in its stores' names
 
 
 def run_driver(mode: str, plan: dict[str, Any], tag: str) -> dict[str, Any]:
@@ -248,8 +256,7 @@ def run_driver(mode: str, plan: dict[str, Any], tag: str) -> dict[str, Any]:
         e["PYTHONPATH"] = SRC_OVERRIDE + os.pathsep + e.get("PYTHONPATH", "")
     t0 = time.monotonic()
     cmd[2] = repr(t0)
-    p = subprocess.run(cmd, env=e, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True, timeout=1800)
+    p = subprocess.run(cmd, env=e, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     result: dict[str, Any] = {}
     if out_path.exists():
         with open(out_path, "rb") as f:
@@ -328,9 +335,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(HERE / "RESULTS-tui.md"))
     ap.add_argument("--src", help="run the app from this src/ directory (another checkout, "
                     "to compare before and after a change)")
+    ap.add_argument("--steps", choices=["all", "first"], default="all",
+                    help="first: only the first screen (and the bare app before each run)")
     args = ap.parse_args(argv)
-    global SRC_OVERRIDE
+    global SRC_OVERRIDE, SRC_TAG
     SRC_OVERRIDE = str(Path(args.src).resolve()) if args.src else None
+    if SRC_OVERRIDE:
+        SRC_TAG = subprocess.run(["git", "-C", SRC_OVERRIDE, "rev-parse", "--short=7", "HEAD"],
+                                 capture_output=True, text=True).stdout.strip() or "src"
+    first_only = args.steps == "first"
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     term = [int(x) for x in args.term.lower().split("x")]
@@ -347,11 +360,11 @@ def main(argv: list[str] | None = None) -> int:
         for kind in kinds:
             for n in sizes:
                 if kind == "sqlite":
-                    path = str(OUT / f"sqlite-{n}.db")
+                    path = str(OUT / f"sqlite-{n}{'-' + SRC_TAG if SRC_TAG else ''}.db")
                     st = Store(kind, n, path, path=path)
                 else:
                     assert pg is not None
-                    url, dsn = pg.database(f"mleg_{n}")
+                    url, dsn = pg.database(f"mleg_{n}{'_' + SRC_TAG if SRC_TAG else ''}")
                     st = Store(kind, n, url, dsn=dsn)
                 ensure_store(st)
                 stores.append(st)
@@ -360,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         run_driver("bare", {"size": term}, "bare")
         for st in stores:
             run_driver("app", {"db": st.url, "today": TODAY, "size": term, "page_downs": 1,
-                               "words": st.words[-WORDS:], "albums": st.albums[-LOOKUPS:]}, st.label)
+                               "words": st.words[-WORDS:], "albums": st.albums[-LOOKUPS:],
+                               "steps": args.steps}, st.label)
         bare: list[dict[str, Any]] = []
         apps: dict[str, list[dict[str, Any]]] = {s.label: [] for s in stores}
         for r in range(args.runs):
@@ -371,24 +385,30 @@ def main(argv: list[str] | None = None) -> int:
                 bare.append(ref)
                 plan = {"db": st.url, "today": TODAY, "size": term, "page_downs": PAGE_DOWNS,
                         "words": st.words[r * WORDS:(r + 1) * WORDS],
-                        "albums": st.albums[r * LOOKUPS:(r + 1) * LOOKUPS]}
+                        "albums": st.albums[r * LOOKUPS:(r + 1) * LOOKUPS], "steps": args.steps}
                 log(f"run {r + 1}/{args.runs}: {st.label}")
                 res = run_driver("app", plan, st.label)
+                res["bare_first"] = ref["first"]
+                apps[st.label].append(res)
+                if first_only:
+                    log(f"  first {res['first'] * 1000:.0f} ms (bare app {ref['first'] * 1000:.0f} ms, "
+                        f"ratio {res['first'] / ref['first']:.2f}×)")
+                    continue
                 if res.get("mismatch"):
                     log(f"  !! {res['mismatch']} rows shown did not match the filter")
                 for e in res.get("errors", []):
                     log(f"  !! {e}")
-                res["bare_first"] = ref["first"]
                 log(f"  first {res['first'] * 1000:.0f} ms (bare app {ref['first'] * 1000:.0f} ms), "
                     f"filter {med(res['filter']) * 1000:.0f} ms, "
                     f"lookup {med(res['lookup']) * 1000:.0f} ms, page-down {med(res['page_down']) * 1000:.0f} ms, "
                     f"peak {res['peak_rss'] / 2**20:.0f} MB")
-                apps[st.label].append(res)
 
         log("direct SQL references")
         direct: dict[str, dict[str, list[float]]] = {}
         for st in stores:
             direct[st.label] = {}
+            if first_only:
+                continue
             for op in ("first_page", "filter", "lookup", "page_down", "end"):
                 samples = [s for res in apps[st.label] for s in res["sql"].get(op, [])]
                 direct[st.label][op] = replay(st, samples)
@@ -396,12 +416,38 @@ def main(argv: list[str] | None = None) -> int:
         if pg is not None:
             pg.stop()
 
-    text = report(args, command, term, stores, bare, apps, direct)
+    text = (first_report if first_only else report)(args, command, term, stores, bare, apps, direct)
     text = "# TUI benchmark: orders at 10k, 100k and 1M (issue 5)\n\n" + text
     print(text)
     Path(args.out).write_text(text)
     log(f"written to {args.out}")
     return 0
+
+
+def first_report(args: Any, command: str, term: list[int], stores: list[Store],
+                 bare: list[dict[str, Any]], apps: dict[str, list[dict[str, Any]]],
+                 direct: dict[str, dict[str, list[float]]]) -> str:
+    """--steps first: the first screen, the bare app before each run, and their paired ratio."""
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    lines = ["| store | N orders | first screen median / p95 | bare app median / p95 "
+             "| paired ratio median (p95) | per run: first / bare ms |", "|" + "---|" * 6]
+    for st in stores:
+        runs = apps[st.label]
+        paired = [res["first"] / res["bare_first"] for res in runs]
+        each = ", ".join(f"{res['first'] * 1000:.0f}/{res['bare_first'] * 1000:.0f}" for res in runs)
+        lines.append(f"| {names[st.kind]} | {st.orders:,} | {ms([r['first'] for r in runs])} "
+                     f"| {ms([r['bare_first'] for r in runs])} "
+                     f"| {med(paired):.2f}× ({p95(paired):.2f}×) | {each} |")
+    src = f"the app from {SRC_OVERRIDE} (commit {SRC_TAG})" if SRC_OVERRIDE else "the app of this checkout"
+    return "\n".join(lines) + f"""
+
+Command: `{command}` ({src}; stores: {', '.join(Path(s.path).name if s.path else s.url for s in stores)}).
+Machine: {platform.platform()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()};
+{args.runs} runs, each a fresh process for the bare app and then one for the app; terminal
+{term[0]}×{term[1]}, headless; one uncounted warm-up run of each first. The ratio is each run's first
+screen divided by the bare app's first frame just before it.
+Generated {dt.datetime.now().isoformat(timespec='seconds')}.
+"""
 
 
 def report(args: Any, command: str, term: list[int], stores: list[Store], bare: list[dict[str, Any]],
@@ -422,7 +468,8 @@ def report(args: Any, command: str, term: list[int], stores: list[Store], bare: 
             out += v if isinstance(v, list) else [v]
         return out
 
-    head = "| metric | N orders | " + " | ".join(f"{names[k]} median / p95 | {names[k]} ratio" for k in kinds) + " | aim at 1M |"
+    head = ("| metric | N orders | "
+            + " | ".join(f"{names[k]} median / p95 | {names[k]} ratio" for k in kinds) + " | aim at 1M |")
     sep = "|" + "---|" * (2 + 2 * len(kinds) + 1)
     lines = [head, sep]
 
@@ -430,15 +477,15 @@ def report(args: Any, command: str, term: list[int], stores: list[Store], bare: 
         lines.append(f"| {metric} | {n:,} | " + " | ".join(f"{a} | {b}" for a, b in cells) + f" | {aim} |")
 
     for n in sizes:
-        def cells(key: str, ref_of) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+        def cells(key: str, ref_of, n: int = n) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
             out = []
             for k in kinds:
                 xs = pool(k, n, key)
                 out.append((ms(xs), ratio(xs, ref_of(k)) if ref_of else ""))
             return out
 
-        def sql_ref(op: str):  # type: ignore[no-untyped-def]
-            return lambda k: direct.get(f"{k}-{n}", {}).get(op, [])
+        def sql_ref(op: str, n: int = n):  # type: ignore[no-untyped-def]
+            return lambda kind: direct.get(by[(kind, n)].label if (kind, n) in by else "", {}).get(op, [])
 
         firsts = []
         for k in kinds:
@@ -465,15 +512,17 @@ def report(args: Any, command: str, term: list[int], stores: list[Store], bare: 
     lines.append("")
     lines.append("| reference | N orders | " + " | ".join(f"{names[k]} median / p95" for k in kinds) + " |")
     lines.append("|" + "---|" * (2 + len(kinds)))
-    lines.append(f"| bare Textual app, first frame (process start) | – | "
+    lines.append("| bare Textual app, first frame (process start) | – | "
                  + " | ".join(ms(bare_first) for _ in kinds) + " |")
-    labels = {"first_page": "first-page query (unfiltered window)", "filter": "filter queries (rows, not the count)",
-              "lookup": "album lookup (the student view's queries)", "page_down": "page-down: the keyset query reading the next page",
+    labels = {"first_page": "first-page query (unfiltered window)",
+              "filter": "filter queries (rows, not the count)",
+              "lookup": "album lookup (the student view's queries)",
+              "page_down": "page-down: the keyset query reading the next page",
               "end": "End: key at the end + window"}
     for n in sizes:
         for op, label in labels.items():
             lines.append(f"| direct SQL: {label} | {n:,} | "
-                         + " | ".join(ms(direct.get(f"{k}-{n}", {}).get(op, [])) for k in kinds) + " |")
+                         + " | ".join(ms(direct.get(by[(k, n)].label, {}).get(op, [])) for k in kinds) + " |")
     lines.append("")
     for k in kinds:
         for n in sizes:

@@ -11,12 +11,16 @@ A frame "shows" something when Textual's compositor has rendered it into an upda
 the terminal (App._display; headless, the bytes are not written, everything else is
 the same). The hooks below record the instant of the first frame in which a condition
 holds, e.g. "the order table drew rows of the new list"; the lines the table drew since
-the previous frame are counted in OrderTable.render_line.
+the previous frame are counted in OrderTable.render_line. The conditions read only what
+the widgets show the screen (row_count, generation, total, loaded_rows(), scroll_y,
+FilterBar.current, is_on_screen) and the line each render_line returned: no private
+attribute, so a checkout from before or after a change of the widgets' insides runs too.
 
 `bare`: a tiny Textual app (one Static); the time to its first frame is the floor.
 `app`:  the real program, started the way `mleg-tui tui` starts it (argument parser,
 settings from file < env < flags, MlegApp), headless at the plan's terminal size, then
-driven with Pilot: page-downs, filter words, album lookups, a jump to the end. The SQL
+driven with Pilot: page-downs, filter words, album lookups, a jump to the end (the plan's
+"steps": "first" stops at the first screen). The SQL
 each step sent (from the worker that fetched what the step waited for) is kept, so the
 parent can run the very same statements directly against the database.
 """
@@ -146,20 +150,27 @@ def run_app() -> None:
     from mleg_tui.widgets.order_table import OrderTable
 
     hook_display(MlegApp)
-    render_line = OrderTable.render_line
+    render_lines, render_line = OrderTable.render_lines, OrderTable.render_line
+    loaded: dict[int, object] = {}  # the rows of the current list, by index, for one pass
+
+    def counting_render_lines(self, crop):  # type: ignore[no-untyped-def]
+        loaded.clear()
+        loaded.update((row.lp - 1, row) for row in self.loaded_rows())
+        return render_lines(self, crop)
 
     def counting_render_line(self, y):  # type: ignore[no-untyped-def]
         strip = render_line(self, y)
         if y > 0:
             index = int(self.scroll_y) + y - 1
-            row = self._rows.get(index)
+            row = loaded.get(index)
             if row is not None:
                 PROBE.real += 1
-                PROBE.drawn.append(row.person)
-            elif index < self.row_count and self._stale.get(index) is None:
-                PROBE.placeholder += 1
+                PROBE.drawn.append(row.person)  # type: ignore[attr-defined]
+            elif index < self.row_count and strip.text.strip() == "…":
+                PROBE.placeholder += 1  # (not loaded, not a placeholder: the old list's row)
         return strip
 
+    OrderTable.render_lines = counting_render_lines
     OrderTable.render_line = counting_render_line
     PROBE.cond = lambda app: PROBE.real > 0
     asyncio.run(drive(MlegApp(settings), plan))
@@ -174,6 +185,10 @@ async def drive(app, plan: dict) -> None:  # type: ignore[no-untyped-def,type-ar
         result["first"] = PROBE.hit - T0
         result["cpu_first"] = PROBE.cpu
         result["rss_first"] = rss_now()
+        if plan.get("steps") == "first":
+            result["peak_rss"] = peak_rss()
+            save(result)
+            return
         from mleg_tui.domain.names import fold
         from mleg_tui.widgets.filter_bar import FilterBar
 
@@ -181,7 +196,7 @@ async def drive(app, plan: dict) -> None:  # type: ignore[no-untyped-def,type-ar
         sql = SqlCapture()
         await settled(pilot, table)
         result["total"] = table.total
-        h = table._body_height
+        h = body_height(table)
 
         async def step(name: str, groups: set[str], key: str, cond, timeout: float = 60,
                        sql_until_settled: bool = False) -> float:  # type: ignore[no-untyped-def]
@@ -195,13 +210,8 @@ async def drive(app, plan: dict) -> None:  # type: ignore[no-untyped-def,type-ar
             sql.stop(name, result)
             return PROBE.hit - t0  # type: ignore[operator]
 
-        def rows_in_view(tab) -> bool:  # type: ignore[no-untyped-def]
-            top = int(tab.scroll_y)
-            end = min(top + tab._body_height, tab.row_count)
-            return end > top and all(i in tab._rows for i in range(top, end))
-
         # 1. page-down, from the top of the whole list
-        for i in range(plan["page_downs"]):
+        for _ in range(plan["page_downs"]):
             target = int(table.scroll_y) + h
 
             def paged(a, target=target) -> bool:  # type: ignore[no-untyped-def]
@@ -229,8 +239,10 @@ async def drive(app, plan: dict) -> None:  # type: ignore[no-untyped-def,type-ar
                 await pilot.press(ch)
             gen0 = table.generation
 
+            # The filter the bar announced: its `current` is a Filter before the bar produced
+            # an OrderQuery and that OrderQuery after; both have the typed words in `text`.
             def filtered(a, word=word, gen0=gen0) -> bool:  # type: ignore[no-untyped-def]
-                return (app.screen.filter.text == word and table.generation > gen0
+                return (bar.current.text == word and table.generation > gen0
                         and PROBE.real > 0 and rows_in_view(table))
             applied.clear()
             t0 = time.monotonic()  # (step's own t0 is taken just after: the same moment)
@@ -266,9 +278,8 @@ async def drive(app, plan: dict) -> None:  # type: ignore[no-untyped-def,type-ar
                 s = a.screen
                 if type(s).__name__ != "StudentScreen":
                     return False
-                visible = s._compositor.visible_widgets
-                return any(p.view.album == album and p in visible
-                           and any(h in visible for h in p.query("#history"))
+                return any(p.view.album == album and p.is_on_screen
+                           and any(h.is_on_screen for h in p.query("#history"))
                            for p in s.query("StudentPane"))
             result["lookup"].append(await step("lookup", {"lookup", "student"}, "enter", shown))
             await pilot.press("escape")
@@ -279,7 +290,7 @@ async def drive(app, plan: dict) -> None:  # type: ignore[no-untyped-def,type-ar
 
         def at_end(a) -> bool:  # type: ignore[no-untyped-def]
             n = table.row_count
-            return (n > 0 and int(table.scroll_y) + table._body_height >= n and PROBE.real > 0
+            return (n > 0 and int(table.scroll_y) + body_height(table) >= n and PROBE.real > 0
                     and PROBE.placeholder == 0 and rows_in_view(table))
         result["end"].append(await step("end", {"rows"}, "end", at_end))
         await settled(pilot, table)
@@ -289,21 +300,37 @@ async def drive(app, plan: dict) -> None:  # type: ignore[no-untyped-def,type-ar
     save(result)
 
 
+def body_height(table) -> int:  # type: ignore[no-untyped-def]
+    """Lines of rows in the table's view (its content less the header line)."""
+    return max(table.scrollable_content_region.height - 1, 1)
+
+
+def rows_in_view(table) -> bool:  # type: ignore[no-untyped-def]
+    """Every line in view is a row of the current list (not the old list's, not "…")."""
+    top = int(table.scroll_y)
+    end = min(top + body_height(table), table.row_count)
+    have = {row.lp - 1 for row in table.loaded_rows()}
+    return end > top and all(i in have for i in range(top, end))
+
+
 async def settled(pilot, table) -> None:  # type: ignore[no-untyped-def]
-    """Every worker done (the count too), every message handled, nothing in flight."""
+    """Every worker done (the count too), every message handled, the view's rows in, and
+    still so after one more round (a read set off after a frame has started by then)."""
     app = pilot.app
     deadline = time.monotonic() + 120
     from textual.worker import WorkerCancelled
 
-    while time.monotonic() < deadline:
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:
         try:
             await app.workers.wait_for_complete()
         except WorkerCancelled:  # an exclusive worker replaced by a newer one
             continue
         await pilot.pause()
-        if (app.ctx is not None and table.total is not None and table._inflight is None
-                and not table._stale and not any(w.is_running for w in app.workers)):
-            break
+        done = (app.ctx is not None and table.total is not None
+                and (table.row_count == 0 or rows_in_view(table))
+                and not any(w.is_running for w in app.workers))
+        quiet = quiet + 1 if done else 0
         await pilot.pause(0.02)
     await pilot.pause(0.05)
 
