@@ -290,6 +290,41 @@ def test_postgraduate_student_has_no_right(story: Story):
     assert [r["code"] for r in student_json(story, "100010")["reasons"]] == ["NO_ENTITLING_PROGRAMME"]
 
 
+@pytest.mark.parametrize(("album", "codes", "said"), [
+    ("1234336607", ["READY"], ["Co zrobić: mLegitymacja czeka na odbiór", "Bieżące zamówienie: UCZ-000002 — Do odbioru"]),
+    ("100001", ["NO_PHOTO", "MAY_NOT_ORDER"], ["brak zdjęcia — co zrobić: student dostarcza zdjęcie"]),
+    ("100003", ["NO_RIGHT_STRUCK_OFF", "MAY_NOT_ORDER"], ["co zrobić: skreślenie z listy studentów z dniem 2.09.2025"]),
+    ("100005", ["NO_RIGHT_GRADUATED", "ERROR"],
+     ["Co zrobić: Zamówienie zakończyło się błędem PESEL_MISMATCH: dane osobowe", "Kto działa: dziekanat",
+      "i tak nie złoży"]),
+    ("100006", ["RENEWAL"], ["Co zrobić: mLegitymacja traci ważność 23.09.2025"]),
+    ("100007", ["CARD_HELD"], ["Co zrobić: Student ma ważną mLegitymację (do 31.10.2025). Nową może zamówić od 1.10.2025"]),
+    ("100008", ["MAY_ORDER", "GRADUATE_UNTIL"], ["prawo do mLegitymacji trwa do 31.10.2025"]),
+    ("100010", ["NO_RIGHT_NOT_ENTITLING", "MAY_NOT_ORDER"], ["doktoranckie i podyplomowe nie dają prawa"]),
+])
+def test_what_to_do_for_each_story(story: Story, album: str, codes: list[str], said: list[str]):
+    """The advice table's text, in the text view and in --json alike."""
+    text = " ".join(story.log[f"student {album}"].stdout.split())
+    for words in said:
+        assert words in text
+    data = student_json(story, album)
+    assert [a["code"] for a in data["advice"]] == codes
+    for a in data["advice"]:
+        assert " ".join(a["text"].split()) in text
+    for r in data["reasons"]:  # a reason's own step is given beside it in both
+        step = next((a["text"] for a in data["advice"] if a["reason"] == r["code"]), None)
+        assert r["next_step"] == step
+
+
+def test_a_revoked_or_cancelled_order_shows_no_validity_date(story: Story):
+    """Figures 9, 13 and 14: an ended order shows its status and order date only."""
+    for album in ("100003", "100004"):
+        (order,) = student_json(story, album)["orders"]
+        lines = story.log[f"student {album}"].stdout.split("Zamówienie ")[1].splitlines()
+        assert not [line for line in lines if "ważności" in line], lines
+        assert order["status_text"] == "Unieważnione przez uczelnię" and not order["card_expired"]
+
+
 # --- the order list (figure 11) ----------------------------------------------------------------
 
 def test_fig11_order_list_as_plain_text(story: Story):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mleg_tui.domain.eligibility import NEXT_STEPS, REASON_TEXTS
+from mleg_tui.domain.eligibility import REASON_TEXTS
 from mleg_tui.screens.lookup import LookupScreen
 from mleg_tui.screens.student import StudentScreen
 from mleg_tui.widgets.qr_view import QRView, qr_matrix
@@ -35,7 +35,8 @@ async def test_lookup_of_a_student_who_may_not_order_shows_every_reason(make_app
         assert "✘ NIE MOŻE ZAMÓWIĆ" in text
         for reason in view.verdict.reasons:
             assert " ".join(reason.text.split()) in text
-            assert " ".join(NEXT_STEPS[reason.code].split()) in text
+        for step in view.advice:  # what to do: about the strike-off, and revoking the card
+            assert " ".join(step.text.split()) in text
         assert "PESEL: *******" in text  # masked
         assert "Historia zamówień (1)" in text
         assert "złożenie zamówienia" in text and "student" in text
@@ -63,7 +64,10 @@ async def test_planned_expiry_is_told_only_to_a_student_who_may_order(make_app, 
         assert f"Planowana data ważności mLegitymacji: {pl_date(may.verdict.planned_expiry)}" in text
 
 
-async def test_every_reason_of_a_student_without_album(make_app) -> None:
+async def test_every_reason_of_a_student_without_album(make_app, service_ctx) -> None:
+    from mleg_tui.services.students import student_view
+
+    view = student_view(service_ctx, person_id=9)
     app = make_app(role="viewer")
     async with app.run_test(size=BIG) as pilot:
         await loaded(pilot)
@@ -73,7 +77,7 @@ async def test_every_reason_of_a_student_without_album(make_app) -> None:
         text = " ".join(screen_text(app).split())
         for code in ("NO_ENTITLING_PROGRAMME", "NO_PESEL", "NO_PHOTO", "NO_ALBUM"):
             assert REASON_TEXTS[code] in text
-            assert " ".join(NEXT_STEPS[code].split()) in text
+            assert " ".join(view.step_for(code).split()) in text
         assert "Student nie składał zamówień." in text
 
 

@@ -10,8 +10,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from mleg_tui.domain.dates import pl_date, pl_datetime
-from mleg_tui.domain.eligibility import NEXT_STEPS
-from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.status import validity_label
 from mleg_tui.domain.text import json_safe, spreadsheet_cell, visible
 from mleg_tui.services.types import EventView, OrderRow, OrderView, StudentView
 
@@ -33,12 +32,12 @@ def event_line(e: EventView) -> str:
 
 def order_lines(o: OrderView) -> list[str]:
     lines = [
-        f"Zamówienie {o.order_ref} — Status: {o.status.label.upper()}",
+        f"Zamówienie {o.order_ref} — Status: {o.status_text().upper()}",
         f"  Data zamówienia: {pl_datetime(o.ordered_at)}",
-        # A picked-up card has its real expiry (figure 16); an order, the planned one (7, 15).
-        f"  Data ważności: {pl_date(o.expiry_date)}" if o.status is OrderStatus.ODEBRANA
-        else f"  Planowana data ważności mLegitymacji: {pl_date(o.expiry_date)}",
     ]
+    label = validity_label(o.status, o.lapse)
+    if label:
+        lines.append(f"  {label}: {pl_date(o.expiry_date)}")
     if o.error_code:
         lines.append(f"  Kod błędu: {visible(o.error_code)}"
                      + (f" — {visible(o.error_message)}" if o.error_message else ""))
@@ -70,11 +69,15 @@ def student_text(v: StudentView) -> str:
         lines.append("  (brak)")
     lines += ["", verdict.sentence]
     for r in verdict.reasons:
-        step = NEXT_STEPS.get(r.code)
-        lines.append(f"  • {r.text}" + (f" — co zrobić: {step}" if step else ""))
+        step = v.step_for(r.code)
+        lines.append(f"  • {r.text}" + (f" — co zrobić: {visible(step)}" if step else ""))
     lines.extend(verdict.notes)
     if verdict.offered_expiry:
         lines.append(f"Planowana data ważności mLegitymacji: {pl_date(verdict.offered_expiry)}.")
+    lines.extend(f"Co zrobić: {visible(s.text)}" for s in v.next_steps)
+    current = v.current
+    if current is not None:
+        lines.append(f"Bieżące zamówienie: {current.order_ref} — {current.status_text()}")
     lines += ["", f"Zamówienia ({len(v.orders)}):" if v.orders else "Zamówienia: brak."]
     for o in v.orders:
         lines += order_lines(o)
@@ -86,7 +89,7 @@ WIDTHS = (6, 28, 12, 19, 28, 13, 0)
 
 
 def _cells(r: OrderRow) -> tuple[str, ...]:
-    status = r.status.label + (" *" if r.pending_action else "")
+    status = r.status_text() + (" *" if r.pending_action else "")
     return (str(r.lp), visible(r.person), visible(r.album), f"{r.ordered_at:%Y-%m-%d %H:%M:%S}",
             status, r.expiry_date.isoformat(), visible(r.error_code))
 
@@ -97,12 +100,12 @@ def write_orders(out: TextIO, rows: Iterable[OrderRow], *, total: int, shown: in
         # Every cell quoted and none a formula (OWASP's advice on CSV injection).
         w = csv.writer(out, quoting=csv.QUOTE_ALL)
         w.writerow(["lp", "order_id", "osoba", "nr_albumu", "data_zamowienia", "status",
-                    "status_opis", "data_waznosci", "kod_bledu", "oczekuje_mc"])
+                    "status_opis", "data_waznosci", "kod_bledu", "oczekuje_mc", "wygaslo"])
         for r in rows:
             w.writerow([r.lp, r.id, spreadsheet_cell(r.person), spreadsheet_cell(r.album),
                         r.ordered_at.isoformat(timespec="seconds"), r.status.value, r.status.label,
                         r.expiry_date.isoformat(), spreadsheet_cell(r.error_code),
-                        r.pending_action or ""])
+                        r.pending_action or "", r.lapse.value if r.lapse else ""])
         return
     if kind == "json":
         out.write(f'{{"total": {total}, "orders": [')
@@ -110,6 +113,7 @@ def write_orders(out: TextIO, rows: Iterable[OrderRow], *, total: int, shown: in
             item = {"lp": r.lp, "id": r.id, "person": r.person, "album": r.album,
                     "ordered_at": r.ordered_at.isoformat(timespec="seconds"),
                     "status": r.status.value, "status_label": r.status.label,
+                    "status_text": r.status_text(), "lapse": r.lapse.value if r.lapse else None,
                     "expiry_date": r.expiry_date.isoformat(), "error_code": r.error_code or None,
                     "pending": r.pending_action}
             out.write(("\n  " if i == 0 else ",\n  ") + json_safe(json.dumps(item, ensure_ascii=False)))

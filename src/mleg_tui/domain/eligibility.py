@@ -2,6 +2,7 @@
 
 The reasons' texts are the manual's words (figures 6, 13-15); the order-related ones
 follow figures 16-17: a picked-up card blocks a new order until 30 days before it expires.
+What to do about each is domain.advice's table.
 """
 from __future__ import annotations
 
@@ -42,24 +43,13 @@ REASON_TEXTS = {
     CARD_VALID: "masz ważną mLegitymację",
 }
 
-# What the help desk can tell the student to do, per reason.
-NEXT_STEPS = {
-    NO_PROGRAMME: "sprawdź programy studenta: tylko aktywne studia I, II stopnia lub "
-    "jednolite magisterskie (absolwent I stopnia do 31 października) dają prawo",
-    NO_PESEL: "student bez numeru PESEL nie może otrzymać mLegitymacji; uzupełnij PESEL "
-    "w danych osobowych, jeśli został nadany",
-    BAD_PESEL: "popraw numer PESEL w danych osobowych (zgodnie z dowodem tożsamości)",
-    NO_PHOTO: "student musi dostarczyć zdjęcie do legitymacji",
-    NO_ALBUM: "nadaj numer albumu",
-    ORDER_IN_PROGRESS: "poczekaj na realizację albo anuluj to zamówienie",
-    CARD_VALID: "nową można zamówić na 30 dni przed końcem ważności albo po anulowaniu "
-    "obecnej",
-}
-
 RENEWAL_NOTE = (
     "Twoja mLegitymacja straci ważność w ciągu najbliższych 30 dni. "
     "Możesz zamówić nową i dodać ją do mObywatela."
 )
+
+
+DEFAULT_RULES = ValidityRules()
 
 
 @dataclass(frozen=True)
@@ -107,7 +97,7 @@ def assess(
     programmes: list[Programme],
     orders: list[OrderFacts],
     today: dt.date,
-    rules: ValidityRules = ValidityRules(),
+    rules: ValidityRules = DEFAULT_RULES,
 ) -> Verdict:
     reasons: list[Reason] = []
     expiry = planned_expiry(programmes, today, rules)

@@ -164,3 +164,55 @@ def loss_reason(programmes: list[Programme], today: dt.date, rules: ValidityRule
         elif status is ProgrammeStatus.GRADUATED:
             parts.append(f"{p.code}: ukończenie studiów{when}")
     return LOSS + "; ".join(parts)
+
+
+class Right(str, Enum):
+    """Where the student's programmes leave the right to a card, for what to tell them."""
+
+    ACTIVE = "ACTIVE"  # an active 1st-cycle, 2nd-cycle or long-cycle programme
+    GRADUATE = "GRADUATE"  # a 1st-cycle graduate, until 31 October of that year
+    GRADUATE_ENDED = "GRADUATE_ENDED"  # ... past that day
+    GRADUATED = "GRADUATED"  # finished 2nd-cycle or long-cycle studies
+    STRUCK_OFF = "STRUCK_OFF"
+    NOT_ENTITLING = "NOT_ENTITLING"  # only doctoral or postgraduate programmes
+    NO_PROGRAMME = "NO_PROGRAMME"  # none in the register
+
+
+@dataclass(frozen=True)
+class Standing:
+    right: Right
+    since: dt.date | None = None  # the graduation or strike-off that set it
+    until: dt.date | None = None  # the right's last day (GRADUATE, GRADUATE_ENDED)
+
+
+def standing(programmes: list[Programme], today: dt.date, rules: ValidityRules) -> Standing:
+    """The best the programmes give: an active programme, else a 1st-cycle graduate's
+    remaining right, else why there is none (the latest graduation or strike-off)."""
+    graduate: Standing | None = None
+    lost: Standing | None = None
+    for p in programmes:
+        if p.level not in ENTITLING_LEVELS:
+            continue
+        status = effective_status(p, today)
+        if status is ProgrammeStatus.ACTIVE:
+            return Standing(Right.ACTIVE)
+        if status is ProgrammeStatus.GRADUATED and p.level is Level.I and p.status_date:
+            until = _on(p.status_date.year, rules.graduate_until)
+            if today <= until:
+                graduate = _latest(graduate, Standing(Right.GRADUATE, p.status_date, until))
+                continue
+            lost = _latest(lost, Standing(Right.GRADUATE_ENDED, p.status_date, until))
+        elif status is ProgrammeStatus.STRUCK_OFF:
+            lost = _latest(lost, Standing(Right.STRUCK_OFF, p.status_date))
+        else:
+            lost = _latest(lost, Standing(Right.GRADUATED, p.status_date))
+    found = graduate or lost
+    if found is not None:
+        return found
+    return Standing(Right.NOT_ENTITLING if programmes else Right.NO_PROGRAMME)
+
+
+def _latest(old: Standing | None, new: Standing) -> Standing:
+    if old is None or (new.since or dt.date.min) > (old.since or dt.date.min):
+        return new
+    return old

@@ -1,7 +1,9 @@
-"""Order statuses in the manual's words, how they look on screen, and which changes
-between them are legal."""
+"""Order statuses in the manual's words, how they look on screen, which changes between
+them are legal, and what has run out on an order whose status alone looks usable."""
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from enum import Enum
 
 from mleg_tui.errors import MlegError
@@ -98,6 +100,79 @@ LIVE = frozenset({S.OCZEKUJE, S.W_TRAKCIE, S.DO_ODBIORU, S.ODEBRANA})
 FINAL = frozenset({S.BLAD, S.ANULOWANE_PRZEZ_UZYTKOWNIKA, S.UNIEWAZNIONE_PRZEZ_UCZELNIE})
 # Statuses in which an order still blocks a new one unless it is a card about to expire.
 IN_PROGRESS = frozenset({S.OCZEKUJE, S.W_TRAKCIE, S.DO_ODBIORU})
+
+
+class Lapse(str, Enum):
+    """What has run out on an order while MC still reports it as it was: not a status
+    (MC has no such state), a mark beside the manual's word."""
+
+    CARD_EXPIRED = "WYGASLA"  # Odebrana, past its expiry date: the card is out
+    CODES_EXPIRED = "KODY_WYGASLY"  # Do odbioru, the QR and activation codes are past use
+
+    @property
+    def label(self) -> str:
+        return LAPSE_LABELS[self][0]
+
+    @property
+    def short_label(self) -> str:
+        """Alone, in the 80-column table: each belongs to one status (a card that ran out
+        was picked up; only an order ready for pickup has codes to lose)."""
+        return LAPSE_LABELS[self][1]
+
+    @property
+    def meaning(self) -> str:
+        return LAPSE_LABELS[self][2]
+
+
+LAPSE_LABELS = {
+    Lapse.CARD_EXPIRED: ("wygasła", "Wygasła", "mLegitymacja minęła datę ważności"),
+    Lapse.CODES_EXPIRED: ("kody wygasły", "Kody wygasły",
+                          "kodów QR i aktywacyjnego nie da się już użyć: student musi anulować "
+                          "zamówienie i zamówić ponownie"),
+}
+
+
+def lapse_of(status: OrderStatus, expiry_date: dt.date | None, codes_valid_until: dt.datetime | None,
+             today: dt.date, now: dt.datetime) -> Lapse | None:
+    """A card is valid through its expiry date (store.queries.card_in_use says the same in
+    SQL); codes until the instant MC gave."""
+    if status is S.ODEBRANA and expiry_date is not None and expiry_date < today:
+        return Lapse.CARD_EXPIRED
+    if status is S.DO_ODBIORU and codes_valid_until is not None and codes_valid_until < now:
+        return Lapse.CODES_EXPIRED
+    return None
+
+
+def in_force(status: OrderStatus, lapse: Lapse | None) -> bool:
+    """Still matters now: live, and not a card that has run out (expired codes still
+    need the student to cancel, so that order does)."""
+    return status in LIVE and lapse is not Lapse.CARD_EXPIRED
+
+
+def current_index(orders: Sequence[tuple[OrderStatus, Lapse | None]]) -> int | None:
+    """Which order matters now, of orders newest first: the newest in force, else the newest."""
+    return next((i for i, (status, lapse) in enumerate(orders) if in_force(status, lapse)),
+                0 if orders else None)
+
+
+def status_text(status: OrderStatus, lapse: Lapse | None = None, *, short: bool = False) -> str:
+    """The status as shown: "Odebrana (wygasła)", "Do odbioru (kody wygasły)"; at 80
+    columns "Wygasła", "Kody wygasły" (the column is as wide as the short labels)."""
+    if lapse is None:
+        return status.short_label if short else status.label
+    return lapse.short_label if short else f"{status.label} ({lapse.label})"
+
+
+def validity_label(status: OrderStatus, lapse: Lapse | None = None) -> str | None:
+    """Which date an order shows (figures 7-17): a picked-up card its validity, an order
+    not yet picked up (or failed, figure 15) the planned one; a cancelled or revoked one
+    none (figures 9, 13, 14)."""
+    if status is S.ODEBRANA:
+        return "Data ważności (wygasła)" if lapse is Lapse.CARD_EXPIRED else "Data ważności"
+    if status in (S.ANULOWANE_PRZEZ_UZYTKOWNIKA, S.UNIEWAZNIONE_PRZEZ_UCZELNIE):
+        return None
+    return "Planowana data ważności mLegitymacji"
+
 
 _ENDED_BY_PEOPLE = (S.ANULOWANE_PRZEZ_UZYTKOWNIKA, S.UNIEWAZNIONE_PRZEZ_UCZELNIE)
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {

@@ -9,8 +9,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Static
 
-from mleg_tui.domain.eligibility import NEXT_STEPS, REASON_TEXTS
-from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.advice import GENERAL_STEPS
+from mleg_tui.domain.eligibility import REASON_TEXTS
+from mleg_tui.domain.status import Lapse, OrderStatus, status_text
 from mleg_tui.domain.text import visible
 from mleg_tui.screens.base import BaseScreen
 from mleg_tui.widgets.key_bar import KeyBar
@@ -57,12 +58,15 @@ class HelpScreen(BaseScreen):
             statuses = _grid()
             for s in OrderStatus:
                 statuses.add_row(Text(s.label), Text(s.meaning))
+            for lapse, status in ((Lapse.CARD_EXPIRED, OrderStatus.ODEBRANA),
+                                  (Lapse.CODES_EXPIRED, OrderStatus.DO_ODBIORU)):
+                statuses.add_row(Text(status_text(status, lapse)), Text(lapse.meaning))
             yield Static(statuses, id="help-statuses")
             yield Static(Text("Dlaczego student nie może zamówić — i co zrobić", style="bold"),
                          classes="help-head")
             reasons = _grid()
             for code, text in REASON_TEXTS.items():
-                reasons.add_row(Text(text), Text(NEXT_STEPS.get(code, "")))
+                reasons.add_row(Text(text), Text(GENERAL_STEPS.get(code, "")))
             yield Static(reasons)
             yield Static(Text("W tabeli: * po statusie — unieważnienie lub anulowanie czeka na "
                               "potwierdzenie MC; ● przed Lp. — wiersz zaznaczony."), classes="help-head")

@@ -6,6 +6,8 @@ the MC step (services.mc_sync) confirms it. An order MC has never seen ends at o
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import Session, col, select
 
 from mleg_tui.clock import utc
@@ -23,7 +25,7 @@ from mleg_tui.services.students import verdict_for
 from mleg_tui.services.types import ActionResult
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order, Person
-from mleg_tui.store.queries import find_person, live
+from mleg_tui.store.queries import card_in_use, find_person, live
 
 
 class NotEligible(UserError):
@@ -70,9 +72,11 @@ def _locked_person(s: Session, album: str) -> Person:
     return s.exec(select(Person).where(Person.id == person.id).with_for_update()).one()
 
 
-def live_orders(s: Session, person_id: int, *, lock: bool = False) -> list[Order]:
-    """Newest first. `lock`: read for a change (see revoke_orders)."""
-    stmt = select(Order).where(Order.person_id == person_id, live())
+def live_orders(s: Session, person_id: int, today: dt.date, *, lock: bool = False) -> list[Order]:
+    """The orders still in force (domain.status.in_force: a card past its expiry is out,
+    with nothing to cancel or revoke), newest first. `lock`: read for a change (see
+    revoke_orders)."""
+    stmt = select(Order).where(Order.person_id == person_id, live(), card_in_use(today))
     if lock:
         # Locked in id order, as every writer of orders locks them: no two writers ever
         # wait for each other in a circle.
@@ -93,7 +97,7 @@ def cancel_order(
     ctx.require(Permission.CANCEL)
     with writing(ctx.engine) as s:
         person = _locked_person(s, album)
-        live = live_orders(s, person.id or 0, lock=True)
+        live = live_orders(s, person.id or 0, ctx.clock.today(), lock=True)
         if order_id is not None:
             live = [o for o in live if o.id == order_id]
             if not live:
@@ -154,7 +158,7 @@ def revoke_student(ctx: Context, album: str, reason: str, *, order_id: int | Non
     that student's: a mistyped number never reaches another student's card)."""
     with writing(ctx.engine) as s:
         person = find_person(s, album)
-        ids = [o.id or 0 for o in live_orders(s, person.id or 0)]
+        ids = [o.id or 0 for o in live_orders(s, person.id or 0, ctx.clock.today())]
         if order_id is not None:
             if order_id not in ids:
                 raise NotFound(

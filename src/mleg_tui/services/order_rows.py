@@ -5,7 +5,7 @@ the standard library, the domain, the plain types and that reader are imported.
 from __future__ import annotations
 
 from mleg_tui.clock import Clock
-from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.status import OrderStatus, lapse_of
 from mleg_tui.services.types import FirstWindow, OrderRow
 
 
@@ -18,11 +18,14 @@ def first_window(db_url: str, clock: Clock, limit: int, *, timeout: float = 5.0)
     if found is None:
         return None
     version, raw = found
+    today, now = clock.today(), clock.now()
     rows = [
         OrderRow(lp=i + 1, id=id_, order_ref=ref, person_id=pid, person=f"{first} {last}",
                  album=album or "", ordered_at=clock.local(at), status=OrderStatus(status),
                  expiry_date=expiry, error_code=err or "", pending_action=pending,
-                 version=ver, key=(at, id_))
-        for i, (id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last) in enumerate(raw)
+                 version=ver, key=(at, id_),
+                 lapse=lapse_of(OrderStatus(status), expiry, codes, today, now))
+        for i, (id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last, codes)
+        in enumerate(raw)
     ]
     return FirstWindow(rows, version)

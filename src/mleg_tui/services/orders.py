@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, and_, false, func, select, tuple_
 from sqlmodel import Session
 
 from mleg_tui.domain.names import fold
-from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.status import OrderStatus, lapse_of
 from mleg_tui.services.context import Context
 from mleg_tui.services.types import SORT_KEYS, OrderQuery, OrderRow, SortKey
 from mleg_tui.store import reading, search
@@ -128,10 +128,13 @@ def find_orders(
             first_lp = offset + 1
         else:
             rows, first_lp = window(q.descending, skip=offset), offset + 1
-    return [_row(ctx, first_lp + i, o, fn, ln, cols) for i, (o, fn, ln) in enumerate(rows)]
+    today, now = ctx.clock.today(), ctx.clock.now()
+    return [_row(ctx, first_lp + i, o, fn, ln, cols, today, now) for i, (o, fn, ln) in enumerate(rows)]
 
 
-def _row(ctx: Context, lp: int, o: Order, first: str, last: str, cols: tuple[Any, ...]) -> OrderRow:
+def _row(ctx: Context, lp: int, o: Order, first: str, last: str, cols: tuple[Any, ...],
+         today: dt.date, now: dt.datetime) -> OrderRow:
+    status = OrderStatus(o.status)
     return OrderRow(
         lp=lp,
         id=o.id or 0,
@@ -140,12 +143,13 @@ def _row(ctx: Context, lp: int, o: Order, first: str, last: str, cols: tuple[Any
         person=f"{first} {last}",
         album=o.album,
         ordered_at=ctx.clock.local(o.ordered_at),
-        status=OrderStatus(o.status),
+        status=status,
         expiry_date=o.expiry_date,
         error_code=o.error_code,
         pending_action=o.pending_action,
         version=o.version,
         key=tuple(getattr(o, c.key) for c in cols),
+        lapse=lapse_of(status, o.expiry_date, o.codes_valid_until, today, now),
     )
 
 

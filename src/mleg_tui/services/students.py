@@ -1,4 +1,5 @@
-"""The help-desk view of one student: data, verdict with every reason, every order's story."""
+"""The help-desk view of one student: data, verdict with every reason, what to do, every
+order's story."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,12 +7,13 @@ import datetime as dt
 from sqlmodel import Session, col, select
 
 from mleg_tui.clock import Clock
+from mleg_tui.domain.advice import Case, CurrentOrder, Step, advise
 from mleg_tui.domain.eligibility import OrderFacts, PersonFacts, Verdict, assess
 from mleg_tui.domain.events import Action, Actor, PendingAction
-from mleg_tui.domain.rules import Programme, entitled_until
-from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.rules import Programme, entitled_until, standing
+from mleg_tui.domain.status import OrderStatus, lapse_of
 from mleg_tui.services.context import Context
-from mleg_tui.services.types import EventView, OrderView, ProgrammeView, StudentView
+from mleg_tui.services.types import EventView, OrderView, ProgrammeView, StudentView, current_of
 from mleg_tui.store import reading
 from mleg_tui.store.models import Order, OrderEvent, Person
 from mleg_tui.store.queries import find_person, programmes_of
@@ -60,6 +62,7 @@ def student_view(ctx: Context, album: str | None = None, person_id: int | None =
                 events[e.order_id].append(e)
     today = ctx.clock.today()
     now = ctx.clock.now()
+    views = tuple(_order_view(ctx, o, events.get(o.id or 0, []), today, now) for o in orders)
     return StudentView(
         person_id=person.id or 0,
         external_id=person.external_id,
@@ -75,16 +78,28 @@ def student_view(ctx: Context, album: str | None = None, person_id: int | None =
             for p in programmes
         ),
         verdict=verdict,
-        orders=tuple(_order_view(ctx, o, events.get(o.id or 0, []), now) for o in orders),
+        orders=views,
+        advice=advice_for(ctx, verdict, views, programmes),
     )
 
 
-def _order_view(ctx: Context, o: Order, events: list[OrderEvent], now: dt.datetime) -> OrderView:
+def advice_for(ctx: Context, verdict: Verdict, orders: tuple[OrderView, ...],
+               programmes: list[Programme]) -> tuple[Step, ...]:
+    current = current_of(orders)
+    facts = None if current is None else CurrentOrder(
+        current.status, current.lapse, current.expiry_date, current.codes_valid_until,
+        current.error_code, current.pending_action)
+    case = Case(verdict, facts, standing(programmes, ctx.clock.today(), ctx.rules), ctx.rules.renewal_days)
+    return advise(case)
+
+
+def _order_view(ctx: Context, o: Order, events: list[OrderEvent], today: dt.date, now: dt.datetime) -> OrderView:
     local = ctx.clock.local
+    status = OrderStatus(o.status)
     return OrderView(
         id=o.id or 0,
         order_ref=o.order_ref,
-        status=OrderStatus(o.status),
+        status=status,
         ordered_at=local(o.ordered_at),
         planned_expiry=o.planned_expiry,
         expiry_date=o.expiry_date,
@@ -93,7 +108,7 @@ def _order_view(ctx: Context, o: Order, events: list[OrderEvent], now: dt.dateti
         error_message=o.error_message,
         qr_code=o.qr_code if o.status == OrderStatus.DO_ODBIORU else None,
         codes_valid_until=local(o.codes_valid_until) if o.codes_valid_until else None,
-        codes_expired=bool(o.codes_valid_until and o.codes_valid_until < now),
+        lapse=lapse_of(status, o.expiry_date, o.codes_valid_until, today, now),
         has_activation_code=bool(o.activation_code),
         pending_action=PendingAction(o.pending_action) if o.pending_action else None,
         pending_reason=o.pending_reason,

@@ -10,12 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from mleg_tui.domain.advice import Step
 from mleg_tui.domain.dates import duration
-from mleg_tui.domain.eligibility import NEXT_STEPS, Verdict
+from mleg_tui.domain.eligibility import Verdict
 from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.names import plural
 from mleg_tui.domain.rules import Level, ProgrammeStatus
-from mleg_tui.domain.status import LIVE, OrderStatus
+from mleg_tui.domain.status import Lapse, OrderStatus, current_index, status_text
 from mleg_tui.domain.text import visible
 
 # -- the order list (figure 11) -------------------------------------------------------------
@@ -51,6 +52,11 @@ class OrderRow:
     pending_action: str | None
     version: int
     key: tuple[Any, ...]  # the sort key, to page on from this row
+    lapse: Lapse | None = None  # an expired card or expired codes (domain.status.lapse_of)
+
+    def status_text(self, *, short: bool = False) -> str:
+        """The Status column: the manual's word, marked when the card or its codes ran out."""
+        return status_text(self.status, self.lapse, short=short)
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ class OrderView:
     error_message: str | None
     qr_code: str | None
     codes_valid_until: dt.datetime | None  # office time
-    codes_expired: bool
+    lapse: Lapse | None  # the card or its codes ran out (domain.status.lapse_of)
     has_activation_code: bool
     pending_action: PendingAction | None
     pending_reason: str | None
@@ -128,12 +134,25 @@ class OrderView:
     version: int
     events: tuple[EventView, ...]
 
+    @property
+    def codes_expired(self) -> bool:
+        return self.lapse is Lapse.CODES_EXPIRED
+
+    @property
+    def card_expired(self) -> bool:
+        return self.lapse is Lapse.CARD_EXPIRED
+
+    def status_text(self) -> str:
+        """The manual's word, marked when the card or its codes ran out."""
+        return status_text(self.status, self.lapse)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "order_ref": self.order_ref,
             "status": self.status.value,
             "status_label": self.status.label,
+            "status_text": self.status_text(),  # the label, marked when the card or its codes ran out
             "ordered_at": self.ordered_at.isoformat(timespec="seconds"),
             "planned_expiry": self.planned_expiry.isoformat(),
             "expiry_date": self.expiry_date.isoformat(),
@@ -141,7 +160,9 @@ class OrderView:
             "error_message": self.error_message,
             "qr_code": self.qr_code,
             "codes_valid_until": _iso(self.codes_valid_until),
+            "lapse": self.lapse.value if self.lapse else None,
             "codes_expired": self.codes_expired,
+            "card_expired": self.card_expired,
             "pending": (
                 {"action": self.pending_action.value, "reason": self.pending_reason,
                  "since": _iso(self.pending_since)}
@@ -196,6 +217,7 @@ class StudentView:
     programmes: tuple[ProgrammeView, ...]
     verdict: Verdict
     orders: tuple[OrderView, ...]  # newest first
+    advice: tuple[Step, ...] = ()  # what to do (domain.advice), about the reasons and now
 
     @property
     def name(self) -> str:
@@ -203,26 +225,42 @@ class StudentView:
 
     @property
     def current(self) -> OrderView | None:
-        """The newest live order, else the newest order."""
-        live = [o for o in self.orders if o.status in LIVE]
-        return (live or list(self.orders))[0] if self.orders else None
+        """The one that matters now: the newest order in force (live, and not a card past
+        its expiry), else the newest order."""
+        return current_of(self.orders)
+
+    def step_for(self, reason: str) -> str | None:
+        """What to do about one of the verdict's reasons, if it has a step of its own."""
+        return next((s.text for s in self.advice if s.reason == reason), None)
+
+    @property
+    def next_steps(self) -> tuple[Step, ...]:
+        """What to do now, beside the reasons' own steps."""
+        return tuple(s for s in self.advice if s.reason is None)
 
     def as_json(self) -> dict[str, Any]:
         v = self.verdict
+        current = self.current
         return {
             "album": self.album,
             "name": self.name,
             "eligible": v.eligible,
-            "reasons": [
-                {**r.as_dict(), "next_step": NEXT_STEPS.get(r.code)} for r in v.reasons
-            ],
+            "reasons": [{**r.as_dict(), "next_step": self.step_for(r.code)} for r in v.reasons],
             "notes": list(v.notes),
+            "advice": [s.as_dict() for s in self.advice],
+            "current_order": current.order_ref if current else None,
             "planned_expiry": _iso(v.planned_expiry),
             "pesel": self.pesel_masked,
             "has_photo": self.has_photo,
             "programmes": [p.as_json() for p in self.programmes],
             "orders": [o.as_json() for o in self.orders],
         }
+
+
+def current_of(orders: tuple[OrderView, ...]) -> OrderView | None:
+    """`orders` newest first (domain.status.current_index)."""
+    i = current_index([(o.status, o.lapse) for o in orders])
+    return None if i is None else orders[i]
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:

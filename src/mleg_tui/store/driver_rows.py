@@ -17,15 +17,15 @@ UTC = dt.timezone.utc
 # (sort "ordered_at", descending, no conditions), with the columns a row needs.
 _FIRST = (
     "SELECT o.id, o.order_ref, o.person_id, o.status, o.ordered_at, o.expiry_date, "
-    "o.error_code, o.pending_action, o.version, o.album, p.first_name, p.last_name "
-    "FROM orders AS o JOIN person AS p ON p.id = o.person_id "
+    "o.error_code, o.pending_action, o.version, o.album, p.first_name, p.last_name, "
+    "o.codes_valid_until FROM orders AS o JOIN person AS p ON p.id = o.person_id "
     "ORDER BY o.ordered_at DESC, o.id DESC LIMIT {}"
 )
 _VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
 
 # (id, order_ref, person_id, status, ordered_at (aware UTC), expiry_date, error_code,
-#  pending_action, version, album, first_name, last_name)
-Row = tuple[int, str, int, str, dt.datetime, dt.date, Any, Any, int, Any, str, str]
+#  pending_action, version, album, first_name, last_name, codes_valid_until (aware UTC or None))
+Row = tuple[int, str, int, str, dt.datetime, dt.date, Any, Any, int, Any, str, str, dt.datetime | None]
 
 
 def first_rows(db_url: str, limit: int, *, timeout: float = 5.0) -> tuple[int, list[Row]] | None:
@@ -57,11 +57,16 @@ def _sqlite(path: str, limit: int, timeout: float) -> tuple[int, list[Row]] | No
     finally:
         conn.close()
     rows: list[Row] = [
-        (id_, ref, pid, status, dt.datetime.fromisoformat(at).replace(tzinfo=UTC),  # naive UTC text
-         dt.date.fromisoformat(expiry), err, pending, ver, album, first, last)
-        for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last in found
+        (id_, ref, pid, status, _utc_text(at), dt.date.fromisoformat(expiry), err, pending, ver, album,
+         first, last, _utc_text(codes) if codes else None)
+        for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last, codes in found
     ]
     return int(version[0]), rows
+
+
+def _utc_text(text: str) -> dt.datetime:
+    """SQLite keeps instants as naive UTC text."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _postgresql(url: str, limit: int, timeout: float) -> tuple[int, list[Row]] | None:
@@ -85,7 +90,8 @@ def _postgresql(url: str, limit: int, timeout: float) -> tuple[int, list[Row]] |
             return None
         found = conn.execute(_FIRST.format(int(limit))).fetchall()
     rows: list[Row] = [
-        (id_, ref, pid, status, at.astimezone(UTC), expiry, err, pending, ver, album, first, last)
-        for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last in found
+        (id_, ref, pid, status, at.astimezone(UTC), expiry, err, pending, ver, album, first, last,
+         codes.astimezone(UTC) if codes else None)
+        for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last, codes in found
     ]
     return int(version[0]), rows

@@ -21,8 +21,8 @@ def live() -> ColumnElement[bool]:
 
 
 def card_in_use(today: dt.date) -> ColumnElement[bool]:
-    """Not a picked-up card past its expiry: such a card is out, with nothing left to
-    read from MC and nothing to revoke."""
+    """Not a picked-up card past its expiry (domain.status.lapse_of's rule, in SQL): such
+    a card is out, with nothing left to read from MC and nothing to cancel or revoke."""
     return or_(col(Order.status) != OrderStatus.ODEBRANA.value, col(Order.expiry_date) >= today)
 
 

@@ -442,7 +442,7 @@ class OrderTable(ScrollView, can_focus=True):
             return Strip([Segment(text, style + style_of("placeholder"))]).adjust_cell_length(width, style)
         if row.id in self.marked:
             style = style + style_of("marked")
-        status_text = (row.status.short_label if lay.short else row.status.label) + ("*" if row.pending_action else "")
+        status_text = row.status_text(short=lay.short) + ("*" if row.pending_action else "")
         cells = [
             ("●" if row.id in self.marked else " ") + str(row.lp).rjust(lay.lp) + " ",
             # Segments are drawn as they are: text from data is made visible here.

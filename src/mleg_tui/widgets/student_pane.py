@@ -11,8 +11,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from mleg_tui.domain.dates import pl_date, pl_datetime
-from mleg_tui.domain.eligibility import NEXT_STEPS
-from mleg_tui.domain.status import OrderStatus
+from mleg_tui.domain.status import OrderStatus, validity_label
 from mleg_tui.domain.text import visible
 from mleg_tui.services.types import OrderView, StudentView
 from mleg_tui.widgets.qr_view import QRView
@@ -43,13 +42,17 @@ def verdict_lines(v: StudentView) -> Text:
     t = Text()
     for r in verdict.reasons:
         t.append(f"• {visible(r.text)}\n", "bold")
-        step = NEXT_STEPS.get(r.code)
+        step = v.step_for(r.code)
         if step:
-            t.append(f"  co zrobić: {step}\n")
+            t.append(f"  co zrobić: {visible(step)}\n")
     for note in verdict.notes:
         t.append(f"{note}\n")
     if verdict.offered_expiry:
         t.append_text(_field("Planowana data ważności mLegitymacji", pl_date(verdict.offered_expiry)))
+        t.append("\n")
+    for s in v.next_steps:  # what to do now, about the current order or ordering
+        t.append("Co zrobić: ", "bold")
+        t.append(f"{visible(s.text)}\n")
     t.rstrip()
     return t
 
@@ -57,11 +60,10 @@ def verdict_lines(v: StudentView) -> Text:
 def order_details(o: OrderView, code: str | None, reveal_hint: str | None) -> Text:
     t = Text()
     t.append_text(_field("Data zamówienia", pl_datetime(o.ordered_at)))
-    t.append("\n")
-    t.append_text(_field("Planowana data ważności mLegitymacji", pl_date(o.planned_expiry)))
-    if o.expiry_date != o.planned_expiry:
+    label = validity_label(o.status, o.lapse)
+    if label:
         t.append("\n")
-        t.append_text(_field("Data ważności", pl_date(o.expiry_date)))
+        t.append_text(_field(label, pl_date(o.expiry_date)))
     if o.error_code:
         t.append("\n")
         t.append_text(_field("Kod błędu", o.error_code + (f" — {o.error_message}" if o.error_message else "")))
@@ -98,7 +100,7 @@ def verdict_head(v: StudentView) -> Content:
 
 def current_head(o: OrderView) -> Content:
     """The current order's number and its status, coloured as in the list (words too)."""
-    badge = o.status.label.upper()
+    badge = o.status_text().upper()
     if o.pending_action:
         badge += f" · {o.pending_action.label} czeka na MC"
     return Content.assemble((f"Bieżące zamówienie {o.order_ref}: ", "bold"),
@@ -114,8 +116,10 @@ def history(v: StudentView) -> list[RenderableType]:
         return [Text("Student nie składał zamówień.")]
     out: list[RenderableType] = []
     for o in v.orders:
-        out.append(Text.assemble((o.order_ref, "bold"), f" · {o.status.label} · zamówione "
-                                 f"{pl_datetime(o.ordered_at)} · ważna do {pl_date(o.expiry_date)}"))
+        label = validity_label(o.status, o.lapse)
+        validity = f" · {label}: {pl_date(o.expiry_date)}" if label else ""
+        out.append(Text.assemble((o.order_ref, "bold"), f" · {o.status_text()} · zamówione "
+                                 f"{pl_datetime(o.ordered_at)}{validity}"))
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column()
