@@ -291,14 +291,16 @@ def test_postgraduate_student_has_no_right(story: Story):
 
 
 @pytest.mark.parametrize(("album", "codes", "said"), [
-    ("1234336607", ["READY"], ["Co zrobić: mLegitymacja czeka na odbiór", "Bieżące zamówienie: UCZ-000002 — Do odbioru"]),
+    ("1234336607", ["READY"],
+     ["Co zrobić: Student dodaje mLegitymację w mObywatelu", "Bieżące zamówienie: UCZ-000002 — Do odbioru"]),
     ("100001", ["NO_PHOTO", "MAY_NOT_ORDER"], ["brak zdjęcia — co zrobić: student dostarcza zdjęcie"]),
-    ("100003", ["NO_RIGHT_STRUCK_OFF", "MAY_NOT_ORDER"], ["co zrobić: skreślenie z listy studentów z dniem 2.09.2025"]),
+    ("100003", ["NO_RIGHT_STRUCK_OFF", "MAY_NOT_ORDER"], ["co zrobić: skreślenie z listy studentów 2.09.2025"]),
     ("100005", ["NO_RIGHT_GRADUATED", "ERROR"],
      ["Co zrobić: Zamówienie zakończyło się błędem PESEL_MISMATCH: dane osobowe", "Kto działa: dziekanat",
       "i tak nie złoży"]),
     ("100006", ["RENEWAL"], ["Co zrobić: mLegitymacja traci ważność 23.09.2025"]),
-    ("100007", ["CARD_HELD"], ["Co zrobić: Student ma ważną mLegitymację (do 31.10.2025). Nową może zamówić od 1.10.2025"]),
+    ("100007", ["CARD_HELD"],
+     ["Co zrobić: Student ma ważną mLegitymację (do 31.10.2025). Nową może zamówić od 1.10.2025"]),
     ("100008", ["MAY_ORDER", "GRADUATE_UNTIL"], ["prawo do mLegitymacji trwa do 31.10.2025"]),
     ("100010", ["NO_RIGHT_NOT_ENTITLING", "MAY_NOT_ORDER"], ["doktoranckie i podyplomowe nie dają prawa"]),
 ])

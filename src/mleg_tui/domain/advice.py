@@ -105,12 +105,11 @@ _ORDER_HOW = "w USOSweb albo w aplikacji Mobilny USOS"
 def _revoke(case: Case) -> str:
     c = _c(case)
     if c.status is S.ODEBRANA:
-        what, it, new = f"mLegitymacja jest wciąż ważna{_date(c.expiry_date, ' do ')}", "ją", "Nowej"
+        what = f"mLegitymację, wciąż ważną{_date(c.expiry_date, ' do ')}"
     else:
-        what, it, new = f"zamówienie jest wciąż w realizacji ({c.status.label})", "je", "Nowego"
-    return (f"Student stracił uprawnienia, a jego {what}: trzeba {it} unieważnić. Zrobi to skrypt "
-            "unieważniający przy najbliższym uruchomieniu albo pracownik od razu (Unieważnij, z powodem). "
-            f"{new} zamówić nie można.")
+        what = f"zamówienie ({c.status.label})"
+    return (f"Trzeba unieważnić {what}: student stracił uprawnienia. Zrobi to skrypt unieważniający przy "
+            "najbliższym uruchomieniu albo pracownik od razu (Unieważnij).")
 
 
 def _pending(case: Case) -> str:
@@ -130,9 +129,9 @@ def _codes_expired(case: Case) -> str:
 
 def _ready(case: Case) -> str:
     until = _c(case).codes_valid_until
-    when = f" (kody ważne do {pl_datetime(until)})" if until else ""
-    return ("mLegitymacja czeka na odbiór: student dodaje ją w mObywatelu, skanując lub kopiując kod QR "
-            f"i potwierdzając go kodem aktywacyjnym{when}. Jeśli jej teraz nie chce, może anulować zamówienie.")
+    when = f", do {pl_datetime(until)}" if until else ""
+    return ("Student dodaje mLegitymację w mObywatelu: skanuje lub kopiuje kod QR i potwierdza go kodem "
+            f"aktywacyjnym{when}. Może też anulować zamówienie.")
 
 
 def _renewal(case: Case) -> str:
@@ -212,8 +211,8 @@ def _general(reason: str) -> Callable[[Case], str]:
 
 REASON_ROWS: tuple[Row, ...] = (
     Row("NO_RIGHT_STRUCK_OFF", _standing(Right.STRUCK_OFF),
-        lambda c: f"skreślenie z listy studentów{_date(c.standing.since, ' z dniem ')}: prawo wraca dopiero ze "
-        "wznowieniem studiów albo przyjęciem na inne studia I, II stopnia lub jednolite magisterskie",
+        lambda c: f"skreślenie z listy studentów{_date(c.standing.since)}: prawo wróci po wznowieniu studiów "
+        "lub przyjęciu na inne studia, które je dają",
         NO_PROGRAMME),
     Row("NO_RIGHT_GRADUATE_ENDED", _standing(Right.GRADUATE_ENDED),
         lambda c: f"absolwent studiów I stopnia: prawo do mLegitymacji wygasło{_date(c.standing.until)}; "

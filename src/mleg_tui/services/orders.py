@@ -73,7 +73,7 @@ def _name_like(word: str) -> ColumnElement[bool]:
 
 def _utc_midnight(ctx: Context, day: dt.date) -> dt.datetime:
     local = dt.datetime.combine(day, dt.time(), ctx.clock.tz)
-    return local.astimezone(dt.timezone.utc)
+    return local.astimezone(dt.UTC)
 
 
 def find_orders(

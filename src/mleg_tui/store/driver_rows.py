@@ -11,7 +11,7 @@ import os
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # The query services.orders.find_orders sends for the default list's first window
 # (sort "ordered_at", descending, no conditions), with the columns a row needs.
