@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, select, tuple_
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from mleg_tui.domain.names import fold
 from mleg_tui.domain.status import OrderStatus, lapse_of
@@ -37,8 +37,8 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = Fal
     words = fold(q.text).split()
     for album in (w for w in words if any(c.isdigit() for c in w)):
         # Album numbers: a prefix, through the index (a range, not LIKE, on every database).
-        col = Order.album if album.isdigit() else func.lower(Order.album)
-        conds.append(and_(col >= album, col < album + "\uffff"))
+        column = col(Order.album) if album.isdigit() else func.lower(col(Order.album))
+        conds.append(and_(column >= album, column < album + "\uffff"))
     names = [w for w in words if not any(c.isdigit() for c in w)]
     indexed = [w for w in names if len(w) >= search.MIN_WORD]
     dense = [w for w in names if len(w) < search.MIN_WORD]  # no trigram: test each row
@@ -48,27 +48,27 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = Fal
         # a trigram search of two words costs tens of ms at a million persons).
         ids = s.execute(persons.limit(FEW_PERSONS + 1)).scalars().all()  # one fetch, not per row
         if len(ids) <= FEW_PERSONS:
-            conds.append(Order.person_id.in_(ids) if ids else false())  # type: ignore[attr-defined]
+            conds.append(col(Order.person_id).in_(ids) if ids else false())
         elif counting:
-            conds.append(Order.person_id.in_(persons))  # type: ignore[attr-defined]
+            conds.append(col(Order.person_id).in_(persons))
         else:
             dense += indexed
     conds.extend(_name_like(w) for w in dense)
     if q.date_from:
-        conds.append(Order.ordered_at >= _utc_midnight(ctx, q.date_from))
+        conds.append(col(Order.ordered_at) >= _utc_midnight(ctx, q.date_from))
     if q.date_to:
-        conds.append(Order.ordered_at < _utc_midnight(ctx, q.date_to + dt.timedelta(days=1)))
+        conds.append(col(Order.ordered_at) < _utc_midnight(ctx, q.date_to + dt.timedelta(days=1)))
     if q.statuses:
-        conds.append(Order.status.in_(sorted(s_.value for s_ in q.statuses)))  # type: ignore[attr-defined]
+        conds.append(col(Order.status).in_(sorted(s_.value for s_ in q.statuses)))
     if q.error_code.strip():
-        conds.append(Order.error_code == q.error_code.strip().upper())
+        conds.append(col(Order.error_code) == q.error_code.strip().upper())
     return conds
 
 
 def _name_like(word: str) -> ColumnElement[bool]:
     """On the order's own copy of the folded name: no join, no other table."""
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Order.name_key.like(f"%{escaped}%", escape="\\")  # type: ignore[attr-defined]
+    return col(Order.name_key).like(f"%{escaped}%", escape="\\")
 
 
 def _utc_midnight(ctx: Context, day: dt.date) -> dt.datetime:
@@ -107,15 +107,15 @@ def find_orders(
                 if found is None:
                     return []
                 anchor, inclusive = tuple(found), True
-            stmt = (select(Order, Person.first_name, Person.last_name)
-                    .join(Person, Person.id == Order.person_id).where(*conds))
+            stmt = (select(Order, col(Person.first_name), col(Person.last_name))
+                    .join(Person, col(Person.id) == col(Order.person_id)).where(*conds))
             if anchor is not None:
                 key, at = tuple_(*cols), tuple_(*anchor)
                 if desc:
                     stmt = stmt.where(key <= at if inclusive else key < at)
                 else:
                     stmt = stmt.where(key >= at if inclusive else key > at)
-            return [tuple(r) for r in s.execute(stmt.order_by(*order).limit(size))]  # type: ignore[misc]
+            return [tuple(r) for r in s.execute(stmt.order_by(*order).limit(size))]
 
         if before is not None:
             rows = window(not q.descending, before)[::-1]
@@ -164,7 +164,7 @@ def matching_ids(ctx: Context, q: OrderQuery, ids: list[int]) -> set[int]:
     if not ids:
         return set()
     with reading(ctx.engine) as s:
-        stmt = select(Order.id).where(Order.id.in_(ids), *_conditions(ctx, s, q))  # type: ignore[union-attr]
+        stmt = select(col(Order.id)).where(col(Order.id).in_(ids), *_conditions(ctx, s, q))
         return set(s.execute(stmt).scalars())
 
 
