@@ -258,10 +258,20 @@ def test_an_unknown_error_code_gets_the_generic_line():
 
 
 @covers("ERROR")
+def test_an_error_beside_a_gap_in_the_register_says_both_fixes():
+    found = steps(Ord(S.BLAD, error_code="PHOTO_REJECTED"), person=PersonFacts("44051401359", "1", False))
+    s = row("ERROR", found)
+    assert "Kto działa: student: dostarcza nowe zdjęcie" in s.text and "gdy znikną też powody powyżej" in s.text
+    assert [x.code for x in found] == ["NO_PHOTO", "ERROR"]
+
+
+@covers("ERROR")
 def test_fig15_an_error_beside_a_student_who_may_not_order_again():
     found = steps(Ord(S.BLAD, ordered=D(2025, 5, 4), expiry=D(2025, 8, 12), error_code="PHOTO_REJECTED"),
                   programmes=[prog("II", GRADUATED, D(2025, 8, 12))])
-    assert "i tak nie złoży: nie ma uprawnień" in row("ERROR", found).text
+    s = row("ERROR", found)
+    assert "błędem PHOTO_REJECTED: zdjęcie nie spełnia wymagań dokumentu." in s.text
+    assert "Poprawiać nic nie trzeba" in s.text and "Kto działa" not in s.text
 
 
 @covers("CARD_EXPIRED")

@@ -36,7 +36,7 @@ STORIES = [
     ("100009", "CODES_EXPIRED", ["DO ODBIORU (KODY WYGASŁY)", "musi anulować zamówienie"], ["poczekaj"]),
     ("100007", "REVOKE_LOST_RIGHT", ["Trzeba unieważnić mLegitymację", "skrypt unieważniający"],
      ["30 dni przed", "można zamówić"]),
-    ("100002", None, [], []), ("1234336607", None, [], []), ("100005", None, ["Kto działa:"], []),
+    ("100002", None, [], []), ("1234336607", None, [], []), ("100005", None, ["Zamówienie zakończyło się błędem"], []),
     ("100006", None, [], []), ("100001", None, [], []), ("100003", None, [], []),
 ]
 

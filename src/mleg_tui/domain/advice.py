@@ -155,10 +155,10 @@ def _card_held(case: Case) -> str:
 def _error(case: Case) -> str:
     code = _c(case).error_code
     known = mc_error(code)
-    head = (f"Zamówienie zakończyło się błędem{f' {code}' if code else ''}: {known.meaning}. "
-            f"Kto działa: {known.who.label}: {known.fix}.")
-    if case.lost_right:
-        return head + " Nowego zamówienia student i tak nie złoży: nie ma uprawnień (powód powyżej)."
+    head = f"Zamówienie zakończyło się błędem{f' {code}' if code else ''}: {known.meaning}."
+    if case.lost_right:  # figure 15: nothing to correct for an order that cannot be placed again
+        return head + " Poprawiać nic nie trzeba: nowego zamówienia student i tak nie złoży, bo nie ma uprawnień."
+    head += f" Kto działa: {known.who.label}: {known.fix}."
     if case.person_reasons:
         return head + " Potem, gdy znikną też powody powyżej, student składa nowe zamówienie."
     return head + f" Potem student składa nowe zamówienie ({_ORDER_HOW})."
