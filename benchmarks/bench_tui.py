@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                         "albums": st.albums[r * LOOKUPS:(r + 1) * LOOKUPS], "steps": args.steps}
                 log(f"run {r + 1}/{args.runs}: {st.label}")
                 res = run_driver("app", plan, st.label)
-                res["bare_first"] = ref["first"]
+                res["bare_first"], res["bare_cpu_first"] = ref["first"], ref["cpu_first"]
                 apps[st.label].append(res)
                 if first_only:
                     log(f"  first {res['first'] * 1000:.0f} ms (bare app {ref['first'] * 1000:.0f} ms, "
@@ -430,14 +430,19 @@ def first_report(args: Any, command: str, term: list[int], stores: list[Store],
     """--steps first: the first screen, the bare app before each run, and their paired ratio."""
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     lines = ["| store | N orders | first screen median / p95 | bare app median / p95 "
-             "| paired ratio median (p95) | per run: first / bare ms |", "|" + "---|" * 6]
+             "| paired ratio median (p95) | CPU: app / bare median | CPU ratio median (p95) "
+             "| per run: first / bare ms |", "|" + "---|" * 8]
     for st in stores:
         runs = apps[st.label]
         paired = [res["first"] / res["bare_first"] for res in runs]
+        cpu = [res["cpu_first"] / res["bare_cpu_first"] for res in runs]
         each = ", ".join(f"{res['first'] * 1000:.0f}/{res['bare_first'] * 1000:.0f}" for res in runs)
         lines.append(f"| {names[st.kind]} | {st.orders:,} | {ms([r['first'] for r in runs])} "
                      f"| {ms([r['bare_first'] for r in runs])} "
-                     f"| {med(paired):.2f}× ({p95(paired):.2f}×) | {each} |")
+                     f"| {med(paired):.2f}× ({p95(paired):.2f}×) "
+                     f"| {_ms(med([r['cpu_first'] for r in runs]))} / "
+                     f"{_ms(med([r['bare_cpu_first'] for r in runs]))} ms "
+                     f"| {med(cpu):.2f}× ({p95(cpu):.2f}×) | {each} |")
     src = f"the app from {SRC_OVERRIDE} (commit {SRC_TAG})" if SRC_OVERRIDE else "the app of this checkout"
     return "\n".join(lines) + f"""
 
@@ -445,7 +450,8 @@ Command: `{command}` ({src}; stores: {', '.join(Path(s.path).name if s.path else
 Machine: {platform.platform()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()};
 {args.runs} runs, each a fresh process for the bare app and then one for the app; terminal
 {term[0]}×{term[1]}, headless; one uncounted warm-up run of each first. The ratio is each run's first
-screen divided by the bare app's first frame just before it.
+screen divided by the bare app's first frame just before it. CPU: the process's own CPU time
+(every thread, from its start) at that frame, less swayed by the other work on the machine.
 Generated {dt.datetime.now().isoformat(timespec='seconds')}.
 """
 
