@@ -70,9 +70,22 @@ async def settle(pilot: Any) -> None:
     # after the pauses above, and a snapshot would catch headers-wide columns.
     from textual.widgets import DataTable
 
-    await until(pilot, lambda: not any(t._require_update_dimensions
-                                       for screen in app.screen_stack  # under a dialog too
-                                       for t in screen.query(DataTable)),
+    def sized(t: DataTable[Any]) -> bool:
+        """Every column at least as wide as its widest cell (the idle event has run)."""
+        if t._require_update_dimensions:
+            return False
+        from rich.text import Text
+
+        for key, col in t.columns.items():
+            cells = t.get_column(key)
+            widest = max((c.cell_len if isinstance(c, Text) else len(str(c)) for c in cells), default=0)
+            if col.content_width < widest:
+                return False
+        return True
+
+    await until(pilot, lambda: all(sized(t)
+                                   for screen in app.screen_stack  # under a dialog too
+                                   for t in screen.query(DataTable)),
                 what="table columns sized")
     await pilot.pause()
     await asyncio.sleep(0)
