@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from mleg_tui.domain.advice import Step
 from mleg_tui.domain.dates import duration
-from mleg_tui.domain.eligibility import Verdict
-from mleg_tui.domain.events import Action, Actor, PendingAction
+from mleg_tui.domain.events import Actor
 from mleg_tui.domain.names import plural
-from mleg_tui.domain.rules import Level, ProgrammeStatus
+from mleg_tui.domain.rules import ProgrammeStatus
 from mleg_tui.domain.status import Lapse, OrderStatus, current_index, status_text
 from mleg_tui.domain.text import visible
+
+if TYPE_CHECKING:  # in annotations only: the first screen need not load the advice table
+    from mleg_tui.domain.advice import Step
+    from mleg_tui.domain.eligibility import Verdict
+    from mleg_tui.domain.events import Action, PendingAction
+    from mleg_tui.domain.rules import Level
 
 # -- the order list (figure 11) -------------------------------------------------------------
 
