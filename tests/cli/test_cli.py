@@ -373,7 +373,8 @@ def test_orders_as_json_with_statuses_by_code_or_label(story: Story):
     assert data["total"] == 2
     assert sorted((o["album"], o["status"], o["error_code"]) for o in data["orders"]) == [
         ("100005", "BLAD", "PESEL_MISMATCH"), ("1234336607", "DO_ODBIORU", None)]
-    assert {"lp", "id", "person", "album", "ordered_at", "status", "expiry_date", "error_code"} <= set(data["orders"][0])
+    keys = {"lp", "id", "person", "album", "ordered_at", "status", "expiry_date", "error_code"}
+    assert keys <= set(data["orders"][0])
 
 
 def test_orders_dates_as_the_office_writes_them_or_iso(story: Story):
@@ -469,8 +470,9 @@ def test_bad_import_lists_every_bad_line_and_changes_nothing(story: Story, tmp_p
     r = story.main("import", str(bad))
     assert r.returncode != 0 and "Traceback" not in r.stderr, r
     assert "nic nie zmieniono" in r.err_lines[0]
-    assert [line.strip() for line in r.err_lines[1:]] == ["wiersz 3: nieznany poziom „MBA” (dozwolone: I, II, JM, DR, PD)",
-                               "wiersz 4: birth_date: „1.13.2000”: nie ma takiego dnia"]
+    assert [line.strip() for line in r.err_lines[1:]] == [
+        "wiersz 3: nieznany poziom „MBA” (dozwolone: I, II, JM, DR, PD)",
+        "wiersz 4: birth_date: „1.13.2000”: nie ma takiego dnia"]
     partial = story.main("import", str(bad), "--skip-invalid")
     assert partial.returncode == 1, partial  # done, but not everything
     assert "wiersz 3" in partial.stderr and "wiersz 4" in partial.stderr

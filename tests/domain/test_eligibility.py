@@ -29,8 +29,11 @@ RULES = ValidityRules()
 NO_RIGHTS_TEXT = "nie masz uprawnień do mLegitymacji na żadnym z Twoich programów"
 
 
+PLANNED_END = D(2027, 9, 30)
+
+
 def prog(level: str = "I", status: ProgrammeStatus = ACTIVE, status_date: D | None = None,
-         planned_end: D | None = D(2027, 9, 30), code: str | None = None) -> Programme:
+         planned_end: D | None = PLANNED_END, code: str | None = None) -> Programme:
     return Programme(code or f"P-{level}", Level(level), status, status_date, planned_end)
 
 

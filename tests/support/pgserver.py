@@ -67,7 +67,7 @@ class PgServer:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, check=check, capture_output=True, text=True, cwd=self.dir)
 
-    def start(self) -> "PgServer":
+    def start(self) -> PgServer:
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.user,
                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
         opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.dir} "

@@ -18,7 +18,7 @@ from support.stores import BACKENDS
 from support.tui import loaded, settle, until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
-_BACKEND_ID = re.compile(r"(?<=\[)(?:%s)-|-(?:%s)(?=\])" % ("|".join(BACKENDS), "|".join(BACKENDS)))
+_BACKEND_ID = re.compile(r"(?<=\[)(?:{0})-|-(?:{0})(?=\])".format("|".join(BACKENDS)))
 
 
 class _OneSvgForEveryBackend(pytest_textual_snapshot.SVGImageExtension):

@@ -169,7 +169,6 @@ def sim():
 async def test_order_followed_from_placed_to_ready_with_qr(make_app, service_ctx, sim) -> None:
     from mleg_tui.screens.refresh import RefreshScreen
     from mleg_tui.services.actions import place_order
-
     from mleg_tui.services.orders import OrderQuery, iter_orders
     from mleg_tui.services.students import student_view
 
