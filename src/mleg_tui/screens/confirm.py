@@ -20,16 +20,16 @@ class ConfirmDialog(ModalScreen[bool]):
     AUTO_FOCUS = "#cancel"
     BINDINGS = [Binding("escape", "cancel", "Anuluj", id="dialog.cancel")]
 
-    def __init__(self, title: str, text: str, confirm: str) -> None:
+    def __init__(self, title: str, text: str, confirm: str, *, back: str = "Anuluj") -> None:
         super().__init__(classes="dialog")
-        self._title, self._text, self._confirm = title, text, confirm
+        self._title, self._text, self._confirm, self._back = title, text, confirm, back
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label(literal(self._title, newlines=False), classes="dialog-title")
             yield Static(literal(self._text), classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Anuluj", id="cancel")
+                yield Button(self._back, id="cancel")
                 yield Button(self._confirm, id="ok", variant="error")
 
     @on(Button.Pressed, "#ok")

@@ -37,7 +37,7 @@ EMPTY_STORE = ("Baza nie zawiera jeszcze żadnych zamówień. Wczytaj dane:\n"
 
 class OrdersScreen(BaseScreen):
     PERMISSIONS = {"refresh": Permission.REFRESH, "refresh_all": Permission.REFRESH,
-                   "revoke": Permission.REVOKE, "sweep": Permission.SWEEP}
+                   "revoke": Permission.REVOKE, "cancel": Permission.CANCEL, "sweep": Permission.SWEEP}
     BINDINGS = [
         Binding("slash", "filter", "Filtr", id="orders.filter",
                 tooltip="Przejdź do filtru (osoba lub nr albumu, daty, status, kod błędu)"),
@@ -55,6 +55,10 @@ class OrdersScreen(BaseScreen):
                 tooltip="Aktualizuj statusy zamówień (wszystkie aktywne)"),
         Binding("x", "revoke", "Unieważnij", id="orders.revoke",
                 tooltip="Unieważnij bieżące lub zaznaczone zamówienia (z powodem)"),
+        # Not in the footer: at 80 columns it would take a third line from the table (the
+        # student screen shows it; here the help and the palette list it).
+        Binding("a", "cancel", "Anuluj", id="orders.cancel", show=False,
+                tooltip="Anuluj bieżące zamówienie na prośbę studenta (z potwierdzeniem)"),
         Binding("w", "sweep", "Skrypt", id="orders.sweep",
                 tooltip="Skrypt unieważniający: podgląd i uruchomienie"),
     ]
@@ -336,6 +340,8 @@ class OrdersScreen(BaseScreen):
             if self.marks:
                 return True
             return (row is not None and row.status.is_live and not row.pending_action) or None
+        if action == "cancel":  # the cursor's row alone: a student asks for one order
+            return (row is not None and row.status.is_live and not row.pending_action) or None
         return True
 
     @on(OrderTable.Selected)
@@ -410,6 +416,16 @@ class OrdersScreen(BaseScreen):
             self.reload()
 
         run_service(self, "revoke", job, done, failed)
+
+    def action_cancel(self) -> None:
+        from mleg_tui.domain.text import visible
+        from mleg_tui.screens.cancel import ask_to_cancel
+
+        row = self.table.current_row
+        if row is None:
+            return
+        line = visible(f"{row.person} ({row.album or 'bez numeru albumu'}) · {row.order_ref} · {row.status.label}")
+        ask_to_cancel(self, row.person_id, row.id, line, self.reload)
 
     def action_sweep(self) -> None:
         from mleg_tui.screens.sweep import SweepScreen

@@ -32,7 +32,7 @@ def load_student(ctx: Context, *, album: str | None = None, person_id: int | Non
 
 class StudentScreen(BaseScreen):
     PERMISSIONS = {"reveal": Permission.REVEAL_CODE, "revoke": Permission.REVOKE,
-                   "refresh": Permission.REFRESH}
+                   "cancel": Permission.CANCEL, "refresh": Permission.REFRESH}
     BINDINGS = [
         Binding("escape", "back", "Wróć", id="student.back", tooltip="Wróć do listy zamówień"),
         Binding("q", "back", "Wróć", id="student.back_q", show=False,
@@ -43,6 +43,8 @@ class StudentScreen(BaseScreen):
                 tooltip="Aktualizuj w MC statusy zamówień tego studenta"),
         Binding("x", "revoke", "Unieważnij", id="student.revoke",
                 tooltip="Unieważnij bieżące zamówienie lub mLegitymację (z powodem)"),
+        Binding("a", "cancel", "Anuluj", id="student.cancel",
+                tooltip="Anuluj bieżące zamówienie na prośbę studenta (z potwierdzeniem)"),
     ]
 
     def __init__(self, *, person_id: int | None = None, album: str | None = None,
@@ -123,7 +125,7 @@ class StudentScreen(BaseScreen):
             ok = (o is not None and o.status is OrderStatus.DO_ODBIORU and o.has_activation_code
                   and o.id not in self.codes)
             return ok or None
-        if action == "revoke":
+        if action in ("revoke", "cancel"):
             return (o is not None and o.status.is_live and not o.pending_action) or None
         if action == "refresh":
             return bool(self._live_ids()) or None
@@ -172,6 +174,16 @@ class StudentScreen(BaseScreen):
         line = f"{view.name} ({view.album}) · {o.order_ref} · {o.status.label}"
         self.app.push_screen(RevokeDialog(f"zamówienie {o.order_ref}", [line]),
                              callback=lambda reason: self._revoke(o, reason))
+
+    def action_cancel(self) -> None:
+        from mleg_tui.domain.text import visible
+        from mleg_tui.screens.cancel import ask_to_cancel
+
+        o, view = self.current, self.view
+        if o is None or view is None:
+            return
+        line = visible(f"{view.name} ({view.album or 'bez numeru albumu'}) · {o.order_ref} · {o.status.label}")
+        ask_to_cancel(self, view.person_id, o.id, line, self.load)
 
     def _revoke(self, o: OrderView, reason: str | None) -> None:
         if not reason:

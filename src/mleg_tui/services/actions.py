@@ -66,8 +66,8 @@ def place_order(ctx: Context, album: str, *, by: Actor = Actor.STUDENT) -> Actio
         )
 
 
-def _locked_person(s: Session, album: str) -> Person:
-    person = find_person(s, album)
+def _locked_person(s: Session, album: str | None, person_id: int | None = None) -> Person:
+    person = find_person(s, album, person_id)
     # Two orders placed at once for one student: the second waits, then sees the first.
     return s.exec(select(Person).where(Person.id == person.id).with_for_update()).one()
 
@@ -90,13 +90,22 @@ def may_be_at_mc(order: Order) -> bool:
 
 
 def cancel_order(
-    ctx: Context, album: str, *, order_id: int | None = None, reason: str | None = None,
-    by: Actor = Actor.STUDENT,
+    ctx: Context, album: str | None, *, order_id: int | None = None, reason: str | None = None,
+    by: Actor = Actor.STUDENT, confirm_now: bool = False, person_id: int | None = None,
 ) -> ActionResult:
-    """The student cancels an order or a picked-up card ("Anuluj mLegitymację")."""
+    """The student cancels an order or a picked-up card ("Anuluj mLegitymację"), or asks
+    the office to (the staff login goes on the event). `person_id` instead of the album
+    reaches a student without one. `confirm_now`: where MC is configured, ask it at once
+    to confirm (as the front ends do)."""
+    result = _cancel(ctx, album, order_id, reason, by, person_id)
+    return _confirm_now(ctx, [result])[0] if confirm_now else result
+
+
+def _cancel(ctx: Context, album: str | None, order_id: int | None, reason: str | None, by: Actor,
+            person_id: int | None) -> ActionResult:
     ctx.require(Permission.CANCEL)
     with writing(ctx.engine) as s:
-        person = _locked_person(s, album)
+        person = _locked_person(s, album, person_id)
         live = live_orders(s, person.id or 0, ctx.clock.today(), lock=True)
         if order_id is not None:
             live = [o for o in live if o.id == order_id]
@@ -119,8 +128,10 @@ def revoke_orders(
     *,
     by: Actor = Actor.STAFF,
     versions: dict[int, int] | None = None,
+    confirm_now: bool = False,
 ) -> list[ActionResult]:
-    """The university revokes orders or cards; `versions`: what the caller saw, if any."""
+    """The university revokes orders or cards; `versions`: what the caller saw, if any;
+    `confirm_now`: where MC is configured, ask it at once to confirm (as the front ends do)."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise UserError("Podaj powód unieważnienia.")
@@ -149,11 +160,11 @@ def revoke_orders(
             person = s.get(Person, order.person_id)
             assert person is not None
             results.append(_end(ctx, s, order, person, PendingAction.REVOKE, reason, by))
-    return results
+    return _confirm_now(ctx, results) if confirm_now else results
 
 
 def revoke_student(ctx: Context, album: str, reason: str, *, order_id: int | None = None,
-                   by: Actor = Actor.STAFF) -> list[ActionResult]:
+                   by: Actor = Actor.STAFF, confirm_now: bool = False) -> list[ActionResult]:
     """Revoke every live order and card of one student, or the one named (which must be
     that student's: a mistyped number never reaches another student's card)."""
     with writing(ctx.engine) as s:
@@ -169,7 +180,18 @@ def revoke_student(ctx: Context, album: str, reason: str, *, order_id: int | Non
             raise NotFound(
                 f"{person.full_name} ({person.album}) nie ma zamówienia ani mLegitymacji do unieważnienia."
             )
-    return revoke_orders(ctx, ids, reason, by=by)
+    return revoke_orders(ctx, ids, reason, by=by, confirm_now=confirm_now)
+
+
+def _confirm_now(ctx: Context, results: list[ActionResult]) -> list[ActionResult]:
+    """Endings that wait for MC go to MC at once (after they are committed), where it is
+    configured; what MC cannot confirm now stays pending, and the message says why. (The
+    sweep does not ask per order: it confirms all of its own in one go.)"""
+    if not ctx.settings.mc_url or not any(r.pending for r in results):
+        return results
+    from mleg_tui.services.mc_sync import confirm_pending
+
+    return confirm_pending(ctx, results)
 
 
 def _end(ctx: Context, s: Session, order: Order, person: Person, kind: PendingAction, reason: str,
