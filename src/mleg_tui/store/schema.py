@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, Table, inspect, select, text
 from sqlalchemy.exc import DatabaseError
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from mleg_tui.store import models, search
 from mleg_tui.store.engine import StoreError, is_sqlite
@@ -17,7 +17,7 @@ SCHEMA_VERSION = 5
 def _v2_name_search(conn: Connection) -> None:
     """v2: the trigram index over folded names (FTS5 / pg_trgm), filled from the table."""
     # Two order columns joined version 1 after stores had been made with it (09718e9).
-    _add_missing_columns(conn, models.Order.__table__, ("pending_actor_kind", "submitted_body"))
+    _add_missing_columns(conn, SQLModel.metadata.tables["orders"], ("pending_actor_kind", "submitted_body"))
     search.install(conn)
     search.rebuild(conn)
 
@@ -97,7 +97,7 @@ def stored_version(conn: Connection) -> int | None:
     if not inspect(conn).has_table("meta"):
         return None
     row = conn.execute(
-        select(models.Meta.value).where(models.Meta.key == "schema_version")
+        select(col(models.Meta.value)).where(col(models.Meta.key) == "schema_version")
     ).first()
     return int(row[0]) if row else None
 
