@@ -224,6 +224,32 @@ class MlegApp(App[int]):
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(_Palette(placeholder="Szukaj polecenia…", id="--command-palette"))
 
+    # -- quitting -------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        """Quit; while a bulk job runs (a refresh, the sweep), ask first. Asked again
+        (q or Ctrl+Q in the question): quit."""
+        from mleg_tui.screens.confirm import ConfirmDialog
+
+        jobs = [s for s in self.screen_stack if getattr(s, "bulk_job", None)]
+        if not jobs or getattr(self.screen, "quit_question", False):
+            for screen in jobs:
+                screen.stop_job()
+            self.exit()
+            return
+        running = ", ".join(s.bulk_job for s in jobs)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                for screen in jobs:
+                    screen.stop_job()
+                self.exit()
+
+        dialog = ConfirmDialog("Zakończyć program?",
+                               f"Trwa: {running}. Zakończenie przerwie ją; to, co już zapisano, "
+                               "zostaje.", "Przerwij i zakończ", back="Wróć")
+        dialog.quit_question = True
+        self.push_screen(dialog, callback=answered)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette offers exactly the actions this user may use on this screen."""
         seen: set[str] = set()

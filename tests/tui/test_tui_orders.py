@@ -111,18 +111,28 @@ async def test_bad_dates_are_marked_not_fatal(make_app) -> None:
         assert app.is_running
 
 
-async def test_sort_cycles_columns_and_direction(make_app) -> None:
+async def test_sort_by_a_column_chosen_directly(make_app) -> None:
+    from mleg_tui.screens.sort_picker import SortPicker
+
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         table = app.screen.query_one(OrderTable)
-        await pilot.press("s")  # Data zamówienia -> Status, the next column
-        await loaded(pilot)
-        assert table.sort == "status" and not table.descending
-        await pilot.press("s", "s")
+        await pilot.press("s")  # the picker lists every column, by number
+        await until(pilot, lambda: isinstance(app.screen, SortPicker))
+        text = screen_text(app)
+        for name in ("1  Osoba", "2  Nr albumu", "3  Data zamówienia", "4  Status",
+                     "5  Data ważności", "6  Kod błędu"):
+            assert name in text
+        await pilot.press("6")
         await loaded(pilot)
         assert table.sort == "error_code"
         await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SortPicker))
+        await pilot.press("escape")  # no change
+        await loaded(pilot)
+        assert table.sort == "error_code"
+        await pilot.press("s", "home", "enter")  # arrows and Enter: Osoba
         await loaded(pilot)
         assert table.sort == "person"
         names = [r.person.split()[-1] for r in table.loaded_rows()[:5]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mleg_tui.domain.eligibility import REASON_TEXTS
+from mleg_tui.screens.confirm import ConfirmDialog
 from mleg_tui.screens.lookup import LookupScreen
 from mleg_tui.screens.student import StudentScreen
 from mleg_tui.widgets.qr_view import QRView, qr_matrix
@@ -122,7 +123,7 @@ async def test_qr_code_is_drawn_scannable_with_its_text(make_app) -> None:
         text = screen_text(app)
         assert current.qr_code in text
         assert "Kod aktywacyjny: ukryty" in text  # a viewer cannot reveal it
-        assert "k" not in keys_of(app, enabled=False)  # not even greyed out
+        assert "K" not in keys_of(app, enabled=False)  # not even greyed out
 
 
 async def test_expired_codes_are_said(make_app) -> None:
@@ -142,8 +143,18 @@ async def test_operator_reveals_the_activation_code_and_it_is_recorded(make_app,
     async with app.run_test(size=BIG) as pilot:
         await loaded(pilot)
         screen = await open_student(pilot, "1234336607")
-        assert "klawisz k: pokaż" in screen_text(app)
-        await pilot.press("k")
+        assert "klawisz K: pokaż" in screen_text(app)
+        await pilot.press("K")  # asks first; Cancel has the focus
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "Pokazać kod aktywacyjny?" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen)
+        await settle(pilot)
+        assert not screen.codes
+        await pilot.press("K")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        app.screen.query_one("#ok").focus()
+        await pilot.press("enter")
         order_id = screen.view.current.id
         await until(pilot, lambda: order_id in screen.codes and screen.view.current.events[-1].action.value
                     == "CODE_REVEALED", what="reveal")
@@ -152,7 +163,7 @@ async def test_operator_reveals_the_activation_code_and_it_is_recorded(make_app,
         text = screen_text(app)
         assert f"Kod aktywacyjny: {code}" in text
         assert "odsłonięcie kodu aktywacyjnego" in text
-        assert keys_of(app).get("k") is None  # revealed: nothing more to reveal
+        assert keys_of(app).get("K") is None  # revealed: nothing more to reveal
     events = student_view(service_ctx, album="1234336607").current.events
     assert events[-1].action.value == "CODE_REVEALED" and events[-1].actor == "tester"
 

@@ -10,8 +10,9 @@ def all_screens() -> list[type[Any]]:
     from mleg_tui.screens.lookup import LookupScreen
     from mleg_tui.screens.orders import OrdersScreen
     from mleg_tui.screens.refresh import RefreshScreen
+    from mleg_tui.screens.sort_picker import SortPicker
     from mleg_tui.screens.student import StudentScreen
     from mleg_tui.screens.sweep import SweepScreen
 
     return [OrdersScreen, StudentScreen, HelpScreen, LookupScreen, RevokeDialog, ConfirmDialog,
-            RefreshScreen, SweepScreen]
+            RefreshScreen, SweepScreen, SortPicker]

@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from textual import getters
+from textual import events, getters
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, get_current_worker
 
@@ -33,6 +33,22 @@ class BaseScreen(Screen[Any]):
 
     def action_state(self, action: str) -> bool | None:
         return True
+
+    def why_not(self, action: str) -> str | None:
+        """Why a greyed-out action cannot act now, in the clerk's words (None: say nothing)."""
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        # A greyed-out key would do nothing in silence: say why instead. (Keys that
+        # act never get here as disabled; typing into a field never reaches the screen.)
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled or active.node is not self:
+            return
+        why = self.why_not(active.binding.action)
+        if why:
+            event.stop()
+            event.prevent_default()
+            self.notify(why, title="Nie można teraz", severity="warning", timeout=6)
 
 
 class BaseModal(ModalScreen[R]):

@@ -18,6 +18,7 @@ SHOWN = 6  # rows listed in the dialog; the rest are counted
 
 class ConfirmDialog(ModalScreen[bool]):
     AUTO_FOCUS = "#cancel"
+    quit_question = False  # the question before quitting: asked to quit again, it quits
     BINDINGS = [Binding("escape", "cancel", "Anuluj", id="dialog.cancel")]
 
     def __init__(self, title: str, text: str, confirm: str, *, back: str = "Anuluj") -> None:

@@ -14,7 +14,6 @@ from mleg_tui.domain.names import plural
 from mleg_tui.screens.base import BaseScreen, run_service
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.types import (
-    SORT_KEYS,
     ActionResult,
     FirstWindow,
     OrderQuery,
@@ -45,8 +44,10 @@ class OrdersScreen(BaseScreen):
                 tooltip="Zaznacz bieżący wiersz albo usuń zaznaczenie"),
         Binding("c", "clear_marks", "Odznacz", id="orders.clear_marks",
                 tooltip="Usuń wszystkie zaznaczenia"),
+        Binding("C", "clear_filter", "Wyczyść filtr", id="orders.clear_filter",
+                tooltip="Wyczyść filtr: wszystkie pola i status (cała lista)"),
         Binding("s", "sort", "Sortuj", id="orders.sort",
-                tooltip="Sortuj według następnej kolumny"),
+                tooltip="Sortuj według wybranej kolumny (lista kolumn)"),
         Binding("S", "sort_direction", "Odwróć", id="orders.sort_direction",
                 tooltip="Odwróć kierunek sortowania"),
         Binding("u", "refresh", "Aktualizuj", id="orders.refresh",
@@ -295,9 +296,23 @@ class OrdersScreen(BaseScreen):
     def action_filter(self) -> None:
         self.query_one(FilterBar).focus_text()
 
+    def action_clear_filter(self) -> None:
+        self.query_one(FilterBar).clear()
+        self.table.focus()
+
     def action_sort(self) -> None:
-        sort = SORT_KEYS[(SORT_KEYS.index(self.order_query.sort) + 1) % len(SORT_KEYS)]
-        self._resort(replace(self.order_query, sort=sort, descending=sort in DESCENDING_FIRST))
+        from mleg_tui.screens.sort_picker import SortPicker
+
+        def chosen(sort: SortKey | None) -> None:
+            if sort is None:
+                return
+            if sort == self.order_query.sort:  # the same column again: the other way round
+                self.action_sort_direction()
+            else:
+                self._resort(replace(self.order_query, sort=sort, descending=sort in DESCENDING_FIRST))
+
+        self.app.push_screen(SortPicker(self.order_query.sort, self.order_query.descending),
+                             callback=chosen)
 
     def action_sort_direction(self) -> None:
         self._resort(replace(self.order_query, descending=not self.order_query.descending))
@@ -340,9 +355,27 @@ class OrdersScreen(BaseScreen):
             if self.marks:
                 return True
             return (row is not None and row.status.is_live and not row.pending_action) or None
+        if action == "clear_filter":  # shown only when there is a filter to clear
+            return self._filtered_now()
         if action == "cancel":  # the cursor's row alone: a student asks for one order
             return (row is not None and row.status.is_live and not row.pending_action) or None
         return True
+
+    def why_not(self, action: str) -> str | None:
+        row = self.table.current_row if self.is_mounted else None
+        if action == "revoke" and len(self.marks) > 1:
+            return (f"Operator unieważnia jedno zamówienie naraz (zaznaczone: {len(self.marks)}). "
+                    "Zostaw jedno zaznaczenie (c usuwa wszystkie) albo poproś administratora.")
+        if action in ("revoke", "cancel", "refresh"):
+            if row is None:
+                return "Brak zamówienia w bieżącym wierszu."
+            if row.pending_action:
+                return f"Zamówienie {row.order_ref} czeka już na potwierdzenie MC."
+            return f"Zamówienie {row.order_ref} ma status „{row.status.label}”: nie ma czego zakończyć."
+        return None
+
+    def _filtered_now(self) -> bool:
+        return self.query_one(FilterBar).has_text()
 
     @on(OrderTable.Selected)
     def _open(self, event: OrderTable.Selected) -> None:

@@ -51,6 +51,14 @@ class RefreshScreen(BaseModal[RefreshSummary | None]):
         self.query_one("#refresh-summary").display = False
         self._start()
 
+    @property
+    def bulk_job(self) -> str | None:
+        """What is running, for the question before quitting (MlegApp.action_quit)."""
+        return "aktualizacja statusów w MC" if self.running else None
+
+    def stop_job(self) -> None:
+        self.cancel.set()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close":
             return not self.running

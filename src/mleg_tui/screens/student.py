@@ -37,8 +37,9 @@ class StudentScreen(BaseScreen):
         Binding("escape", "back", "Wróć", id="student.back", tooltip="Wróć do listy zamówień"),
         Binding("q", "back", "Wróć", id="student.back_q", show=False,
                 tooltip="Wróć do listy zamówień"),
-        Binding("k", "reveal", "Pokaż kod", id="student.reveal",
-                tooltip="Pokaż kod aktywacyjny (odsłonięcie trafia do historii)"),
+        # Not k: that is "up" in the order list; this key means nothing else anywhere.
+        Binding("K", "reveal", "Pokaż kod", id="student.reveal",
+                tooltip="Pokaż kod aktywacyjny (z potwierdzeniem; odsłonięcie trafia do historii)"),
         Binding("u", "refresh", "Aktualizuj", id="student.refresh",
                 tooltip="Aktualizuj w MC statusy zamówień tego studenta"),
         Binding("x", "revoke", "Unieważnij", id="student.revoke",
@@ -123,13 +124,36 @@ class StudentScreen(BaseScreen):
         o = self.current
         if action == "reveal":
             ok = (o is not None and o.status is OrderStatus.DO_ODBIORU and o.has_activation_code
-                  and o.id not in self.codes)
+                  and not o.codes_expired and o.id not in self.codes)
             return ok or None
         if action in ("revoke", "cancel"):
             return (o is not None and o.status.is_live and not o.pending_action) or None
         if action == "refresh":
             return bool(self._live_ids()) or None
         return True
+
+    def why_not(self, action: str) -> str | None:
+        o, view = self.current, self.view
+        if view is None:
+            return "Dane studenta jeszcze się wczytują."
+        if o is None:
+            return f"{view.name} nie ma żadnego zamówienia."
+        if action == "reveal":
+            if o.codes_expired:
+                return (f"Kody zamówienia {o.order_ref} wygasły: kodu aktywacyjnego nie da się już "
+                        "użyć, więc nie jest pokazywany. Student musi anulować zamówienie i zamówić ponownie.")
+            if o.id in self.codes:
+                return "Kod aktywacyjny jest już pokazany."
+            return (f"Bieżące zamówienie {o.order_ref} ma status „{o.status.label}”: "
+                    "kod aktywacyjny jest tylko przy statusie „Do odbioru”.")
+        if action in ("revoke", "cancel"):
+            if o.pending_action:
+                return (f"Zamówienie {o.order_ref} czeka już na potwierdzenie MC "
+                        f"({o.pending_action.label}).")
+            return f"Bieżące zamówienie {o.order_ref} ma status „{o.status.label}”: nie ma czego zakończyć."
+        if action == "refresh":
+            return f"{view.name} nie ma aktywnych zamówień do aktualizacji w MC."
+        return None
 
     def _live_ids(self) -> list[int]:
         if self.view is None:
@@ -140,9 +164,20 @@ class StudentScreen(BaseScreen):
         self.dismiss(None)
 
     def action_reveal(self) -> None:
-        o = self.current
-        if o is None:
+        from mleg_tui.domain.text import visible
+        from mleg_tui.screens.confirm import ConfirmDialog
+
+        o, view = self.current, self.view
+        if o is None or view is None:
             return
+        line = visible(f"{view.name} ({view.album or 'bez numeru albumu'}) · {o.order_ref}")
+        self.app.push_screen(
+            ConfirmDialog("Pokazać kod aktywacyjny?",
+                          f"{line}\n\nKod podaje się tylko studentowi, którego tożsamość sprawdzono. "
+                          "Odsłonięcie trafi do historii zamówienia z Twoim loginem.", "Pokaż kod"),
+            callback=lambda yes: self._reveal(o) if yes else None)
+
+    def _reveal(self, o: OrderView) -> None:
 
         def job(ctx: Context) -> str:
             from mleg_tui.services.actions import reveal_activation_code

@@ -92,6 +92,14 @@ class SweepScreen(BaseScreen):
             self.query_one("#sweep-detail", Static).update(
                 Text.assemble((visible(f"{i.person} ({i.album or 'bez albumu'}): "), "bold"), visible(i.reason)))
 
+    @property
+    def bulk_job(self) -> str | None:
+        """What is running, for the question before quitting (MlegApp.action_quit)."""
+        return "skrypt unieważniający" if self.running else None
+
+    def stop_job(self) -> None:
+        self.cancel.set()
+
     def action_state(self, action: str) -> bool | None:
         if action == "run":
             return (bool(self.items) and not self.running) or None

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from mleg_tui.clock import utc
 from mleg_tui.domain.events import Action, Actor, PendingAction
-from mleg_tui.domain.status import IllegalTransition, OrderStatus
+from mleg_tui.domain.status import IllegalTransition, OrderStatus, lapse_of
 from mleg_tui.errors import NotFound, UserError
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.status_change import (
@@ -235,6 +235,12 @@ def reveal_activation_code(ctx: Context, order_id: int) -> str:
             raise NotFound(f"Nie ma zamówienia {order_id}.")
         if order.status != OrderStatus.DO_ODBIORU.value or not order.activation_code:
             raise UserError(f"Zamówienie {order.order_ref} nie ma kodu aktywacyjnego do odbioru.")
+        status = OrderStatus(order.status)
+        if lapse_of(status, order.expiry_date, order.codes_valid_until, ctx.clock.today(), now):
+            raise UserError(
+                f"Kody zamówienia {order.order_ref} wygasły: kodu aktywacyjnego nie da się już "
+                "użyć, więc nie jest pokazywany. Student musi anulować zamówienie i zamówić ponownie."
+            )
         record(s, order, now, Action.CODE_REVEALED, Actor.STAFF, ctx.login, None)
         return order.activation_code
 

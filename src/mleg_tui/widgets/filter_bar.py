@@ -116,6 +116,19 @@ class FilterBar(Widget):
         event.stop()
         self.apply()
 
+    def has_text(self) -> bool:
+        """Something is typed or chosen (a bad date, left out of the filter, counts too)."""
+        return (any(f.value.strip() for f in self.query(Input))
+                or self.query_one("#f-status", Select).value != "all")
+
+    def clear(self) -> None:
+        """Every field empty and every status shown: the whole list again."""
+        for field_ in self.query(Input):
+            field_.value = ""
+            field_.remove_class("-invalid")
+        self.query_one("#f-status", Select).value = "all"
+        self.apply()
+
     def action_leave(self) -> None:
         self.apply()
         self.post_message(self.Leave())

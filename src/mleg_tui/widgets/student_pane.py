@@ -84,7 +84,7 @@ def order_details(o: OrderView, code: str | None, reveal_hint: str | None) -> Te
             t.append("\n")
             if code:
                 t.append_text(_field("Kod aktywacyjny", code))
-            elif reveal_hint:
+            elif reveal_hint and not o.codes_expired:  # expired codes are never shown
                 t.append_text(_field("Kod aktywacyjny", f"ukryty — {reveal_hint}: pokaż (zostanie to odnotowane)"))
             else:
                 t.append_text(_field("Kod aktywacyjny", "ukryty"))
