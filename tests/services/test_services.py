@@ -153,10 +153,14 @@ def test_status_filter(reader: Context, office):  # type: ignore[no-untyped-def]
     assert ids(reader, statuses=frozenset({S.BLAD}), text="zak") == {office["ewa_failed"]}
 
 
-def test_error_code_filter_any_case(reader: Context, office):  # type: ignore[no-untyped-def]
+def test_error_code_filter_any_case_and_by_prefix(reader: Context, office):  # type: ignore[no-untyped-def]
     assert ids(reader, error_code="photo_rejected") == {office["ewa_failed"]}
     assert ids(reader, error_code=" PESEL_MISMATCH ") == {office["lukasz_failed"]}
-    assert ids(reader, error_code="PESEL") == set()  # exact, not a prefix
+    assert ids(reader, error_code="PESEL") == {office["lukasz_failed"]}  # the start of a code
+    assert ids(reader, error_code="P") == {office["lukasz_failed"], office["ewa_failed"]}
+    assert ids(reader, error_code="PESEL%") == set()  # % and _ are letters here, not wildcards
+    assert ids(reader, error_code="PESEL_") == {office["lukasz_failed"]}
+    assert ids(reader, error_code="PESELX") == set()
 
 
 def test_rows_carry_what_figure_11_shows(reader: Context, office):  # type: ignore[no-untyped-def]

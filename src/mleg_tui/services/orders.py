@@ -61,7 +61,8 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = Fal
     if q.statuses:
         conds.append(col(Order.status).in_(sorted(s_.value for s_ in q.statuses)))
     if q.error_code.strip():
-        conds.append(col(Order.error_code) == q.error_code.strip().upper())
+        # A prefix ("PESEL" finds PESEL_MISMATCH), its _ and % taken literally.
+        conds.append(col(Order.error_code).startswith(q.error_code.strip().upper(), autoescape=True))
     return conds
 
 

@@ -92,7 +92,7 @@ class FilterBar(Widget):
             yield Input(id="f-to", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True,
                         highlighter=CONTROL_MARKS)
             yield Label("Kod błędu:", classes="gap")
-            yield Input(id="f-err", placeholder="dokładny kod", compact=True, highlighter=CONTROL_MARKS)
+            yield Input(id="f-err", placeholder="np. PESEL (początek)", compact=True, highlighter=CONTROL_MARKS)
         yield Static(id="f-problem")
 
     def focus_text(self) -> None:
