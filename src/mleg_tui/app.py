@@ -230,7 +230,8 @@ class MlegApp(App[int]):
         (q or Ctrl+Q in the question): quit."""
         from mleg_tui.screens.confirm import ConfirmDialog
 
-        jobs = [s for s in self.screen_stack if getattr(s, "bulk_job", None)]
+        # RefreshScreen, SweepScreen: `bulk_job` says what runs, `stop_job` stops it.
+        jobs: list[Any] = [s for s in self.screen_stack if getattr(s, "bulk_job", None)]
         if not jobs or getattr(self.screen, "quit_question", False):
             for screen in jobs:
                 screen.stop_job()
