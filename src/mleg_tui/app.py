@@ -10,7 +10,7 @@ import gc
 import threading
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -221,7 +221,7 @@ class MlegApp(App[int]):
         return KEY_NAMES.get(binding.key, super().get_key_display(binding))
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
             self.push_screen(_Palette(placeholder="Szukaj polecenia…", id="--command-palette"))
 
     # -- quitting -------------------------------------------------------------------------

@@ -204,9 +204,9 @@ class OrdersScreen(BaseScreen):
             from mleg_tui.services.orders import count_orders
 
             if quick is not None and quick >= 0:
-                from mleg_tui.store import SCHEMA_VERSION
+                from mleg_tui.services.order_rows import current_schema
 
-                if quick != SCHEMA_VERSION:  # the first rows came from another schema
+                if not current_schema(quick):  # the first rows came from another schema
                     return None
             return count_orders(ctx, q)
 

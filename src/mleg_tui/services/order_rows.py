@@ -9,6 +9,13 @@ from mleg_tui.domain.status import OrderStatus, lapse_of
 from mleg_tui.services.types import FirstWindow, OrderRow
 
 
+def current_schema(version: int) -> bool:
+    """Whether first rows read from a store of `version` are this program's own rows."""
+    from mleg_tui.store import SCHEMA_VERSION
+
+    return version == SCHEMA_VERSION
+
+
 def first_window(db_url: str, clock: Clock, limit: int, *, timeout: float = 5.0) -> FirstWindow | None:
     """The first `limit` rows of the default list, read before the store's machinery is
     loaded (see store.driver_rows), or None: then read through services.orders."""
