@@ -111,7 +111,9 @@ class MlegApp(App[int]):
             if self._ctx is None:
                 from mleg_tui.services.context import open_context
 
-                self._ctx = open_context(self.settings)
+                # The TUI only reads until someone acts: it never makes a store (it says
+                # there is none, and how to make one).
+                self._ctx = open_context(self.settings, create=False)
                 if threading.get_ident() == self._thread_id:
                     self._context_ready()
                 else:

@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     validity_periods: list[tuple[str, str]] = [("10-01", "03-31"), ("03-01", "10-31")]
     graduate_until: str = "10-31"
     renewal_days: int = Field(default=30, ge=0, le=365)
+    import_max_mb: int = Field(default=1024, ge=1)  # a register file larger than this is refused
     # Only from the config file. None: no [roles] section at all; an empty section (the
     # last staff member removed) still means "roles decide" (see services.context).
     roles: dict[str, Role] | None = None

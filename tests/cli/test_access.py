@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mleg_tui.config import Settings, load_settings
+from mleg_tui.config import Settings, default_db, load_settings
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context, decide_role, open_context, os_login
@@ -204,7 +204,8 @@ def test_as_is_honoured_only_for_the_account_owning_the_config(office: Context, 
                                   '[Roles]\newa = "admin"\n'])
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o602, 0o620])
 def test_a_config_with_roles_or_the_token_that_others_can_reach_is_refused(
-        isolated_env: Path, mleg, text: str, mode: int) -> None:  # type: ignore[no-untyped-def]
+        isolated_env: Path, mleg, store_url: str, text: str, mode: int) -> None:  # type: ignore[no-untyped-def]
+    open_context(Settings(db=store_url), role="admin").engine.dispose()  # a store to read
     configure(isolated_env, text, mode)
     r = mleg("orders")
     refused(r, f"chmod 600 {isolated_env}")
@@ -240,8 +241,13 @@ def mode(path: Path) -> int:
 
 
 @pytest.mark.parametrize("group", [False, True])
-def test_a_new_store_and_its_folder_are_the_owners_alone(tmp_path: Path, group: bool) -> None:
-    db = tmp_path / "office" / "data" / "mleg.db"
+def test_a_new_store_and_its_folder_are_the_owners_alone(tmp_path: Path, group: bool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default location: the only one whose missing folders are made (a --db path's
+    # folder must exist).
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "office"))
+    db = Path(default_db())
+    assert db == tmp_path / "office" / "mleg-tui" / "mleg.db"
     with umask(0):  # the most generous umask: the modes are ours, not the umask's
         ctx = open_context(Settings(db=str(db), store_group_readable=group), role="admin")
         with ctx.engine.connect() as conn:  # held open: SQLite keeps -wal and -shm meanwhile

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +28,16 @@ from mleg_tui.services.context import Context
 from mleg_tui.services.students import student_view
 from support.cli import CliResult, cli_environment, run_cli, run_cli_parallel, run_main
 from support.register import TODAY, csv_text, enrolment
-from support.stores import BACKENDS, context_factory, isolate_env, mc_moves, new_database_name, store_sql
+from support.stores import (
+    BACKENDS,
+    context_factory,
+    is_pg,
+    isolate_env,
+    mc_moves,
+    new_database_name,
+    store_dump,
+    store_sql,
+)
 
 HEAD = ["Lp.", "Osoba", "Nr albumu", "Data zamówienia", "Status", "Data ważności", "Kod błędu"]
 
@@ -415,6 +425,7 @@ def error_cases(tmp_path: Path) -> list[tuple[tuple[str, ...], dict[str, str | N
         (("revoke", "1234336607"), None, "--reason"),
         (("revoke", "1234336607", "--reason", " "), None, "Podaj powód"),
         (("import", "no-such-file.csv"), None, "no-such-file.csv"),
+        (("import", "/dev/zero"), None, "/dev/zero to urządzenie, nie zwykły plik"),
         (("import", str(latin2)), None, "UTF-8"),
         (("orders",), {"MLEG_TUI_CONFIG": str(broken)}, str(broken)),
         (("orders",), {"MLEG_TUI_CONFIG": str(unknown)}, "colour: nieznane ustawienie"),
@@ -423,8 +434,15 @@ def error_cases(tmp_path: Path) -> list[tuple[tuple[str, ...], dict[str, str | N
         (("orders",), {"MLEG_TUI_RENEWAL_DAYS": "many"}, "renewal_days"),
         (("orders",), {"MLEG_TUI_VALIDITY_PERIODS": "31.03"}, "validity_periods"),
         (("orders",), {"MLEG_TUI_DB": str(not_a_store)}, "file is not a database"),
-        (("orders",), {"MLEG_TUI_DB": str(latin2 / "store.db")}, "Nie można utworzyć katalogu"),
+        (("orders",), {"MLEG_TUI_DB": str(latin2 / "store.db")}, "Nie ma jeszcze magazynu"),
+        (("demo-data", "--students", "1"), {"MLEG_TUI_DB": str(tmp_path / "typo" / "store.db")},
+         "Nie ma katalogu"),
         (("demo-data", "--students", "0"), None, "--students"),
+        (("orders",), {"MLEG_TUI_DB": "nonsense://"}, "Nieobsługiwana baza danych „nonsense”"),
+        (("orders",), {"MLEG_TUI_DB": "mysql://dziekanat@localhost/mleg"},
+         "mleg-tui działa na SQLite (ścieżka pliku) i PostgreSQL"),
+        (("orders",), {"MLEG_TUI_DB": "mysql+pymysql://dziekanat@localhost/mleg"}, "„mysql+pymysql”"),
+        (("orders",), {"MLEG_TUI_DB": "postgresql+nonsense://localhost/mleg"}, "nieznany sterownik"),
     ]
 
 
@@ -451,6 +469,72 @@ def test_user_errors_from_a_real_process(story: Story, tmp_path: Path):
     results = run_cli_parallel([(args, env) for args, env, _ in picked], story.env, story.dir)
     for (_, _, expected), r in zip(picked, results):
         check_user_error(r, expected)
+
+
+def test_a_postgresql_url_without_the_driver_says_to_install_the_extra(tmp_path: Path, isolated_env: Path):
+    # This interpreter has psycopg: a process in which it cannot be imported stands for
+    # an installation without the `postgres` extra.
+    code = ("import sys; sys.modules['psycopg'] = None; sys.modules['psycopg2'] = None; "
+            "from mleg_tui.cli import main; sys.exit(main(sys.argv[1:]))")
+    env = cli_environment("postgresql://dziekanat:tajne@localhost/mleg", isolated_env)
+    for url in ("postgresql://dziekanat:tajne@localhost/mleg", "postgresql+psycopg://localhost/mleg"):
+        r = subprocess.run([sys.executable, "-c", code, "orders"], env=dict(env, MLEG_TUI_DB=url),
+                           capture_output=True, text=True, timeout=60)
+        check_user_error(CliResult(("orders",), r.returncode, r.stdout, r.stderr),
+                         "Brak sterownika PostgreSQL (psycopg): zainstaluj dodatek postgres")
+        assert "tajne" not in r.stderr
+
+
+def test_commands_that_only_read_or_act_on_students_never_make_a_store(
+    store_url: str, mleg, tmp_path: Path  # type: ignore[no-untyped-def]
+):
+    for args in (("student", "100001"), ("orders",), ("orders", "--csv"), ("order", "place", "100001"),
+                 ("revoke", "100001", "--reason", "x"), ("sweep", "--dry-run"), ("sweep",), ("refresh",)):
+        r = mleg(*args)
+        check_user_error(r, "Nie ma jeszcze magazynu mleg-tui")
+        assert "`mleg-tui import PLIK.csv`" in r.stderr and "`mleg-tui demo-data`" in r.stderr
+    if is_pg(store_url):
+        assert store_sql(store_url, "SELECT count(*) FROM information_schema.tables "
+                                    "WHERE table_schema = 'public'") == [(0,)]
+    else:
+        assert not Path(store_url).exists() and list(tmp_path.glob("store.db*")) == []
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "", "4\x1b[2J"])
+def test_a_bad_schema_version_is_one_clear_line_and_changes_nothing(
+    ctx: Context, add_students, store_url: str, mleg, value: str, tmp_path: Path  # type: ignore[no-untyped-def]
+):
+    add_students(enrolment("P1", "100001"))
+    store_sql(store_url, "UPDATE meta SET value = ? WHERE key = 'schema_version'", value)
+    before = store_dump(store_url)
+    register = tmp_path / "register.csv"
+    register.write_text(csv_text([enrolment("P2", "100002")]), encoding="utf-8")
+    for args in (("orders",), ("student", "100001"), ("import", str(register))):
+        r = mleg(*args)
+        check_user_error(r, "Zapis wersji schematu w tej bazie danych jest błędny")
+        assert "\x1b" not in r.stderr
+    assert store_dump(store_url) == before
+
+
+def test_a_database_fault_is_one_line_without_the_statements_values(
+    ctx: Context, add_students, store_url: str, mleg, tmp_path: Path  # type: ignore[no-untyped-def]
+):
+    """SQLAlchemy's text of a failed statement lists its parameters: the order's copy of
+    the student's name and album. The user gets one line, the log the rest but those."""
+    add_students(enrolment("P1", "731224", "Genowefa", "Pigwa"))
+    if is_pg(store_url):
+        store_sql(store_url, "CREATE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS "
+                             "$$ BEGIN RAISE EXCEPTION 'simulated fault'; END $$")
+        store_sql(store_url, "CREATE TRIGGER fault BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION fault()")
+    else:
+        store_sql(store_url, "CREATE TRIGGER fault BEFORE INSERT ON orders "
+                             "BEGIN SELECT RAISE(ABORT, 'simulated fault'); END")
+    r = mleg("order", "place", "731224")
+    check_user_error(r, "Baza danych odrzuciła zmianę jako niezgodną ze swoimi regułami")
+    log = (tmp_path / "mleg-tui.log").read_text(encoding="utf-8")
+    assert "INSERT INTO orders" in log
+    for text in (r.stderr, log):
+        assert "731224" not in text and "pigwa" not in text.lower() and "parameters" not in text
 
 
 def test_revoke_of_another_students_order_is_refused(ctx: Context, add_students, mleg):  # type: ignore[no-untyped-def]

@@ -1,10 +1,14 @@
 """The store on real SQLite files: schema versions, the append-only log, sharing by processes."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+import stat
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +21,8 @@ from mleg_tui.services.context import Context
 from mleg_tui.services.orders import find_orders
 from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import SCHEMA_VERSION, StoreError, open_store, reading, schema, writing
-from support.cli import popen_cli
-from support.register import TODAY, enrolment
+from support.cli import cli_environment, popen_cli, run_main
+from support.register import TODAY, TODAY_DATE, csv_text, enrolment, pesel_for
 from support.stores import import_rows, mc_moves
 
 
@@ -91,8 +95,9 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path)
 def test_a_store_whose_folder_cannot_be_made_is_refused_clearly(tmp_path: Path):
     a_file = tmp_path / "file"
     a_file.write_text("", encoding="utf-8")
-    with pytest.raises(StoreError, match="Nie można utworzyć katalogu bazy danych"):
-        open_store(f"sqlite:///{a_file / 'sub' / 'store.db'}")
+    # Only the default location's folder is ever made (make_folder): here it cannot be.
+    with pytest.raises(StoreError, match="Nie można utworzyć bazy danych .*: Not a directory"):
+        open_store(f"sqlite:///{a_file / 'sub' / 'store.db'}", make_folder=True)
 
 
 def test_a_database_that_is_not_a_store_is_refused(tmp_path: Path):
@@ -217,9 +222,11 @@ def test_event_log_is_append_only_in_the_database_itself(placed: int, store_path
 
 
 def test_event_log_refuses_changes_through_the_store_too(placed: int, ctx: Context, store_path: Path):
-    with pytest.raises(IntegrityError):
+    with pytest.raises(StoreError, match="odrzuciła zmianę") as info:
         with writing(ctx.engine) as s:
             s.execute(text("DELETE FROM order_event"))
+    assert isinstance(info.value.__context__, IntegrityError)
+    assert "append-only" in str(info.value.__context__.orig)
     assert sql(store_path, "SELECT count(*) FROM order_event") == [(1,)]
     # Appending goes on.
     actions.cancel_order(ctx, "100001")
@@ -359,3 +366,114 @@ def test_bulk_demo_load_leaves_every_row_with_its_parent_and_checks_back_on(ctx:
         with pytest.raises(IntegrityError):
             s.execute(text("INSERT INTO enrolment (person_id, programme_code, programme_name, level, status) "
                            "VALUES (999999, 'X', 'X', 'I', 'ACTIVE')"))
+
+
+# --- readers never wait for a writer ---------------------------------------------------------
+
+def test_a_reader_opens_and_answers_while_an_import_holds_the_write_lock(
+    placed: int, ctx: Context, store_path: Path, cli  # type: ignore[no-untyped-def]
+):
+    # What an import holds from its first write to its commit: the write lock (BEGIN
+    # IMMEDIATE), a change not yet committed. Opening an up-to-date store only reads.
+    with writing(ctx.engine) as s:
+        s.execute(text("UPDATE person SET first_name = 'Zmieniona'"))
+        started = time.monotonic()
+        student = cli("student", "100001", timeout=12)
+        orders = cli("orders", timeout=12)
+        took = time.monotonic() - started
+    assert student.returncode == 0 and "100001" in student.stdout, student
+    assert "Karolina" in student.stdout  # the import's change is not seen before its commit
+    assert orders.returncode == 0 and "100001" in orders.stdout, orders
+    assert took < 10  # the busy timeout is 15 s: it never came to waiting
+
+
+# --- a database error is one line; its parameters (names, PESELs) reach no one -----------------
+
+@contextlib.contextmanager
+def disk_full(pages: int | Callable[[], int]) -> Iterator[None]:
+    """SQLite's own "database or disk is full" for every store opened meanwhile, once its
+    file would grow past `pages` pages (PRAGMA max_page_count: SQLite's out-of-space path)."""
+    from sqlalchemy import Engine, event
+
+    def on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        limit = pages() if callable(pages) else pages
+        dbapi_conn.execute(f"PRAGMA max_page_count = {limit}")
+
+    event.listen(Engine, "connect", on_connect)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "connect", on_connect)
+
+
+def register_file(path: Path, n: int) -> list[dict[str, str]]:
+    born = TODAY_DATE.replace(year=2001)
+    rows = [enrolment(f"F{i}", str(500000 + i), "Genowefa", f"Pigwa{i}", pesel=pesel_for(born, i))
+            for i in range(n)]
+    path.write_text(csv_text(rows), encoding="utf-8")
+    return rows
+
+
+def test_a_full_disk_during_import_is_one_line_without_personal_data(
+    placed: int, store_path: Path, cli_env: dict[str, str], tmp_path: Path
+):
+    rows = register_file(tmp_path / "register.csv", 3000)
+    before = dump(store_path)
+    with disk_full(sql(store_path, "PRAGMA page_count")[0][0] + 5):
+        r = run_main(["import", str(tmp_path / "register.csv")], cli_env)
+    assert r.returncode == 2 and len(r.err_lines) == 1, r
+    assert "Brak miejsca na dysku bazy danych: zwolnij miejsce i spróbuj ponownie." in r.stderr
+    log = (tmp_path / "mleg-tui.log").read_text(encoding="utf-8")
+    assert "SQLITE_FULL" in log and "INSERT INTO" in log  # what failed, for whoever looks
+    for text_ in (r.stderr, log):
+        for secret in ("Genowefa", "Pigwa", rows[0]["pesel"], rows[-1]["pesel"], "500000", "parameters"):
+            assert secret not in text_, (secret, text_)
+    assert "Traceback" not in r.stderr
+    assert dump(store_path) == before
+
+
+def test_a_failed_import_leaves_no_new_store_behind(tmp_path: Path, isolated_env: Path):
+    db = tmp_path / "new" / "store.db"
+    db.parent.mkdir()
+    env = cli_environment(db, isolated_env)
+    good = tmp_path / "good.csv"
+    register_file(good, 2000)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(csv_text([enrolment("P1", "100001", level="III")]), encoding="utf-8")
+    broken = tmp_path / "broken.csv"
+    broken.write_text(csv_text([]) + 'P1,100001,Anna,"Nowak,,2003-05-17,true,INF-S1,Informatyka,I,ACTIVE,,\n',
+                      encoding="utf-8")  # an unclosed quote
+    for args in (("import", str(bad)), ("import", str(broken)), ("import", str(tmp_path / "none.csv")),
+                 ("import", "/dev/zero")):
+        r = run_main(args, env)
+        assert r.returncode == 2 and len(r.err_lines) >= 1 and "Traceback" not in r.stderr, r
+        assert list(db.parent.iterdir()) == [], (args, r)
+    # The store is made, then the disk fills while the rows go in: it goes again.
+    empty = tmp_path / "empty.db"
+    open_store(f"sqlite:///{empty}").dispose()
+    with disk_full(sql(empty, "PRAGMA page_count")[0][0] + 3):
+        r = run_main(["import", str(good)], env)
+    assert r.returncode == 2 and "Brak miejsca na dysku" in r.stderr, r
+    assert list(db.parent.iterdir()) == []
+    r = run_main(["import", str(good)], env)
+    assert r.returncode == 0 and "dodano 2000" in r.stdout, r
+
+
+def test_only_the_default_location_is_made_and_only_by_a_command_that_writes(
+    tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    env = cli_environment("", isolated_env)
+    default = tmp_path / "data" / "mleg-tui"
+    r = run_main(["orders"], env, extra_env={"MLEG_TUI_DB": None})
+    assert r.returncode == 2 and "Nie ma jeszcze magazynu mleg-tui w pliku" in r.stderr, r
+    assert not (tmp_path / "data").exists()
+    r = run_main(["demo-data", "--students", "3"], env, extra_env={"MLEG_TUI_DB": None})
+    assert r.returncode == 0, r
+    assert (default / "mleg.db").is_file()
+    assert stat.S_IMODE(default.stat().st_mode) == 0o700
+    # Any other folder must exist: a typo in --db makes no folders.
+    typo = tmp_path / "stroe" / "mleg.db"
+    r = run_main(["demo-data", "--students", "3"], env, extra_env={"MLEG_TUI_DB": str(typo)})
+    assert r.returncode == 2 and f"Nie ma katalogu {typo.parent}" in r.stderr, r
+    assert not typo.parent.exists()

@@ -47,6 +47,7 @@ def cli_environment(store_path: Path | str, config: Path, today: str = TODAY) ->
     """The environment of a CLI run: the store, the config file and a fixed today."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("MLEG_TUI_")}
     env.update(MLEG_TUI_DB=str(store_path), MLEG_TUI_TODAY=today, MLEG_TUI_CONFIG=str(config),
+               MLEG_TUI_LOG_FILE=str(config.with_name("mleg-tui.log")),
                PYTHONIOENCODING="utf-8", COLUMNS="200")
     return env
 

@@ -43,6 +43,7 @@ def isolate_env(mp: pytest.MonkeyPatch, directory: Path) -> Path:
     if not config.exists():
         config.write_text("", encoding="utf-8")
     mp.setenv("MLEG_TUI_CONFIG", str(config))
+    mp.setenv("MLEG_TUI_LOG_FILE", str(directory / "mleg-tui.log"))  # the program's log, here
     return config
 
 

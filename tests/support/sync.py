@@ -151,6 +151,7 @@ class Env:
         if not config.exists():
             config.write_text("", encoding="utf-8")
         env.update(MLEG_TUI_DB=str(self.db), MLEG_TUI_TODAY=TODAY, MLEG_TUI_CONFIG=str(config),
+                   MLEG_TUI_LOG_FILE=str(self.tmp / "mleg-tui.log"),
                    MLEG_TUI_MC_URL=self.sim.url, MLEG_TUI_MC_TOKEN=TOKEN,
                    MLEG_TUI_MC_MAX_TRIES="4", MLEG_TUI_MC_READ_TIMEOUT="5",
                    PYTHONIOENCODING="utf-8", COLUMNS="200")

@@ -67,7 +67,7 @@ async def test_table_reads_windows_not_everything(make_app, monkeypatch) -> None
 
 async def test_filter_by_name_ignores_case_and_diacritics(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(250, 30)) as pilot:  # wide: the table's line shows it whole
         await loaded(pilot)
         await pilot.press("slash", *"LUKASZ zolkiewski")
         await until(pilot, lambda: app.screen.query_one(OrderTable).total == 1)
@@ -82,7 +82,7 @@ async def test_filter_by_name_ignores_case_and_diacritics(make_app) -> None:
 
 async def test_bad_dates_are_marked_not_fatal(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(250, 30)) as pilot:  # wide: the table's line shows it whole
         await loaded(pilot)
         table = app.screen.query_one(OrderTable)
         total = table.total
@@ -227,8 +227,11 @@ async def test_qr_survives_no_color(monkeypatch) -> None:
 async def test_an_empty_store_says_so_and_how_to_fill_it(tmp_path) -> None:
     """No orders and no filter: not "nothing matches the filter" but what to do."""
     from mleg_tui.app import MlegApp
+    from mleg_tui.services.context import open_context
     from support.tui import settings_for
 
+    # An empty store (the TUI makes none: see the next test).
+    open_context(settings_for(tmp_path / "empty.db"), role="admin").engine.dispose()
     app = MlegApp(settings_for(tmp_path / "empty.db", role="viewer"))
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(OrderTable)
@@ -241,3 +244,19 @@ async def test_an_empty_store_says_so_and_how_to_fill_it(tmp_path) -> None:
         await until(pilot, lambda: "Brak zamówień spełniających warunki filtru" in screen_text(app),
                     what="the filter's own message")
         assert "Baza nie zawiera" not in screen_text(app)
+
+
+async def test_on_a_path_with_no_store_it_says_so_and_makes_none(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mleg_tui.app import MlegApp
+    from support.tui import settings_for
+
+    db = tmp_path / "literowka.db"
+    app = MlegApp(settings_for(db))
+    async with app.run_test(size=(250, 30)) as pilot:  # wide: the table's line shows it whole
+        def notice() -> str | None:
+            text = " ".join(screen_text(app).split())
+            return text if "Nie ma jeszcze magazynu" in text else None
+
+        text = await until(pilot, notice, what="the no-store notice")
+        assert "mleg-tui import" in text and "demo-data" in text
+    assert list(tmp_path.glob("literowka*")) == []

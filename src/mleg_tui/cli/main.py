@@ -6,14 +6,17 @@ Heavy modules are imported inside the commands that need them, to keep start-up 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mleg_tui.cli.argparse_pl import Parser, whole_number
 from mleg_tui.domain.text import json_safe, visible
-from mleg_tui.errors import MlegError
+from mleg_tui.errors import MlegError, unexpected
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
 
 EXIT_USER = 2
 EXIT_PARTIAL = 1
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: an error of the program itself
+LOG_ENV = "MLEG_TUI_LOG_FILE"
 
 
 def _common() -> Parser:
@@ -159,12 +164,17 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def context_for(args: argparse.Namespace) -> Context:
+def context_for(args: argparse.Namespace, *, create: bool = False) -> Context:
     """The store with the role services.context decides for the command line (full
-    rights without [roles], as the shell tool of people who own the store anyway)."""
+    rights without [roles], as the shell tool of people who own the store anyway). Only a
+    command that brings data in (`create`) makes a new store; the others say there is none."""
+    return _open(settings_for(args), create)
+
+
+def _open(settings: Any, create: bool) -> Context:
     from mleg_tui.services.context import open_context
 
-    ctx = open_context(settings_for(args), cli=True)
+    ctx = open_context(settings, cli=True, create=create)
     for warning in ctx.warnings:
         _err(f"mleg-tui: uwaga: {warning}")
     return ctx
@@ -193,13 +203,17 @@ def _parse_date_arg(text: str | None, what: str) -> dt.date | None:
 # Commands --------------------------------------------------------------------------
 
 def run_import(args: argparse.Namespace) -> int:
-    from mleg_tui.services.importer import import_csv
+    from mleg_tui.services.importer import import_file
 
-    report = import_csv(context_for(args), args.file, skip_invalid=args.skip_invalid)
+    settings = settings_for(args)
+    report = import_file(lambda create: _open(settings, create), args.file,
+                         skip_invalid=args.skip_invalid, max_bytes=settings.import_max_mb * 2**20)
     if report.bad:
-        _err(f"Błędne wiersze ({len(report.bad)}), pominięte:")
+        _err(f"Błędne wiersze ({report.bad_total}), pominięte:")
         for b in report.bad:
             _err(f"  {b}")
+        if report.bad_total > len(report.bad):
+            _err(f"  … i {report.bad_total - len(report.bad)} dalszych")
     _out(report.summary())
     return EXIT_PARTIAL if report.bad else 0
 
@@ -290,7 +304,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
         from mleg_tui.errors import UserError
 
         raise UserError("--students: podaj liczbę dodatnią.")
-    ctx = context_for(args)
+    ctx = context_for(args, create=True)
     stats = build_demo(ctx, students=args.students, seed=args.seed, replace=args.replace,
                        progress=_progress_printer())
     _out(stats.summary())
@@ -372,8 +386,82 @@ def run_demo(args: argparse.Namespace) -> int:
     return demo(args)
 
 
+class _LogFile(logging.FileHandler):
+    """The program's log: opened at the first record only (most runs write none), private
+    to its owner; a log that cannot be written never disturbs the command."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        path = Path(self.baseFilename)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return open(fd, "a", encoding="utf-8")
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def log_file() -> Path:
+    """MLEG_TUI_LOG_FILE, or mleg-tui.log in the user's log folder."""
+    if os.environ.get(LOG_ENV):
+        return Path(os.environ[LOG_ENV]).expanduser().absolute()
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir("mleg-tui")) / "mleg-tui.log"
+
+
+class _Warnings(logging.Handler):
+    """Warnings meant for the user (an MC address without TLS, say) on stderr as they
+    always came (the message alone, to whatever sys.stderr is now: the TUI captures it);
+    errors' details go to the log file only."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.addFilter(lambda record: record.levelno < logging.ERROR)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(visible(record.getMessage(), newlines=True) + "\n")
+        except Exception:  # noqa: BLE001 - a warning must never end the command
+            pass
+
+
+@contextlib.contextmanager
+def _logs() -> Iterator[None]:
+    """While a command runs, records of mleg_tui's loggers (warnings and errors, never
+    personal data) go to the log file; warnings to stderr too, errors not: there the user
+    gets one line. (Removed again afterwards: main() may run inside another program.)"""
+    logger = logging.getLogger("mleg_tui")
+    to_file = _LogFile(str(log_file()), delay=True, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"))
+    handlers = [to_file, _Warnings()]
+    for h in handlers:
+        logger.addHandler(h)
+    try:
+        yield
+    finally:
+        for h in handlers:
+            logger.removeHandler(h)
+            h.close()
+
+
+def _failure(e: Exception) -> tuple[str, int]:
+    """Any other error as one line: a database error says what happened and what to do
+    (never SQLAlchemy's text: it holds the statement's parameters, names and PESELs)."""
+    from mleg_tui.errors import is_database_error
+
+    if is_database_error(e):
+        from mleg_tui.store.engine import database_error
+
+        return str(database_error(e)), EXIT_USER
+    return unexpected(e), EXIT_INTERNAL
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    with _logs():
+        return _main(list(sys.argv[1:] if argv is None else argv))
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["mc-sim"]:
         # The simulator has options of its own (--port, --fail-5xx, ...): it parses them.
         from mleg_tui.simulator.server import main as sim_main
@@ -394,6 +482,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (head, less) went away: not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as e:  # noqa: BLE001 - the user gets one line, never a traceback
+        text, code = _failure(e)
+        _err(f"mleg-tui: {text}")
+        return code
 
 
 if __name__ == "__main__":

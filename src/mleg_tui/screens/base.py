@@ -1,7 +1,6 @@
 """What every screen shares: role checks on actions, and service calls in thread workers."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -10,12 +9,11 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, get_current_worker
 
 from mleg_tui.app import MlegApp
-from mleg_tui.errors import MlegError
+from mleg_tui.errors import MlegError, unexpected
 from mleg_tui.services.context import Context, Permission
 
 T = TypeVar("T")
 R = TypeVar("R")
-log = logging.getLogger("mleg_tui.tui")
 
 
 class BaseScreen(Screen[Any]):
@@ -87,8 +85,7 @@ def run_service(
             back(on_error, str(e))
             return
         except Exception as e:  # noqa: BLE001 - a clerk gets one line, the log the rest
-            log.exception("service call failed")
-            back(on_error, f"Nieoczekiwany błąd: {e.__class__.__name__}: {e}")
+            back(on_error, unexpected(e))
             return
         back(done, result)
 

@@ -186,15 +186,19 @@ def check_as(login: str) -> str:
     return login
 
 
-def open_context(settings: Settings, *, role: Role | None = None, cli: bool = False) -> Context:
+def open_context(settings: Settings, *, role: Role | None = None, cli: bool = False,
+                 create: bool = True) -> Context:
     """Open the store named by the settings, for the command line (`cli`) or the TUI.
-    `role` overrides the decided one (tests, the demo); --read-only still wins."""
+    `role` overrides the decided one (tests, the demo); --read-only still wins. Without
+    `create`, a missing store is an error saying how to make one (StoreMissing)."""
+    from mleg_tui.config import default_db
     from mleg_tui.store import open_store
     from mleg_tui.store.filemode import exposure
 
     chosen: Role = "viewer" if settings.read_only else role or decide_role(settings, cli=cli)
     group = settings.store_group_readable
-    engine = open_store(settings.db_url, group_readable=group)
+    engine = open_store(settings.db_url, create=create, make_folder=settings.db == default_db(),
+                        group_readable=group)
     warnings = ignored_variables()
     if settings.db_url.startswith("sqlite:///"):
         loose = exposure(settings.db_url.removeprefix("sqlite:///"), group=group)

@@ -10,23 +10,37 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from mleg_tui.store.engine import StoreError, reading, writing
+    from mleg_tui.store.engine import StoreError, StoreMissing, reading, remove_new_store, writing
     from mleg_tui.store.schema import SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "StoreError", "open_store", "reading", "writing"]
+__all__ = ["SCHEMA_VERSION", "StoreError", "StoreMissing", "open_store", "reading",
+           "remove_new_store", "writing"]
 
 
-def open_store(url: str, *, group_readable: bool = False) -> Engine:
-    """An engine on a store that is ready to use (created or upgraded as needed)."""
-    from mleg_tui.store.engine import create
+def open_store(url: str, *, create: bool = True, make_folder: bool = False,
+               group_readable: bool = False) -> Engine:
+    """An engine on a store that is ready to use: upgraded as needed; created only with
+    `create` (commands that bring data in), else StoreMissing says how to make one. A new
+    SQLite file's folder must exist unless `make_folder` (the default location); a new
+    file is its owner's only (and its group's, with `group_readable`: store.filemode)."""
+    from mleg_tui.store.engine import create as engine_for
+    from mleg_tui.store.engine import remove_new_store, sqlite_file
     from mleg_tui.store.schema import ensure
 
-    engine = create(url, group_readable=group_readable)
-    ensure(engine)
+    path = sqlite_file(url) if create else None
+    new = path is not None and not path.exists()
+    engine = engine_for(url, create=create, make_folder=make_folder, group_readable=group_readable)
+    try:
+        ensure(engine, create=create)
+    except BaseException:
+        if new:  # a store half made by this call is not left behind
+            remove_new_store(engine)
+        raise
     return engine
 
 
-_LAZY = {"StoreError": "engine", "reading": "engine", "writing": "engine", "create": "engine",
+_LAZY = {"StoreError": "engine", "StoreMissing": "engine", "reading": "engine",
+         "writing": "engine", "create": "engine", "remove_new_store": "engine",
          "SCHEMA_VERSION": "schema", "ensure": "schema"}
 
 

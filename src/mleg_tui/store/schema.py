@@ -1,15 +1,16 @@
 """The versioned schema: a newer program upgrades an older store, an older one refuses a newer."""
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, Table, inspect, select, text
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel, col
 
 from mleg_tui.store import models, search
-from mleg_tui.store.engine import StoreError, is_sqlite
+from mleg_tui.store.engine import StoreError, database_error, is_sqlite, missing
 
 SCHEMA_VERSION = 5
 
@@ -99,7 +100,16 @@ def stored_version(conn: Connection) -> int | None:
     row = conn.execute(
         select(col(models.Meta.value)).where(col(models.Meta.key) == "schema_version")
     ).first()
-    return int(row[0]) if row else None
+    if row is None:
+        return None
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", row[0] or ""):
+        shown = f" („{row[0]}”)" if row[0] and len(row[0]) <= 20 and row[0].isprintable() else ""
+        raise StoreError(
+            f"Zapis wersji schematu w tej bazie danych jest błędny{shown}: to nie jest sprawny "
+            "magazyn mleg-tui. Wskaż właściwą bazę (--db) albo przywróć kopię zapasową; "
+            "nic nie zmieniono."
+        )
+    return int(row[0])
 
 
 def _set_version(conn: Connection, version: int) -> None:
@@ -122,32 +132,49 @@ def _one_at_a_time(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
 
 
-def ensure(engine: Engine) -> None:
-    """Create a new store, upgrade an older one, refuse a newer one."""
+def ensure(engine: Engine, *, create: bool = True) -> None:
+    """Create a new store (only with `create`), upgrade an older one, refuse a newer one.
+    A store that is up to date is only read: opening it never waits for a writer."""
     try:
+        with engine.connect() as conn:
+            found = _check(conn, create=create)
+        if found == SCHEMA_VERSION:
+            return
         # IMMEDIATE on SQLite: two processes opening a new file do not both create it.
         bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
         with bind.begin() as conn:
             _one_at_a_time(conn)
-            found = stored_version(conn)
+            found = _check(conn, create=create)  # again: another opener may have been first
             if found is None:
-                if inspect(conn).get_table_names():
-                    raise StoreError(
-                        "Ta baza danych zawiera tabele, ale nie jest magazynem mleg-tui "
-                        "(brak wersji schematu). Wskaż inny plik lub pustą bazę."
-                    )
                 SQLModel.metadata.create_all(conn)
                 protect_events(conn)
                 search.install(conn)
                 _set_version(conn, SCHEMA_VERSION)
                 return
-            if found > SCHEMA_VERSION:
-                raise StoreError(
-                    f"Baza danych ma schemat w wersji {found}, a ten program zna najwyżej "
-                    f"wersję {SCHEMA_VERSION}. Zaktualizuj mleg-tui; baza nie została zmieniona."
-                )
             for version in range(found + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[version](conn)
                 _set_version(conn, version)
-    except DatabaseError as e:  # also "file is not a database", not only OperationalError
-        raise StoreError(f"Nie można otworzyć bazy danych: {e.orig}.") from None
+    except SQLAlchemyError as e:  # also "file is not a database", not only OperationalError
+        orig = getattr(e, "orig", None)
+        if getattr(orig, "sqlite_errorname", None) == "SQLITE_NOTADB":
+            raise StoreError(f"Nie można otworzyć bazy danych: {orig}.") from None
+        raise database_error(e) from None
+
+
+def _check(conn: Connection, *, create: bool) -> int | None:
+    """The stored version, when this program can work with it (None: a new, empty store)."""
+    found = stored_version(conn)
+    if found is None:
+        if inspect(conn).get_table_names():
+            raise StoreError(
+                "Ta baza danych zawiera tabele, ale nie jest magazynem mleg-tui "
+                "(brak wersji schematu). Wskaż inny plik lub pustą bazę."
+            )
+        if not create:
+            raise missing(conn.engine.url)
+    elif found > SCHEMA_VERSION:
+        raise StoreError(
+            f"Baza danych ma schemat w wersji {found}, a ten program zna najwyżej "
+            f"wersję {SCHEMA_VERSION}. Zaktualizuj mleg-tui; baza nie została zmieniona."
+        )
+    return found
