@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -390,11 +391,11 @@ class _LogFile(logging.FileHandler):
     """The program's log: opened at the first record only (most runs write none), private
     to its owner; a log that cannot be written never disturbs the command."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> io.TextIOWrapper:
         path = Path(self.baseFilename)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        return open(fd, "a", encoding="utf-8")
+        return io.TextIOWrapper(io.FileIO(fd, "a"), encoding="utf-8", line_buffering=True)
 
     def handleError(self, record: logging.LogRecord) -> None:
         pass
