@@ -176,7 +176,7 @@ def test_as_names_the_actor_and_only_roles_give_it_rights(office: Context, store
 
     placed = staff("ewa", "order", "place", "100001")
     assert placed.returncode == 0, placed
-    assert "pominięto zmienne: MLEG_TUI_CONFIG, MLEG_TUI_DB, MLEG_TUI_TODAY" in placed.stderr
+    assert "pominięto zmienne: MLEG_TUI_CONFIG, MLEG_TUI_DB, MLEG_TUI_LOG_FILE, MLEG_TUI_TODAY" in placed.stderr
     actor, at = store_sql(store_url, "SELECT actor, at FROM order_event WHERE action = 'PLACED' "
                                      "ORDER BY id DESC LIMIT 1")[0]
     assert actor == "ewa" and str(at).startswith("2025-09-03")  # the config's today, not 2019

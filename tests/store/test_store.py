@@ -96,7 +96,7 @@ def test_a_store_whose_folder_cannot_be_made_is_refused_clearly(tmp_path: Path):
     a_file = tmp_path / "file"
     a_file.write_text("", encoding="utf-8")
     # Only the default location's folder is ever made (make_folder): here it cannot be.
-    with pytest.raises(StoreError, match="Nie można utworzyć bazy danych .*: Not a directory"):
+    with pytest.raises(StoreError, match="Nie można utworzyć katalogu bazy danych"):
         open_store(f"sqlite:///{a_file / 'sub' / 'store.db'}", make_folder=True)
 
 

@@ -116,6 +116,9 @@ def build_office() -> Iterator[OfficeServer]:
         ]))
         program = service_program(d)
         server = OfficeServer(d, service, other, SshServer(d / "sshd", [service.name]), store, program, {})
+        # README: `mkdir -p ... ~/data ...`: the store's folder is made by hand (mleg-tui
+        # makes no folder for a configured path).
+        _ok(service.run("mkdir", "-m", "700", str(store.parent)))
         _ok(server.mleg("import", "register.csv"))
         _ok(server.mleg("order", "place", "100001"))
         keys = d / "keys"

@@ -389,9 +389,12 @@ def run_demo(args: argparse.Namespace) -> int:
 
 class _LogFile(logging.FileHandler):
     """The program's log: opened at the first record only (most runs write none), private
-    to its owner; a log that cannot be written never disturbs the command."""
+    to its owner; a log that cannot be written never disturbs the command. Its place is
+    looked up then, not at start: a staff session (--as) has dropped MLEG_TUI_* by then,
+    so only the service account's own default is used."""
 
     def _open(self) -> io.TextIOWrapper:
+        self.baseFilename = str(log_file())
         path = Path(self.baseFilename)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

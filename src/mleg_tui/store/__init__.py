@@ -24,11 +24,11 @@ def open_store(url: str, *, create: bool = True, make_folder: bool = False,
     SQLite file's folder must exist unless `make_folder` (the default location); a new
     file is its owner's only (and its group's, with `group_readable`: store.filemode)."""
     from mleg_tui.store.engine import create as engine_for
-    from mleg_tui.store.engine import remove_new_store, sqlite_file
+    from mleg_tui.store.engine import file_exists, remove_new_store, sqlite_file
     from mleg_tui.store.schema import ensure
 
     path = sqlite_file(url) if create else None
-    new = path is not None and not path.exists()
+    new = path is not None and not file_exists(path)
     engine = engine_for(url, create=create, make_folder=make_folder, group_readable=group_readable)
     try:
         ensure(engine, create=create)

@@ -46,6 +46,17 @@ def sqlite_file(url: str | URL) -> Path | None:
     return Path(parsed.database)
 
 
+def file_exists(path: Path) -> bool:
+    """Whether the store's file is there; a folder this user may not enter is said so."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as e:
+        raise StoreError(f"Nie można otworzyć bazy danych {path}: {e.strerror}.") from None
+    return True
+
+
 def missing(url: str | URL) -> StoreMissing:
     parsed = make_url(url) if isinstance(url, str) else url
     path = sqlite_file(parsed)
@@ -69,7 +80,7 @@ def create(url: str, *, create: bool = True, make_folder: bool = False,
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         path = sqlite_file(parsed)
-        if path is not None and not path.exists():
+        if path is not None and not file_exists(path):
             if not create:
                 raise missing(parsed)
             new_store_file(path, make_folder=make_folder, group_readable=group_readable)
