@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from mleg_tui.services.context import Context
+from mleg_tui.config import Settings
+from mleg_tui.services.context import Context, open_context
 from mleg_tui.services.importer import ImportReport
 from support.cli import CliResult, mleg_command, run_cli
 from support.demo import EVENING
@@ -48,7 +49,8 @@ def test_demo_data_never_writes_a_store_of_real_data(ctx: Context, add_students:
 def test_demo_data_builds_a_new_store_as_a_demo_and_rebuilds_only_that(cli: Callable[..., CliResult],
                                                                        cli_env: dict[str, str], store_url: str):
     cli_env["MLEG_TUI_TODAY"] = EVENING
-    assert cli("orders").returncode == 0  # a new store, empty: it may become a demo
+    assert cli("orders").returncode == 2  # no store yet, and reading makes none
+    open_context(Settings(db=store_url), role="admin").engine.dispose()  # a new store, empty: it may become a demo
     assert cli("demo-data", "--students", "30").returncode == 0
     assert store_sql(store_url, "SELECT value FROM meta WHERE key = 'demo'") == [(EVENING,)]
     _one_line_error(cli("demo-data", "--students", "30"), "--replace")
