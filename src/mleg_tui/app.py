@@ -224,7 +224,17 @@ class MlegApp(App[int]):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
-            self.push_screen(_Palette(placeholder="Szukaj polecenia…", id="--command-palette"))
+            from mleg_tui.widgets.textual_pl import Palette
+
+            self.push_screen(Palette(placeholder="Szukaj polecenia…", id="--command-palette"))
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (Textual's binding, instead of its English notice): how to quit."""
+        keys = {self.get_key_display(a.binding) for a in self.active_bindings.values()
+                if a.binding.action in ("quit", "app.quit")}
+        if keys:
+            self.notify(f"Aby zakończyć program, naciśnij {' albo '.join(sorted(keys, key=len))}.",
+                        title="Zakończyć?")
 
     # -- quitting -------------------------------------------------------------------------
     async def action_quit(self) -> None:
@@ -268,17 +278,6 @@ class MlegApp(App[int]):
 
     async def _run_from_palette(self, action: str, node: Any) -> None:
         await self.run_action(action, node)
-
-
-class _Palette(CommandPalette):
-    """Textual's palette; what is typed or pasted into its search shows control characters as marks."""
-
-    def on_mount(self) -> None:
-        from textual.widgets import Input
-
-        from mleg_tui.widgets.fmt import CONTROL_MARKS
-
-        self.query_one(Input).highlighter = CONTROL_MARKS
 
 
 def binding_ids() -> set[str]:

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from mleg_tui.domain.advice import GENERAL_STEPS
 from mleg_tui.domain.eligibility import REASON_TEXTS
@@ -15,6 +15,7 @@ from mleg_tui.domain.status import Lapse, OrderStatus, status_text
 from mleg_tui.domain.text import visible
 from mleg_tui.screens.base import BaseScreen
 from mleg_tui.widgets.key_bar import KeyBar
+from mleg_tui.widgets.textual_pl import Header
 
 ROLES = (
     "Role (sekcja [roles] konfiguracji; login spoza niej to podgląd, chyba że jest właścicielem "

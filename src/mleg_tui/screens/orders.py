@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from mleg_tui.domain.names import plural
 from mleg_tui.screens.base import BaseScreen, run_service
@@ -25,6 +25,7 @@ from mleg_tui.widgets.filter_bar import FilterBar
 from mleg_tui.widgets.fmt import orders
 from mleg_tui.widgets.key_bar import KeyBar
 from mleg_tui.widgets.order_table import MARGIN, OrderTable, Window
+from mleg_tui.widgets.textual_pl import Header
 
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
 QUICK_TIMEOUT = 0.2  # seconds: the first rows wait no longer for a locked store file

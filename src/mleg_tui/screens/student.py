@@ -4,7 +4,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.screens.base import BaseScreen, run_service
@@ -13,6 +13,7 @@ from mleg_tui.services.types import ActionResult, OrderView, RefreshSelection, S
 from mleg_tui.widgets.fmt import literal
 from mleg_tui.widgets.key_bar import KeyBar
 from mleg_tui.widgets.student_pane import StudentPane
+from mleg_tui.widgets.textual_pl import Header
 
 Found = tuple[StudentView, list[list[bool]] | None]  # the view, and its QR code's modules
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from mleg_tui.domain.rules import LOSS
 from mleg_tui.domain.text import visible
@@ -18,6 +18,7 @@ from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.types import SweepItem, SweepSummary
 from mleg_tui.widgets.fmt import literal, orders, rich_literal
 from mleg_tui.widgets.key_bar import KeyBar
+from mleg_tui.widgets.textual_pl import Header
 
 SHOWN = 2000  # a preview longer than this is a sign to use `mleg-tui sweep --dry-run`
 

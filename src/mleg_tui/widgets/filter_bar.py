@@ -14,12 +14,13 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Static
 
 from mleg_tui.domain.dates import parse_date
 from mleg_tui.domain.status import FINAL, LIVE, OrderStatus
 from mleg_tui.services.types import OrderQuery
 from mleg_tui.widgets.fmt import CONTROL_MARKS, literal
+from mleg_tui.widgets.textual_pl import Select
 
 DEBOUNCE = 0.3
 
