@@ -218,9 +218,17 @@ class MlegApp(App[int]):
 
     # -- keys and the command palette ---------------------------------------------------
     def get_key_display(self, binding: Binding) -> str:
+        """As the README and a keyboard write keys: Ctrl+Q, F1, Esc, spacja (Textual: ^q, f1)."""
         if binding.key_display:
             return binding.key_display
-        return KEY_NAMES.get(binding.key, super().get_key_display(binding))
+        key = binding.key
+        if key in KEY_NAMES:
+            return KEY_NAMES[key]
+        if key.startswith("ctrl+") and len(key) == 6:
+            return f"Ctrl+{key[5].upper()}"
+        if len(key) in (2, 3) and key[0] == "f" and key[1:].isdigit():
+            return key.upper()
+        return super().get_key_display(binding)
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):

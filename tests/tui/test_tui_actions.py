@@ -2,6 +2,8 @@
 cancelled midway, the sweep with its preview, palette entries and the keymap."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from mleg_tui.screens.confirm import ConfirmDialog, RevokeDialog
@@ -139,7 +141,7 @@ async def test_help_lists_keys_statuses_and_reasons(make_app) -> None:
         await settle(pilot)
         text = " ".join(screen_text(app).split())
         assert "Zaznacz bieżący wiersz albo usuń zaznaczenie" in text
-        assert "[orders.refresh_all]" in text  # the id a [keymap] entry names
+        assert "orders.refresh_all U Aktualizuj statusy zamówień" in text  # the id a [keymap] entry names
         assert "Skrypt unieważniający" not in text and "orders.sweep" not in text  # an operator has no sweep
         for s in OrderStatus:
             assert s.label in text and " ".join(s.meaning.split()) in text
@@ -148,6 +150,35 @@ async def test_help_lists_keys_statuses_and_reasons(make_app) -> None:
         assert "Scroll" not in text and "Focus" not in text  # no English leftovers
         await pilot.press("question_mark")
         await until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen")
+
+
+async def test_help_at_80_columns_reads_as_paragraphs_with_ids_only_for_keymap(make_app) -> None:
+    """80 columns wide (and tall enough to see it whole): what to do about each reason is a
+    paragraph across the screen, not a narrow column; the binding ids stand only in the
+    [keymap] section at the end."""
+    from mleg_tui.domain.advice import GENERAL_STEPS
+    from mleg_tui.domain.eligibility import REASON_TEXTS
+
+    app = make_app()
+    async with app.run_test(size=(80, 160)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        await settle(pilot)
+        lines = [line.rstrip() for line in screen_text(app).splitlines()]
+    keymap = lines.index(" Dla zmieniających klawisze ([keymap])")
+    before, after = "\n".join(lines[:keymap]), "\n".join(lines[keymap:])
+    assert "orders." not in before and "table." not in before and "[" + "lookup" not in before
+    assert " orders.revoke" in after and " lookup, lookup_anywhere" in after
+    assert " x          Unieważnij bieżące lub zaznaczone zamówienia (z powodem)" in before
+    assert " Ctrl+Q, q  Zakończ program" in before  # keys as a keyboard writes them
+    for code, reason in REASON_TEXTS.items():
+        at = lines.index(f" {reason}")
+        paragraph = list(itertools.takewhile(lambda line: line.startswith("   "), lines[at + 1:]))
+        assert paragraph[0].startswith("   Co zrobić: "), lines[at:at + 3]
+        assert " ".join(" ".join(paragraph).split()) == f"Co zrobić: {' '.join(GENERAL_STEPS[code].split())}"
+        # Wrapped at the screen's width: every line but the paragraph's last is long.
+        assert all(len(line) > 60 for line in paragraph[:-1]), paragraph
 
 
 async def test_refresh_without_mc_says_what_to_set(make_app) -> None:
