@@ -60,7 +60,7 @@ async def test_a_trickling_answer_ends_at_the_deadline():
                 await mc.get("ab12")
             elapsed = time.monotonic() - start
             assert 1.4 <= elapsed < 3.0, elapsed
-            assert "1.5 s" in str(info.value) and "mc_deadline" in str(info.value)
+            assert "1,5 s" in str(info.value) and "mc_deadline" in str(info.value)
             assert len(srv.requests) == 1  # past the deadline no further try starts
             assert_clean(info.value)
             srv.handler = answer(GOOD)
@@ -160,7 +160,7 @@ async def test_the_limit_is_configurable_and_unknown_keys_are_ignored():
         async with MCClient(fast_config(srv.url, max_response=65536)) as mc:
             with pytest.raises(MCProtocolError) as info:
                 await mc.get("ab12")
-    assert "większa niż 0.0625 MiB" in str(info.value)
+    assert "większa niż 0,0625 MiB" in str(info.value)
 
 
 # -- shape ----------------------------------------------------------------------------------

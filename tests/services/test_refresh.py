@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import signal
 
 import httpx
@@ -51,6 +52,7 @@ def test_story_from_oczekuje_to_do_odbioru_odebrana_blad(world):
     first = world.cli("refresh")
     assert first.returncode == 0, first
     assert f"przekazano do MC {ALL}" in first.stdout, first
+    assert re.search(r"zakończona w \d+,\d s: ", first.stdout) and not re.search(r"\d\.\d", first.stdout), first
     assert "\r" not in first.stdout + first.stderr and "\x1b" not in first.stderr  # not a tty
     ctx = world.ctx()
     assert statuses(ctx) == {"W_TRAKCIE": ALL}
@@ -165,13 +167,19 @@ def test_refresh_stopped_from_the_tui_stores_what_came_back(world):
     ctx = world.ctx(mc_concurrency=4)
     stop = threading.Event()
 
+    lines: list[str] = []
+
     def progress(p) -> None:
+        lines.append(p.line())
         if p.done >= 30:
             stop.set()
 
     summary = refresh(ctx, on_progress=progress, cancel=stop)
     assert summary.cancelled and not summary.failures
-    assert "przerwana" in summary.text()
+    assert re.fullmatch(r"Aktualizacja statusów przerwana po \d+,\d s: .*", summary.text().split(" Pozostałe")[0])
+    # The live line as the dialog shows it: a rate with a decimal comma below 10 a second.
+    assert all(re.fullmatch(r"\d+/\d+ · zmienione: \d+ · błędy: \d+ · (\d\d+|\d,\d)/s · pozostało: .+", line)
+               for line in lines), lines
     done = statuses(ctx).get("W_TRAKCIE", 0)
     assert 30 <= done < ALL and done == summary.submitted  # what it reported is what it stored
     assert_consistent(ctx)

@@ -36,6 +36,7 @@ from mleg_tui.demo.names import (
 )
 from mleg_tui.domain.events import Action, Actor
 from mleg_tui.domain.names import name_key
+from mleg_tui.domain.numbers import seconds_taken
 from mleg_tui.domain.pesel import make_pesel
 from mleg_tui.domain.rules import (
     ENTITLING_LEVELS,
@@ -95,7 +96,7 @@ class DemoStats:
     def summary(self) -> str:
         text = (
             f"Zbudowano bazę demonstracyjną: {self.persons} osób, {self.enrolments} programów, "
-            f"{self.orders} zamówień, {self.events} zdarzeń w {self.seconds:.1f} s."
+            f"{self.orders} zamówień, {self.events} zdarzeń w {seconds_taken(self.seconds)}."
         )
         if self.stories:
             text += "\nStudenci z podręcznika:\n" + "\n".join(

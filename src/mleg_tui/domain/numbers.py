@@ -9,6 +9,11 @@ def decimal(value: float, places: int | None = None) -> str:
     return text.replace(".", ",")
 
 
-def seconds(value: float) -> str:
+def seconds_taken(value: float) -> str:
     """A time taken, to a tenth of a second: 0,8 s."""
     return f"{decimal(value, 1)} s"
+
+
+def rate(per_second: float) -> str:
+    """Things a second: 240/s, and a tenth below 10 (0,4/s rather than 0/s)."""
+    return f"{per_second:.0f}/s" if per_second >= 10 else f"{decimal(per_second, 1)}/s"

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from mleg_tui.domain.names import plural
+from mleg_tui.domain.numbers import decimal
 from mleg_tui.errors import ConfigError
 from mleg_tui.mc.errors import (
     MCAuthError,
@@ -333,7 +334,7 @@ class MCClient:
             if exc.retryable:  # every try failed: say how many, the caller sees one error
                 tried = plural(made, "próba", "próby", "prób")
                 if made < max_tries:
-                    tried += f" w limicie {self.cfg.deadline:g} s"
+                    tried += f" w limicie {decimal(self.cfg.deadline)} s"
                 raise exc.with_message(f"{exc.message} ({tried})") from None
             raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -354,7 +355,7 @@ class MCClient:
             except TimeoutError:
                 log.info("MC %s %s: deadline of %gs reached (attempt %d)", method, path, self.cfg.deadline, n)
                 raise MCUnavailable(
-                    f"MC niedostępny: brak pełnej odpowiedzi w {self.cfg.deadline:g} s (mc_deadline)",
+                    f"MC niedostępny: brak pełnej odpowiedzi w {decimal(self.cfg.deadline)} s (mc_deadline)",
                     retryable=False,
                 ) from None
         finally:
@@ -394,7 +395,7 @@ class MCClient:
         """The body as it arrives, never more than max_response of it in memory."""
         cap = self.cfg.max_response
         too_big = MCProtocolError(
-            f"MC: odpowiedź większa niż {cap / MIB:.4g} MiB (limit mc_max_response_bytes)",
+            f"MC: odpowiedź większa niż {decimal(cap / MIB)} MiB (limit mc_max_response_bytes)",
             http_status=resp.status_code,
         )
         coding = resp.headers.get("Content-Encoding", "").strip().lower()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from mleg_tui.domain.dates import duration
 from mleg_tui.domain.events import Actor
 from mleg_tui.domain.names import plural
+from mleg_tui.domain.numbers import rate, seconds_taken
 from mleg_tui.domain.rules import ProgrammeStatus
 from mleg_tui.domain.status import Lapse, OrderStatus, current_index, status_text
 from mleg_tui.domain.text import visible
@@ -335,7 +336,7 @@ class RefreshProgress:
     def line(self) -> str:
         """One line of live progress, for a terminal or the TUI's dialog."""
         return (f"{self.done}/{self.total} · zmienione: {self.changed} · błędy: {self.errors} · "
-                f"{self.rate:.0f}/s · pozostało: {duration(self.eta_seconds)}")
+                f"{rate(self.rate)} · pozostało: {duration(self.eta_seconds)}")
 
 
 @dataclass
@@ -356,7 +357,7 @@ class RefreshSummary:
         """One line: what was done, for a terminal or a cron mail."""
         head = "przerwana po" if self.cancelled else "zakończona w"
         changes = ", ".join(f"{OrderStatus(k).label} {v}" for k, v in sorted(self.by_status.items()))
-        text = (f"Aktualizacja statusów {head} {self.seconds:.1f} s: przekazano do MC {self.submitted}, "
+        text = (f"Aktualizacja statusów {head} {seconds_taken(self.seconds)}: przekazano do MC {self.submitted}, "
                 f"odczytano stan {plural(self.read, 'zamówienia', 'zamówień', 'zamówień')}"
                 + (f", potwierdzono unieważnienia/anulowania {self.confirmed}" if self.confirmed else "")
                 + f"; zmieniono {self.changed}" + (f" ({changes})" if changes else "")
