@@ -176,3 +176,31 @@ def test_a_wrong_mc_token_is_never_shown(env: dict[str, str]):
     line = settings_error(env, "mc_token = 7355608\n")
     assert "mc_token: to nie tekst" in line and "podaj token w cudzysłowie" in line
     assert "7355608" not in line
+
+
+# --- one date style per context ----------------------------------------------------------------
+
+LIST_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+DETAIL_DATE = re.compile(r"(?<![\d.])([1-9]|[12]\d|3[01])\.(0[1-9]|1[0-2])\.\d{4}\b")
+PADDED_DAY = re.compile(r"(?<![\d.])0\d\.\d{2}\.\d{4}\b")
+
+
+def test_the_list_and_the_student_each_write_dates_one_way(env: dict[str, str]):
+    """The order list as figure 11 (2025-09-03 22:20:32); the student's page, its history,
+    the reasons and what to do as the manual's student pages (3.09.2025, 22:18; an event
+    to the second)."""
+    assert run_main(["demo-data", "--students", "40"], env).returncode == 0
+    listing = run_main(["orders"], env).stdout
+    rows = listing.splitlines()[2:]
+    assert len(rows) > 20
+    for row in rows:
+        assert re.search(r" \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ", row) and LIST_DATE.search(row[-40:]), row
+        assert not DETAIL_DATE.search(row), row
+    for album in ("1234336607", "100003", "100005", "100006", "100007", "100009"):
+        page = run_main(["student", album], env).stdout
+        assert DETAIL_DATE.search(page), page
+        assert not LIST_DATE.search(page) and not PADDED_DAY.search(page), page
+        # A time follows its date after a comma: 19.11.2025, 22:20 (events: 22:20:32).
+        assert not re.search(r"\d{4} \d{1,2}:\d{2}", page), page
+        history = [line for line in page.splitlines() if line.startswith("    ") and " · " in line]
+        assert history and all(re.match(r" {4}\d{1,2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2} · ", h) for h in history)

@@ -2,6 +2,8 @@
 command palette's empty result, Ctrl+C's notice, the header's tooltip."""
 from __future__ import annotations
 
+import re
+
 from textual.binding import Binding
 
 from mleg_tui.widgets.key_bar import KeyBar
@@ -88,3 +90,30 @@ async def test_the_header_icon_tooltip_is_polish(make_app) -> None:
         await loaded(pilot)
         icon = app.screen.query_one(HeaderIcon)
         await until(pilot, lambda: icon.tooltip == "Lista poleceń (: albo Ctrl+P)", what="the tooltip")
+
+
+LIST_TIME = re.compile(r" \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ")
+DETAIL_DATE = re.compile(r"\d{1,2}\.\d{2}\.\d{4}")
+EVENT_TIME = re.compile(r"\d{1,2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2}")
+
+
+async def test_the_table_and_the_student_each_write_dates_one_way(make_app) -> None:
+    """The list as figure 11 (2025-09-03 22:20:32, where the table is wide enough); the
+    student as the manual's student pages (19.11.2025, 22:20; an event to the second)."""
+    from mleg_tui.screens.student import StudentScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await loaded(pilot)
+        rows = [line for line in screen_text(app).splitlines() if re.search(r"\d{4}-\d{2}-\d{2}", line)]
+        assert len(rows) > 20
+        assert all(LIST_TIME.search(row) and not DETAIL_DATE.search(row) for row in rows), rows
+        await pilot.press("l", *"1234336607", "enter")
+        await until(pilot, lambda: isinstance(app.screen, StudentScreen) and app.screen.view, what="student")
+        await settle(pilot)
+        page = screen_text(app)
+    assert re.search(r"Data zamówienia: \d{1,2}\.\d{2}\.\d{4}, \d{2}:\d{2} ", page), page
+    assert re.search(r"zamówione \d{1,2}\.\d{2}\.\d{4}, \d{2}:\d{2} ", page), page  # the history's heading
+    events = re.findall(r"^ +(\d\S* \S+) (?:student|system MC) · ", page, re.M)
+    assert len(events) >= 5 and all(EVENT_TIME.fullmatch(e) for e in events), events
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|(?<![\d.])0\d\.\d{2}\.\d{4}", page), page

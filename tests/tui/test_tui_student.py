@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mleg_tui.domain.dates import pl_date
 from mleg_tui.domain.eligibility import REASON_TEXTS
 from mleg_tui.screens.confirm import ConfirmDialog
 from mleg_tui.screens.lookup import LookupScreen
@@ -231,7 +232,7 @@ async def test_history_tells_a_fixed_today_from_the_real_time_of_writing(make_ap
         await loaded(pilot)
         await open_student(pilot, "100007")
         text = " ".join(screen_text(app).split())
-    real_day = dt.datetime.now(ZoneInfo("Europe/Warsaw")).strftime("%d.%m.%Y")
-    assert "20.11.2025 10:00:00" in text
+    real_day = pl_date(dt.datetime.now(ZoneInfo("Europe/Warsaw")).date())
+    assert "20.11.2025, 10:00:00" in text  # the history: the detail's style, to the second
     assert f"data ustalona ustawieniem today, zapisano naprawdę {real_day}" in text
     assert text.count("zapisano naprawdę") == 1  # the generated events are not marked

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable
 from typing import TextIO
 
-from mleg_tui.domain.dates import pl_date, pl_datetime
+from mleg_tui.domain.dates import list_date, list_datetime, pl_date, pl_datetime
 from mleg_tui.domain.status import validity_label
 from mleg_tui.domain.text import json_safe, spreadsheet_cell, visible
 from mleg_tui.services.types import EventView, OrderRow, OrderView, StudentView
@@ -20,13 +20,13 @@ def event_line(e: EventView) -> str:
     if e.new_status is not None:
         old = e.old_status.label if e.old_status else "—"
         change = f"{old} → {e.new_status.label}"
-    parts = [f"{e.at:%d.%m.%Y %H:%M:%S}", visible(e.who), e.action.label]
+    parts = [pl_datetime(e.at, seconds=True), visible(e.who), e.action.label]
     if change:
         parts.append(change)
     if e.reason:
         parts.append(f"powód: {visible(e.reason)}")
     if e.backdated and e.recorded_at:
-        parts.append(f"data ustalona ustawieniem today, zapisano naprawdę {e.recorded_at:%d.%m.%Y %H:%M:%S}")
+        parts.append(f"data ustalona ustawieniem today, zapisano naprawdę {pl_datetime(e.recorded_at, seconds=True)}")
     return " · ".join(parts)
 
 
@@ -90,8 +90,8 @@ WIDTHS = (6, 28, 12, 19, 28, 13, 0)
 
 def _cells(r: OrderRow) -> tuple[str, ...]:
     status = r.status_text() + (" *" if r.pending_action else "")
-    return (str(r.lp), visible(r.person), visible(r.album), f"{r.ordered_at:%Y-%m-%d %H:%M:%S}",
-            status, r.expiry_date.isoformat(), visible(r.error_code))
+    return (str(r.lp), visible(r.person), visible(r.album), list_datetime(r.ordered_at),
+            status, list_date(r.expiry_date), visible(r.error_code))
 
 
 def write_orders(out: TextIO, rows: Iterable[OrderRow], *, total: int, shown: int, kind: str) -> None:

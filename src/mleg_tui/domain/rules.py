@@ -14,6 +14,8 @@ import functools
 from dataclasses import dataclass, field
 from enum import Enum
 
+from mleg_tui.domain.dates import pl_date
+
 
 class Level(str, Enum):
     I = "I"  # noqa: E741 - the register's code for 1st-cycle studies (licencjat, inżynier)
@@ -153,14 +155,14 @@ def loss_reason(programmes: list[Programme], today: dt.date, rules: ValidityRule
     parts = []
     for p in programmes:
         status = effective_status(p, today)
-        when = f" {p.status_date:%d.%m.%Y}" if p.status_date else ""
+        when = f" {pl_date(p.status_date)}" if p.status_date else ""
         if p.level not in ENTITLING_LEVELS:
             parts.append(f"{p.code}: studia {p.level.label.removeprefix('studia ')} nie uprawniają")
         elif status is ProgrammeStatus.STRUCK_OFF:
             parts.append(f"{p.code}: skreślenie z listy studentów{when}")
         elif status is ProgrammeStatus.GRADUATED and p.level is Level.I and p.status_date:
             until = _on(p.status_date.year, rules.graduate_until)
-            parts.append(f"{p.code}: ukończenie studiów I stopnia{when}, prawo wygasło {until:%d.%m.%Y}")
+            parts.append(f"{p.code}: ukończenie studiów I stopnia{when}, prawo wygasło {pl_date(until)}")
         elif status is ProgrammeStatus.GRADUATED:
             parts.append(f"{p.code}: ukończenie studiów{when}")
     return LOSS + "; ".join(parts)

@@ -11,6 +11,7 @@ import datetime as dt
 from sqlmodel import Session, col, select
 
 from mleg_tui.clock import utc
+from mleg_tui.domain.dates import pl_date
 from mleg_tui.domain.events import Action, Actor, PendingAction
 from mleg_tui.domain.status import IllegalTransition, OrderStatus, lapse_of
 from mleg_tui.errors import NotFound, UserError
@@ -62,7 +63,7 @@ def place_order(ctx: Context, album: str, *, by: Actor = Actor.STUDENT) -> Actio
             order.id or 0, order.order_ref, order.album, person.full_name,
             OrderStatus.OCZEKUJE, OrderStatus.OCZEKUJE, False,
             f"Zamówiono mLegitymację ({order.order_ref}); planowana data ważności "
-            f"{verdict.planned_expiry:%d.%m.%Y}.",
+            f"{pl_date(verdict.planned_expiry)}.",
         )
 
 

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from mleg_tui.domain.dates import LIST_DATE, LIST_DATETIME, LIST_MINUTES, list_date
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.domain.text import visible
 from mleg_tui.services.types import SORT_KEYS, OrderRow, SortKey
@@ -81,11 +82,11 @@ class Layout(NamedTuple):
 # then seconds go, then long error codes (rare: only on failed orders), the long
 # status labels, and last the time of day.
 _STEPS = (
-    ("%Y-%m-%d %H:%M:%S", 19, False, ERR_FULL, 24),
-    ("%Y-%m-%d %H:%M", 16, False, ERR_FULL, 20),
-    ("%Y-%m-%d %H:%M", 16, False, ERR_NARROW, 18),
-    ("%Y-%m-%d %H:%M", 16, True, ERR_NARROW, 14),
-    ("%Y-%m-%d", 10, True, ERR_NARROW, 10),
+    (LIST_DATETIME, 19, False, ERR_FULL, 24),
+    (LIST_MINUTES, 16, False, ERR_FULL, 20),
+    (LIST_MINUTES, 16, False, ERR_NARROW, 18),
+    (LIST_MINUTES, 16, True, ERR_NARROW, 14),
+    (LIST_DATE, 10, True, ERR_NARROW, 10),
 )
 
 
@@ -457,7 +458,7 @@ class OrderTable(ScrollView, can_focus=True):
         if index == self.cursor:
             status_style = status_style + style_of("cursor")
         after = [
-            row.expiry_date.isoformat().ljust(lay.expiry) + " ",
+            list_date(row.expiry_date).ljust(lay.expiry) + " ",
             clip(visible(row.error_code or ""), lay.err),
         ]
         segments = [

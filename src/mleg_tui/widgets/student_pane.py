@@ -124,7 +124,7 @@ def history(v: StudentView) -> list[RenderableType]:
         grid.add_column(no_wrap=True)
         grid.add_column()
         for e in o.events:
-            when = f"{e.at:%d.%m.%Y %H:%M:%S}"
+            when = pl_datetime(e.at, seconds=True)
             grid.add_row("  " + when, Text(event_line(e).removeprefix(when + " · ")))
         out.append(grid)
     return out
