@@ -139,7 +139,7 @@ def _order_beside_one_in_progress(ctx: Context) -> None:
 
 def _sweep_before_the_strike_off(ctx: Context) -> None:  # 100003 in the issue: two months early
     oid = _order(ctx, "100007")  # struck off on 3.09.2025
-    why = "utrata uprawnień: INF-S1: skreślenie z listy studentów 03.09.2025"
+    why = "utrata uprawnień: INF-S1: skreślenie z listy studentów 3.09.2025"
     _event(ctx, oid, "2025-09-02 02:00", "REVOKE_PENDING", None, None, "SWEEP", "", why)
     _event(ctx, oid, "2025-09-02 02:05", "REVOKED", "ODEBRANA", "UNIEWAZNIONE_PRZEZ_UCZELNIE", "SWEEP", "",
            why + " (potwierdzone przez MC)")
@@ -192,7 +192,7 @@ def _request_never_confirmed(ctx: Context) -> None:
     (_order_beside_a_valid_card, "choć reguły nie pozwalały: masz ważną mLegitymację"),
     (_order_beside_one_in_progress, "choć reguły nie pozwalały: masz zamówienie w realizacji"),
     (_sweep_before_the_strike_off, "gdy student miał jeszcze uprawnienia"),
-    (_sweep_with_another_reason, "a jego powód to „utrata uprawnień: INF-S1: skreślenie z listy studentów 03.09.2025”"),
+    (_sweep_with_another_reason, "a jego powód to „utrata uprawnień: INF-S1: skreślenie z listy studentów 3.09.2025”"),
     (_codes_valid_too_long, "30 dni od wydania"),
     (_event_out_of_time_order, "zdarzenia nie po kolei"),
     (_status_without_its_event, "ostatnie zdarzenie kończy na DO_ODBIORU, a zamówienie ma status ODEBRANA"),

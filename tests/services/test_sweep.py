@@ -26,7 +26,7 @@ from support.sync import (
     student_row,
 )
 
-STRUCK = "skreślenie z listy studentów 01.09.2025"
+STRUCK = "skreślenie z listy studentów 1.09.2025"
 
 
 def only(*ns: int) -> RefreshSelection:
