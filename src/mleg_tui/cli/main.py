@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from mleg_tui.config import Settings
     from mleg_tui.services.context import Context
+    from mleg_tui.services.types import ActionResult
 
 EXIT_USER = 2
 EXIT_PARTIAL = 1
@@ -176,9 +177,15 @@ def _open(settings: Any, create: bool) -> Context:
     from mleg_tui.services.context import open_context
 
     ctx = open_context(settings, cli=True, create=create)
+    _OPENED.append(ctx)
     for warning in ctx.warnings:
         _err(f"mleg-tui: uwaga: {warning}")
     return ctx
+
+
+# Closed as the command ends, not whenever the garbage collector gets to the engine: an
+# SQLite store's -wal and -shm files go with its last connection.
+_OPENED: list[Context] = []
 
 
 def _out(text: str = "") -> None:
@@ -288,7 +295,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirm_with_mc(ctx: Context, results: list[Any]) -> list[Any]:
+def _confirm_with_mc(ctx: Context, results: list[ActionResult]) -> list[ActionResult]:
     """Pending requests go to MC now when it is configured; they stay pending otherwise."""
     pending = [r for r in results if r.pending]
     if not pending or not ctx.settings.mc_url:
@@ -490,6 +497,9 @@ def _main(argv: list[str]) -> int:
         text, code = _failure(e)
         _err(f"mleg-tui: {text}")
         return code
+    finally:
+        while _OPENED:
+            _OPENED.pop().engine.dispose()
 
 
 if __name__ == "__main__":
