@@ -37,8 +37,9 @@ def issue_codes(ctx: Context, order_id: int, valid_until: dt.datetime) -> None:
 def rows_by_id(ctx: Context) -> dict[int, tuple[str, str]]:
     """Per order: the Status column, wide and at 80 columns, read both ways the list is read."""
     ordinary = find_orders(ctx, OrderQuery(), limit=50)
-    quick = first_window(ctx.settings.db_url, ctx.clock, 50)
-    assert quick is not None and quick.rows == ordinary
+    local = ctx.engine.dialect.name == "sqlite"  # read before the first frame, or from a worker
+    quick = first_window(ctx.settings, 50, ui_thread=local)
+    assert quick is not None and quick == ordinary
     return {r.id: (r.status_text(), r.status_text(short=True)) for r in ordinary}
 
 

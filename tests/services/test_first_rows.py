@@ -7,35 +7,56 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import text
+
 from mleg_tui.demo.data import build_demo
 from mleg_tui.services.context import Context
 from mleg_tui.services.order_rows import first_window
 from mleg_tui.services.orders import find_orders
-from mleg_tui.services.types import OrderQuery
+from mleg_tui.services.types import OrderQuery, OrderRow
 
 
 def test_first_window_is_the_default_lists_first_window(ctx: Context) -> None:
     build_demo(ctx, students=120, seed=5)
-    quick = first_window(ctx.settings.db_url, ctx.clock, 45)
+    now, later = first_window(ctx.settings, 45, ui_thread=True), first_window(ctx.settings, 45)
+    sqlite = ctx.engine.dialect.name == "sqlite"
+    # One way for each store: a local file before the first frame, a server from a worker.
+    assert (now is not None, later is not None) == (sqlite, not sqlite)
+    quick = now if sqlite else later
     assert quick is not None
-    from mleg_tui.store import SCHEMA_VERSION
-
-    assert quick.schema_version == SCHEMA_VERSION
     ordinary = find_orders(ctx, OrderQuery(), limit=45)
-    assert quick.rows == ordinary  # every field: lp, names, local times, statuses, keys
-    after = find_orders(ctx, OrderQuery(), limit=10, after=quick.rows[-1].key,
-                        after_lp=quick.rows[-1].lp)  # its keys page on as the ORM's do
+    assert quick == ordinary  # every field: lp, names, local times, statuses, keys
+    after = find_orders(ctx, OrderQuery(), limit=10, after=quick[-1].key,
+                        after_lp=quick[-1].lp)  # its keys page on as the ORM's do
     assert after == find_orders(ctx, OrderQuery(), limit=55)[45:]
 
 
 def test_no_first_window_where_the_ordinary_way_must_decide(tmp_path: Path, ctx: Context) -> None:
+    def first(db: str) -> list[OrderRow] | None:
+        settings = ctx.settings.model_copy(update={"db": db})
+        return first_window(settings, 10, ui_thread=True) or first_window(settings, 10)
+
     missing = tmp_path / "nothing-here.db"
-    assert first_window(f"sqlite:///{missing}", ctx.clock, 10) is None
+    assert first(str(missing)) is None
     assert not missing.exists()  # not created: opening the store creates it properly
     not_a_store = tmp_path / "other.db"
     not_a_store.write_bytes(b"")
-    assert first_window(f"sqlite:///{not_a_store}", ctx.clock, 10) is None
-    assert first_window("mysql://x@localhost/db", ctx.clock, 10) is None
+    assert first(str(not_a_store)) is None
+    assert first("mysql://x@localhost/db") is None
+
+
+def test_no_first_window_from_a_store_of_another_schema_version(ctx: Context) -> None:
+    """Its rows may not read as this program's: the ordinary way upgrades (or refuses) it."""
+    from mleg_tui.store import SCHEMA_VERSION, writing
+
+    build_demo(ctx, students=20, seed=5)
+    settings = ctx.settings
+    assert (first_window(settings, 10, ui_thread=True) or first_window(settings, 10)) is not None
+    for other in (SCHEMA_VERSION - 1, SCHEMA_VERSION + 1):
+        with writing(ctx.engine) as s:
+            s.execute(text("UPDATE meta SET value = :v WHERE key = 'schema_version'"), {"v": str(other)})
+        assert first_window(settings, 10, ui_thread=True) is None
+        assert first_window(settings, 10) is None
 
 
 def test_reading_the_first_rows_loads_no_sqlalchemy() -> None:

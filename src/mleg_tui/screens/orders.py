@@ -13,9 +13,9 @@ from textual.widgets import Static
 from mleg_tui.domain.names import plural
 from mleg_tui.screens.base import BaseScreen, run_service
 from mleg_tui.services.context import Context, Permission
+from mleg_tui.services.order_rows import first_window
 from mleg_tui.services.types import (
     ActionResult,
-    FirstWindow,
     OrderQuery,
     OrderRow,
     RefreshSelection,
@@ -28,7 +28,6 @@ from mleg_tui.widgets.order_table import MARGIN, OrderTable, Window
 from mleg_tui.widgets.textual_pl import Header
 
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
-QUICK_TIMEOUT = 0.2  # seconds: the first rows wait no longer for a locked store file
 DESCENDING_FIRST: frozenset[SortKey] = frozenset({"ordered_at", "expiry"})  # newest first; names and codes A-Z
 EMPTY_STORE = ("Baza nie zawiera jeszcze żadnych zamówień. Wczytaj dane:\n"
                "  mleg-tui import PLIK.csv   (osoby i programy z rejestru)\n"
@@ -75,7 +74,7 @@ class OrdersScreen(BaseScreen):
         self._shown: tuple[int, int, int | None, bool] = (0, 0, None, False)
         self._shown_text = ""
         self._shown_one_line = False
-        self._quick_version: int | None = None  # schema version of the first rows' store
+        self._first_tried = False  # the first rows were read before the store opened, or tried
         self._away = False  # another screen is over this one
 
     def compose(self) -> ComposeResult:
@@ -112,7 +111,7 @@ class OrdersScreen(BaseScreen):
     @on(OrderTable.WindowNeeded)
     def _fetch(self, event: OrderTable.WindowNeeded) -> None:
         w, q, total = event.window, self.order_query, self.table.total
-        if (self._quick_version is None and self.app.ctx is None and w.start == 0
+        if (not self._first_tried and self.app.ctx is None and w.start == 0
                 and w.after is None and w.before is None and q == OrderQuery()):
             self._first_in_worker(w)
             return
@@ -135,50 +134,41 @@ class OrdersScreen(BaseScreen):
 
     # The start screen's rows come before the store is open: the database driver alone
     # reads them (services.order_rows), so they do not wait for SQLAlchemy and SQLModel to
-    # load. A local SQLite file is read at once, here, so that the rows are in the first
-    # frame (a few ms; a locked file gives up after QUICK_TIMEOUT): a worker would take
-    # 100 ms for it while the screen is being built, since sqlite3 gives up the GIL for
-    # every row and gets it back only every switch interval. PostgreSQL is read in a
-    # worker, after the first frame. Where this way does not apply, the ordinary one.
+    # load; each store from the thread that suits it. Where this way does not apply, the
+    # ordinary one.
     def _first_rows(self, generation: int) -> None:
+        """Before the first frame: rows there are at once (a local SQLite file)."""
         app = self.app
-        if app.ctx is not None or not app.settings.db_url.startswith("sqlite:///"):
-            return  # the table asks for its rows after the first frame (_fetch)
+        if app.ctx is not None:
+            return
         w = Window(generation, 0, app.size.height + MARGIN)  # a screen's worth
-        first = self._read_first(w.count)
-        self._quick_version = -1 if first is None else first.schema_version  # tried once
-        if first is not None:
-            self._arrived(w, first.rows)  # the count (and with it the store) once shown
-
-    def _read_first(self, count: int) -> FirstWindow | None:
-        from mleg_tui.clock import Clock
-        from mleg_tui.services.order_rows import first_window
-
-        s = self.app.settings
-        return first_window(s.db_url, Clock(s.today_override, s.timezone), count,
-                            timeout=QUICK_TIMEOUT)
+        rows = first_window(app.settings, w.count, ui_thread=True)
+        if rows is not None:
+            self._first_tried = True
+            self._arrived(w, rows)  # the count (and with it the store) once shown
+        # Otherwise the table asks for its rows after the first frame (_fetch).
 
     def _first_in_worker(self, w: Window) -> None:
         app = self.app
 
         def work() -> None:
-            first = self._read_first(w.count)
+            rows = first_window(app.settings, w.count)
             try:
-                app.call_from_thread(self._first_arrived, w, first)
+                app.call_from_thread(self._first_arrived, w, rows)
             except RuntimeError:  # the app is closing
                 pass
 
         self.run_worker(work, name="rows", group="rows", thread=True, exclusive=True,
                         exit_on_error=False)
 
-    def _first_arrived(self, w: Window, first: FirstWindow | None) -> None:
-        self._quick_version = -1 if first is None else first.schema_version  # tried once
+    def _first_arrived(self, w: Window, rows: list[OrderRow] | None) -> None:
+        self._first_tried = True
         if w.generation != self.table.generation:  # the filter or sort changed meanwhile
             return
-        if first is None or self.app.ctx is not None:
+        if rows is None or self.app.ctx is not None:
             self.post_message(OrderTable.WindowNeeded(w))  # the ordinary way
             return
-        self._arrived(w, first.rows)  # the count (and with it the store) once they are shown
+        self._arrived(w, rows)  # the count (and with it the store) once they are shown
 
     def _rows_failed(self, text: str) -> None:
         self.table.show_error(text)
@@ -199,26 +189,14 @@ class OrdersScreen(BaseScreen):
         if generation != self.table.generation:  # the list changed again meanwhile
             return
         self._counted = generation
-        q, quick = self.order_query, self._quick_version
+        q = self.order_query
 
-        def job(ctx: Context) -> int | None:
+        def job(ctx: Context) -> int:
             from mleg_tui.services.orders import count_orders
 
-            if quick is not None and quick >= 0:
-                from mleg_tui.services.order_rows import current_schema
-
-                if not current_schema(quick):  # the first rows came from another schema
-                    return None
             return count_orders(ctx, q)
 
-        def done(n: int | None) -> None:
-            if n is None:
-                self._quick_version = -1
-                self.reload()
-            else:
-                self.table.set_total(generation, n)
-
-        run_service(self, "count", job, done)
+        run_service(self, "count", job, lambda n: self.table.set_total(generation, n))
 
     def reload(self) -> None:
         """Re-read what is shown (data changed), keeping the place in the list."""

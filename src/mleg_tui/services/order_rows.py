@@ -4,29 +4,38 @@ the standard library, the domain, the plain types and that reader are imported.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mleg_tui.clock import Clock
 from mleg_tui.domain.status import OrderStatus, lapse_of
-from mleg_tui.services.types import FirstWindow, OrderRow
+from mleg_tui.services.types import OrderRow
+
+if TYPE_CHECKING:
+    from mleg_tui.config import Settings
+
+QUICK_TIMEOUT = 0.2  # seconds: rows read in the UI thread wait no longer for a locked file
+TIMEOUT = 5.0
 
 
-def current_schema(version: int) -> bool:
-    """Whether first rows read from a store of `version` are this program's own rows."""
-    from mleg_tui.store import SCHEMA_VERSION
+def first_window(settings: Settings, limit: int, *, ui_thread: bool = False) -> list[OrderRow] | None:
+    """The first `limit` rows of the default list (no filter, newest first), or None: then
+    read through services.orders (which also opens, creates or upgrades the store).
 
-    return version == SCHEMA_VERSION
+    Each store is read from the thread that suits it. A local SQLite file is read from the
+    UI thread (`ui_thread`), before the first frame, so that the rows are in it: a few ms,
+    where a worker would take 100 ms while the screen is being built (sqlite3 gives up the
+    GIL for every row and gets it back only every switch interval). PostgreSQL is read from
+    a worker, after the first frame. Asked from the other thread, this is None at once."""
+    from mleg_tui.store.driver_rows import first_rows, is_local_file
 
-
-def first_window(db_url: str, clock: Clock, limit: int, *, timeout: float = 5.0) -> FirstWindow | None:
-    """The first `limit` rows of the default list, read before the store's machinery is
-    loaded (see store.driver_rows), or None: then read through services.orders."""
-    from mleg_tui.store.driver_rows import first_rows
-
-    found = first_rows(db_url, limit, timeout=timeout)
-    if found is None:
+    if is_local_file(settings.db_url) != ui_thread:
         return None
-    version, raw = found
+    raw = first_rows(settings.db_url, limit, timeout=QUICK_TIMEOUT if ui_thread else TIMEOUT)
+    if raw is None:
+        return None
+    clock = Clock(settings.today_override, settings.timezone)
     today, now = clock.today(), clock.now()
-    rows = [
+    return [
         OrderRow(lp=i + 1, id=id_, order_ref=ref, person_id=pid, person=f"{first} {last}",
                  album=album or "", ordered_at=clock.local(at), status=OrderStatus(status),
                  expiry_date=expiry, error_code=err or "", pending_action=pending,
@@ -35,4 +44,3 @@ def first_window(db_url: str, clock: Clock, limit: int, *, timeout: float = 5.0)
         for i, (id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last, codes)
         in enumerate(raw)
     ]
-    return FirstWindow(rows, version)

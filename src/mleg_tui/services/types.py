@@ -64,14 +64,6 @@ class OrderRow:
         return status_text(self.status, self.lapse, short=short)
 
 
-@dataclass(frozen=True)
-class FirstWindow:
-    """The start screen's first rows, read before the store's machinery is loaded."""
-
-    rows: list[OrderRow]
-    schema_version: int  # as stored: checked once the store is open
-
-
 # -- one student (the help desk) --------------------------------------------------------------
 
 # A business time this far from the real time of writing was set by a fixed `today`

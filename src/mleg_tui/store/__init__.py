@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from mleg_tui.store.engine import StoreError, StoreMissing, reading, remove_new_store, writing
-    from mleg_tui.store.schema import SCHEMA_VERSION
+    from mleg_tui.store.version import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "StoreError", "StoreMissing", "open_store", "reading",
            "remove_new_store", "writing"]
@@ -41,7 +41,7 @@ def open_store(url: str, *, create: bool = True, make_folder: bool = False,
 
 _LAZY = {"StoreError": "engine", "StoreMissing": "engine", "reading": "engine",
          "writing": "engine", "create": "engine", "remove_new_store": "engine",
-         "SCHEMA_VERSION": "schema", "ensure": "schema"}
+         "SCHEMA_VERSION": "version", "ensure": "schema"}
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,8 @@ import os
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from mleg_tui.store.version import SCHEMA_VERSION
+
 UTC = dt.UTC
 
 # The query services.orders.find_orders sends for the default list's first window
@@ -28,13 +30,18 @@ _VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
 Row = tuple[int, str, int, str, dt.datetime, dt.date, Any, Any, int, Any, str, str, dt.datetime | None]
 
 
-def first_rows(db_url: str, limit: int, *, timeout: float = 5.0) -> tuple[int, list[Row]] | None:
-    """(stored schema version, the first `limit` rows), or None when this way does not
-    apply (not a plain SQLite file or psycopg URL, no store there yet, locked longer than
-    `timeout` seconds, any error): the caller then reads the ordinary way, which also
-    creates or upgrades the store and says what is wrong."""
+def is_local_file(db_url: str) -> bool:
+    """An SQLite file on this machine: read in a few ms, with no network in between."""
+    return db_url.startswith("sqlite:///")
+
+
+def first_rows(db_url: str, limit: int, *, timeout: float = 5.0) -> list[Row] | None:
+    """The first `limit` rows, or None when this way does not apply (not a plain SQLite
+    file or psycopg URL, no store there yet, a store of another schema version, locked
+    longer than `timeout` seconds, any error): the caller then reads the ordinary way,
+    which also creates or upgrades the store and says what is wrong."""
     try:
-        if db_url.startswith("sqlite:///"):
+        if is_local_file(db_url):
             return _sqlite(db_url.removeprefix("sqlite:///"), limit, timeout)
         if db_url.startswith("postgresql+psycopg://"):
             return _postgresql(db_url, limit, timeout)
@@ -43,15 +50,19 @@ def first_rows(db_url: str, limit: int, *, timeout: float = 5.0) -> tuple[int, l
     return None
 
 
-def _sqlite(path: str, limit: int, timeout: float) -> tuple[int, list[Row]] | None:
+def _current(version: Any) -> bool:
+    """The store's schema is this program's (another is upgraded or refused the ordinary way)."""
+    return version is not None and int(version[0]) == SCHEMA_VERSION
+
+
+def _sqlite(path: str, limit: int, timeout: float) -> list[Row] | None:
     import sqlite3
 
     if not path or "?" in path or path == ":memory:" or not os.path.isfile(path):
         return None
     conn = sqlite3.connect(path, timeout=timeout)
     try:
-        version = conn.execute(_VERSION).fetchone()
-        if version is None:
+        if not _current(conn.execute(_VERSION).fetchone()):
             return None
         found = conn.execute(_FIRST.format(int(limit))).fetchall()
     finally:
@@ -61,7 +72,7 @@ def _sqlite(path: str, limit: int, timeout: float) -> tuple[int, list[Row]] | No
          first, last, _utc_text(codes) if codes else None)
         for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last, codes in found
     ]
-    return int(version[0]), rows
+    return rows
 
 
 def _utc_text(text: str) -> dt.datetime:
@@ -69,7 +80,7 @@ def _utc_text(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def _postgresql(url: str, limit: int, timeout: float) -> tuple[int, list[Row]] | None:
+def _postgresql(url: str, limit: int, timeout: float) -> list[Row] | None:
     parts = urlsplit(url)
     if not parts.hostname or "," in parts.netloc:
         return None
@@ -85,8 +96,7 @@ def _postgresql(url: str, limit: int, timeout: float) -> tuple[int, list[Row]] |
     import psycopg
 
     with psycopg.connect(**params, autocommit=True) as conn:
-        version = conn.execute(_VERSION).fetchone()
-        if version is None:
+        if not _current(conn.execute(_VERSION).fetchone()):
             return None
         found = conn.execute(_FIRST.format(int(limit))).fetchall()
     rows: list[Row] = [
@@ -94,4 +104,4 @@ def _postgresql(url: str, limit: int, timeout: float) -> tuple[int, list[Row]] |
          codes.astimezone(UTC) if codes else None)
         for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last, codes in found
     ]
-    return int(version[0]), rows
+    return rows

@@ -11,8 +11,7 @@ from sqlmodel import SQLModel, col
 
 from mleg_tui.store import models, search
 from mleg_tui.store.engine import StoreError, database_error, is_sqlite, missing
-
-SCHEMA_VERSION = 5
+from mleg_tui.store.version import SCHEMA_VERSION
 
 
 def _v2_name_search(conn: Connection) -> None:
