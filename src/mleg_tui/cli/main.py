@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
     from mleg_tui.config import Settings
     from mleg_tui.services.context import Context
-    from mleg_tui.services.types import ActionResult
 
 EXIT_USER = 2
 EXIT_PARTIAL = 1
@@ -279,8 +278,8 @@ def run_order(args: argparse.Namespace) -> int:
     if args.action == "place":
         result = actions.place_order(ctx, args.album)
     else:
-        result = actions.cancel_order(ctx, args.album, order_id=args.order, reason=args.reason)
-        result = _confirm_with_mc(ctx, [result])[0]
+        result = actions.cancel_order(ctx, args.album, order_id=args.order, reason=args.reason,
+                                      confirm_now=True)
     _out(result.message)
     return 0
 
@@ -289,20 +288,10 @@ def run_revoke(args: argparse.Namespace) -> int:
     from mleg_tui.services import actions
 
     ctx = context_for(args)
-    results = actions.revoke_student(ctx, args.album, args.reason, order_id=args.order)
-    for r in _confirm_with_mc(ctx, results):
+    results = actions.revoke_student(ctx, args.album, args.reason, order_id=args.order, confirm_now=True)
+    for r in results:
         _out(f"{visible(r.person)} ({visible(r.album)}): {r.message}")
     return 0
-
-
-def _confirm_with_mc(ctx: Context, results: list[ActionResult]) -> list[ActionResult]:
-    """Pending requests go to MC now when it is configured; they stay pending otherwise."""
-    pending = [r for r in results if r.pending]
-    if not pending or not ctx.settings.mc_url:
-        return results
-    from mleg_tui.services.mc_sync import confirm_pending
-
-    return confirm_pending(ctx, results)
 
 
 def run_demo_data(args: argparse.Namespace) -> int:

@@ -407,12 +407,7 @@ class OrdersScreen(BaseScreen):
         def job(ctx: Context) -> list[ActionResult]:
             from mleg_tui.services.actions import revoke_orders
 
-            results = revoke_orders(ctx, ids, reason, versions=versions)
-            if ctx.settings.mc_url and any(r.pending for r in results):
-                from mleg_tui.services.mc_sync import confirm_pending
-
-                results = confirm_pending(ctx, results)
-            return results
+            return revoke_orders(ctx, ids, reason, versions=versions, confirm_now=True)
 
         def done(results: list[ActionResult]) -> None:
             for r in results:

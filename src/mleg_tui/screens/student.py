@@ -228,12 +228,7 @@ class StudentScreen(BaseScreen):
         def job(ctx: Context) -> list[ActionResult]:
             from mleg_tui.services.actions import revoke_orders
 
-            results = revoke_orders(ctx, [o.id], reason, versions={o.id: o.version})
-            if ctx.settings.mc_url and any(r.pending for r in results):
-                from mleg_tui.services.mc_sync import confirm_pending
-
-                results = confirm_pending(ctx, results)
-            return results
+            return revoke_orders(ctx, [o.id], reason, versions={o.id: o.version}, confirm_now=True)
 
         def done(results: list[ActionResult]) -> None:
             self.notify("\n".join(r.message for r in results), title="Unieważnienie", timeout=8)
