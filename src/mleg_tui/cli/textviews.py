@@ -16,18 +16,7 @@ from mleg_tui.services.types import EventView, OrderRow, OrderView, StudentView
 
 
 def event_line(e: EventView) -> str:
-    change = ""
-    if e.new_status is not None:
-        old = e.old_status.label if e.old_status else "—"
-        change = f"{old} → {e.new_status.label}"
-    parts = [pl_datetime(e.at, seconds=True), visible(e.who), e.action.label]
-    if change:
-        parts.append(change)
-    if e.reason:
-        parts.append(f"powód: {visible(e.reason)}")
-    if e.backdated and e.recorded_at:
-        parts.append(f"data ustalona ustawieniem today, zapisano naprawdę {pl_datetime(e.recorded_at, seconds=True)}")
-    return " · ".join(parts)
+    return f"{pl_datetime(e.at, seconds=True)} · {e.describe()}"
 
 
 def order_lines(o: OrderView) -> list[str]:

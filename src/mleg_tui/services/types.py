@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from mleg_tui.domain.dates import duration
+from mleg_tui.domain.dates import duration, pl_datetime
 from mleg_tui.domain.events import Actor
 from mleg_tui.domain.names import plural
 from mleg_tui.domain.numbers import rate, seconds_taken
@@ -91,6 +91,21 @@ class EventView:
         if self.actor_kind in (Actor.MC, Actor.SWEEP) and self.actor:  # the login that ran it
             return f"{self.actor_kind.label} (uruchomił {self.actor})"
         return self.actor_kind.label
+
+    def describe(self) -> str:
+        """By whom, what, the change of status and the reason, in one line (the time apart):
+        the history of the CLI and of the TUI. Names and reasons are data: a control
+        character in them shows as a mark."""
+        parts = [visible(self.who), self.action.label]
+        if self.new_status is not None:
+            old = self.old_status.label if self.old_status else "—"
+            parts.append(f"{old} → {self.new_status.label}")
+        if self.reason:
+            parts.append(f"powód: {visible(self.reason)}")
+        if self.backdated and self.recorded_at:
+            parts.append("data ustalona ustawieniem today, zapisano naprawdę "
+                         + pl_datetime(self.recorded_at, seconds=True))
+        return " · ".join(parts)
 
     @property
     def backdated(self) -> bool:

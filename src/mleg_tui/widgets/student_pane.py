@@ -110,8 +110,6 @@ def current_head(o: OrderView) -> Content:
 def history(v: StudentView) -> list[RenderableType]:
     """Per order: a heading line, then its events in a grid (time | what), so a long
     event wraps under its own text, not under the time."""
-    from mleg_tui.cli.textviews import event_line
-
     if not v.orders:
         return [Text("Student nie składał zamówień.")]
     out: list[RenderableType] = []
@@ -124,8 +122,7 @@ def history(v: StudentView) -> list[RenderableType]:
         grid.add_column(no_wrap=True)
         grid.add_column()
         for e in o.events:
-            when = pl_datetime(e.at, seconds=True)
-            grid.add_row("  " + when, Text(event_line(e).removeprefix(when + " · ")))
+            grid.add_row("  " + pl_datetime(e.at, seconds=True), Text(e.describe()))
         out.append(grid)
     return out
 
