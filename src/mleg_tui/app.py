@@ -6,7 +6,6 @@ store is opened by the first worker that needs it, and screens import services i
 """
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Iterable
 from functools import partial
@@ -20,14 +19,13 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from mleg_tui.domain.text import visible
+from mleg_tui.startup_gc import PAUSE_AT_MOST, StartupCollector, warm_up
 
 if TYPE_CHECKING:
     from mleg_tui.config import Settings
     from mleg_tui.screens.student import Found
     from mleg_tui.services.context import Context, Permission
 
-GC_PAUSE_AT_MOST = 10.0  # seconds
-WARM_UP = ("mleg_tui.services.students", "mleg_tui.screens.lookup", "mleg_tui.cli.textviews", "qrcode")
 KEY_NAMES = {"space": "spacja", "escape": "Esc", "enter": "Enter", "pageup": "PgUp",
              "pagedown": "PgDn", "home": "Home", "end": "End", "tab": "Tab"}
 
@@ -61,48 +59,24 @@ class MlegApp(App[int]):
         self.login = login_of(settings)
         self._ctx: Context | None = None
         self._ctx_lock = threading.Lock()
-        self._gc_paused = False
+        self._gc = StartupCollector()
         self.sub_title = self.login
 
-    # -- the garbage collector at start ---------------------------------------------------
-    # Starting allocates a few hundred thousand objects that live as long as the program
-    # (Textual, the screens, then SQLAlchemy and SQLModel). The collector would walk them
-    # over and over (60-70 ms before the first screen; full collections of 100 ms and more
-    # later, while the clerk types). So it is off until the store is open and the first
-    # lookup's modules are loaded (_warm_up), and what exists then is frozen: later
-    # collections look only at what came after.
+    # -- the garbage collector while starting (startup_gc) --------------------------------
     def on_load(self) -> None:
-        if gc.isenabled():
-            gc.disable()
-            self._gc_paused = True
-            self.set_timer(GC_PAUSE_AT_MOST, self._resume_gc)  # should the store not open
-
-    def _resume_gc(self) -> None:
-        if self._gc_paused:
-            self._gc_paused = False
-            gc.freeze()
-            gc.enable()
+        if self._gc.pause():
+            self.set_timer(PAUSE_AT_MOST, self._gc.resume)
 
     def _warm_up(self) -> None:
-        """While the clerk reads the first screen: load what the first album lookup needs,
-        so that it is as quick as the ones after it; then freeze what starting made."""
-        import importlib
-
-        for name in WARM_UP:
-            try:
-                importlib.import_module(name)
-            except ImportError:  # an optional part: it will say so when used
-                pass
+        """A worker, once the store is open: then the collector resumes."""
+        warm_up()
         try:
-            self.call_from_thread(self._resume_gc)
+            self.call_from_thread(self._gc.resume)
         except RuntimeError:  # the app is closing
             pass
 
     def on_unmount(self) -> None:
-        if self._gc_paused:
-            self._gc_paused = False
-            gc.enable()
-        gc.unfreeze()  # another app in this process (tests) must not keep this one's objects
+        self._gc.end()
 
     # -- the store and who is acting ----------------------------------------------------
     def context(self) -> Context:
@@ -131,6 +105,7 @@ class MlegApp(App[int]):
         return ctx.can(permission)
 
     def _context_ready(self) -> None:
+        from mleg_tui.keymap import unknown_ids
         from mleg_tui.services.context import ROLE_LABELS
 
         if not self.screen_stack:  # it opened as the app was closing
@@ -145,7 +120,7 @@ class MlegApp(App[int]):
             screen.refresh_bindings()
         for warning in ctx.warnings:  # told, never in the way: the work goes on
             self.notify(warning, title="Uwaga", severity="warning", timeout=30)
-        unknown = sorted(set(self.settings.keymap) - binding_ids()) if self.settings.keymap else []
+        unknown = unknown_ids(self.settings.keymap) if self.settings.keymap else []
         if unknown:
             self.notify("Nieznane polecenia w sekcji [keymap]: " + ", ".join(unknown),
                         severity="warning", timeout=10)
@@ -286,22 +261,6 @@ class MlegApp(App[int]):
 
     async def _run_from_palette(self, action: str, node: Any) -> None:
         await self.run_action(action, node)
-
-
-def binding_ids() -> set[str]:
-    """Every binding id the keymap may name (the app's and all screens')."""
-    from mleg_tui.screens import all_screens
-
-    ids = {b.id for b in MlegApp.BINDINGS if isinstance(b, Binding) and b.id}
-    for cls in all_screens():
-        for dom in cls.__mro__:
-            for b in getattr(dom, "BINDINGS", []) or []:
-                if isinstance(b, Binding) and b.id:
-                    ids.add(b.id)
-    from mleg_tui.widgets.order_table import OrderTable
-
-    ids.update(b.id for b in OrderTable.BINDINGS if isinstance(b, Binding) and b.id)
-    return ids
 
 
 def run_app(settings: Settings) -> int:

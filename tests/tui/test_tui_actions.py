@@ -118,6 +118,15 @@ async def test_every_action_in_footer_and_palette_for_admin(make_app) -> None:
         assert all(b.id for b in app.screen.BINDINGS)  # every binding can be remapped
 
 
+def test_the_keymap_knows_every_binding_id_and_tells_the_unknown() -> None:
+    from mleg_tui.keymap import binding_ids, unknown_ids
+
+    ids = binding_ids()  # the app's, every screen's and every widget's
+    assert {"lookup", "orders.revoke", "student.reveal", "dialog.cancel", "refresh.stop",
+            "sweep.run", "table.up", "orders.open", "filter.leave"} <= ids
+    assert unknown_ids({"orders.revoke": "v", "filter.leave": "f2", "nonsense": "z"}) == ["nonsense"]
+
+
 async def test_keymap_remaps_a_binding(make_app) -> None:
     app = make_app(role="admin", keymap={"orders.revoke": "v", "nonsense": "z"})
     async with app.run_test(size=(120, 40)) as pilot:
