@@ -56,7 +56,7 @@ async def loaded(pilot: Any) -> None:
     await until(pilot, lambda: app.ctx is not None, what="context")
     table = app.screen.query_one(OrderTable)
     await until(pilot, lambda: table.total is not None and table.current_row is not None
-                and table._inflight is None and not table._stale, what="rows and count")
+                and not table.fetching, what="rows and count")
     await settle(pilot)
 
 

@@ -6,6 +6,7 @@ out of the filter with a message saying so, never an exception.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
@@ -64,10 +65,11 @@ class FilterBar(Widget):
                 tooltip="Wróć z filtru do listy (Enter też)"),
     ]
 
+    @dataclass
     class Changed(Message):
-        def __init__(self, query: OrderQuery) -> None:
-            super().__init__()
-            self.query = query
+        """The filter changed: what the list should show now."""
+
+        query: OrderQuery
 
     class Leave(Message):
         """Enter or Esc in a field: back to the table."""

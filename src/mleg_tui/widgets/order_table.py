@@ -18,6 +18,7 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -126,8 +127,22 @@ class OrderTable(ScrollView, can_focus=True):
         "order-table--placeholder",
         *(f"order-table--{status_part(s)}" for s in OrderStatus),
     }
-    # Each status in its colour (domain.status), the words always beside it.
-    DEFAULT_CSS = "\n".join(_status_rule(s) for s in OrderStatus)
+    DEFAULT_CSS = """
+    OrderTable {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    OrderTable > .order-table--header { text-style: bold; background: $panel; }
+    OrderTable > .order-table--cursor { background: $block-cursor-blurred-background; }
+    OrderTable:focus > .order-table--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: bold;
+    }
+    OrderTable > .order-table--marked { background: $accent 20%; text-style: bold; }
+    OrderTable > .order-table--placeholder { color: $text-muted; }
+    """ + "\n".join(_status_rule(s) for s in OrderStatus)  # each status in its colour, words beside
     BINDINGS = [
         Binding("up,k", "move(-1)", "W górę", show=False, id="table.up"),
         Binding("down,j", "move(1)", "W dół", show=False, id="table.down"),
@@ -139,22 +154,29 @@ class OrderTable(ScrollView, can_focus=True):
                 tooltip="Pokaż studenta z bieżącego wiersza"),
     ]
 
+    @dataclass
     class WindowNeeded(Message):
-        def __init__(self, window: Window) -> None:
-            super().__init__()
-            self.window = window
+        """Rows to read: the screen reads them and hands them to put_rows."""
 
+        window: Window
+
+    @dataclass
     class Selected(Message):
-        def __init__(self, row: OrderRow) -> None:
-            super().__init__()
-            self.row = row
+        """Enter (or a double click) on a row."""
 
+        row: OrderRow
+
+    @dataclass
     class Moved(Message):
         """The visible range, total or cursor changed (for the status line and actions)."""
 
-        def __init__(self, first: int, last: int, total: int | None, pending: bool) -> None:
-            super().__init__()
-            self.first, self.last, self.total, self.pending = first, last, total, pending
+        first: int
+        last: int
+        total: int | None
+        pending: bool  # a visible row waits for MC
+
+    fetching: var[bool] = var(False)
+    """Rows asked for have not all come yet, or the old list's stand in for them."""
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -194,6 +216,7 @@ class OrderTable(ScrollView, can_focus=True):
             self.need_rows()  # no need to wait for a frame: the size is known
         else:
             self.call_after_refresh(self.need_rows)
+        self._fetched()
         return self.generation
 
     def put_rows(self, window: Window, rows: list[OrderRow]) -> None:
@@ -219,6 +242,7 @@ class OrderTable(ScrollView, can_focus=True):
         self._update_size()
         self.refresh()
         self.need_rows()
+        self._fetched()
 
     def set_total(self, generation: int, total: int) -> None:
         if generation != self.generation:
@@ -235,6 +259,7 @@ class OrderTable(ScrollView, can_focus=True):
         self._inflight = None
         self.message = visible(text)
         self.refresh()
+        self._fetched()
 
     def set_sort(self, sort: SortKey, descending: bool) -> None:
         self.sort, self.descending = sort, descending
@@ -305,7 +330,11 @@ class OrderTable(ScrollView, can_focus=True):
         else:
             window = Window(self.generation, start, max(count, h + MARGIN), ahead=ahead)
         self._inflight = window
+        self._fetched()
         self.post_message(self.WindowNeeded(window))
+
+    def _fetched(self) -> None:
+        self.fetching = self._inflight is not None or bool(self._stale)
 
     def _read_margins(self) -> None:
         self._margins_later = False
