@@ -17,6 +17,7 @@ from textual.command import CommandPalette
 from textual.content import Content
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.signal import Signal
 
 from mleg_tui.domain.text import visible
 from mleg_tui.startup_gc import PAUSE_AT_MOST, StartupCollector, warm_up
@@ -61,6 +62,8 @@ class MlegApp(App[int]):
         self._ctx_lock = threading.Lock()
         self._gc = StartupCollector()
         self.sub_title = self.login
+        # Orders changed in the store (a refresh running): their ids, or [] for "some".
+        self.orders_changed: Signal[list[int]] = Signal(self, "orders-changed")
 
     # -- the garbage collector while starting (startup_gc) --------------------------------
     def on_load(self) -> None:

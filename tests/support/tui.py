@@ -33,6 +33,16 @@ def build_demo_store(db: Path | str) -> None:
     ctx.engine.dispose()  # SQLite: one self-contained file; PostgreSQL: an idle template
 
 
+def eligible_album(ctx: Any) -> str:
+    """A student who may order now (the demo's rules leave most with a valid card)."""
+    from mleg_tui.services.orders import iter_orders
+    from mleg_tui.services.students import student_view
+    from mleg_tui.services.types import OrderQuery
+
+    return next(r.album for r in iter_orders(ctx, OrderQuery())
+                if r.album and student_view(ctx, album=r.album).verdict.eligible)
+
+
 async def until(pilot: Any, cond: Callable[[], Any], timeout: float = 8.0, what: str = "") -> Any:
     """Let the app run until `cond()` is truthy (workers finish, messages land)."""
     deadline = time.monotonic() + timeout

@@ -62,3 +62,13 @@ def service_ctx(db: Path | str) -> Any:
     from mleg_tui.services.context import open_context
 
     return open_context(settings_for(db), role="admin")
+
+
+@pytest.fixture
+def sim() -> Iterator[Any]:
+    """The MC simulator on loopback: issues codes 5 s (simulated) after a submission."""
+    from mleg_tui.simulator.server import start_simulator
+
+    handle = start_simulator(seed=3, token="tok-test", issue_delay=5, jitter=0, blad=0, pickup=0)
+    yield handle
+    handle.stop()

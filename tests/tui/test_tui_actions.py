@@ -10,7 +10,7 @@ from mleg_tui.screens.confirm import ConfirmDialog, RevokeDialog
 from mleg_tui.screens.refresh import RefreshScreen
 from mleg_tui.widgets.key_bar import KeyBar
 from mleg_tui.widgets.order_table import OrderTable
-from support.tui import keys_of, loaded, palette_titles, screen_text, settle, until
+from support.tui import eligible_album, keys_of, loaded, palette_titles, screen_text, settle, until
 
 DESTRUCTIVE = {"revoke", "refresh", "refresh_all", "sweep", "reveal"}
 
@@ -125,6 +125,26 @@ def test_the_keymap_knows_every_binding_id_and_tells_the_unknown() -> None:
     assert {"lookup", "orders.revoke", "student.reveal", "dialog.cancel", "refresh.stop",
             "sweep.run", "table.up", "orders.open", "filter.leave"} <= ids
     assert unknown_ids({"orders.revoke": "v", "filter.leave": "f2", "nonsense": "z"}) == ["nonsense"]
+
+
+async def test_the_list_under_a_refresh_shows_what_it_changed(make_app, service_ctx, sim) -> None:
+    """Before the refresh's dialog is closed, the list behind it has re-read what changed."""
+    from mleg_tui.domain.status import OrderStatus
+    from mleg_tui.services.actions import place_order
+
+    placed = place_order(service_ctx, eligible_album(service_ctx))
+    app = make_app(role="operator", mc_url=sim.url, mc_token="tok-test")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        table = app.screen.query_one(OrderTable)
+        assert table.current_row.id == placed.order_id  # the newest order, at the top
+        assert table.current_row.status is OrderStatus.OCZEKUJE
+        await pilot.press("U")
+        await until(pilot, lambda: isinstance(app.screen, RefreshScreen) and not app.screen.running,
+                    timeout=20, what="refresh")
+        await until(pilot, lambda: not table.fetching and table.current_row.status is OrderStatus.W_TRAKCIE,
+                    what="the list re-read")
+        assert isinstance(app.screen, RefreshScreen)  # still open: the list followed it
 
 
 async def test_keymap_remaps_a_binding(make_app) -> None:

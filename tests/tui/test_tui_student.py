@@ -2,15 +2,13 @@
 revealing the activation code, and an order followed from OCZEKUJE to DO_ODBIORU."""
 from __future__ import annotations
 
-import pytest
-
 from mleg_tui.domain.dates import pl_date
 from mleg_tui.domain.eligibility import REASON_TEXTS
 from mleg_tui.screens.confirm import ConfirmDialog
 from mleg_tui.screens.lookup import LookupScreen
 from mleg_tui.screens.student import StudentScreen
 from mleg_tui.widgets.qr_view import QRView, qr_matrix
-from support.tui import keys_of, loaded, screen_text, settle, until
+from support.tui import eligible_album, keys_of, loaded, screen_text, settle, until
 
 BIG = (130, 90)  # tall enough that the whole student fits on screen
 
@@ -169,24 +167,11 @@ async def test_operator_reveals_the_activation_code_and_it_is_recorded(make_app,
     assert events[-1].action.value == "CODE_REVEALED" and events[-1].actor == "tester"
 
 
-@pytest.fixture
-def sim():
-    from mleg_tui.simulator.server import start_simulator
-
-    handle = start_simulator(seed=3, token="tok-test", issue_delay=5, jitter=0, blad=0, pickup=0)
-    yield handle
-    handle.stop()
-
-
 async def test_order_followed_from_placed_to_ready_with_qr(make_app, service_ctx, sim) -> None:
     from mleg_tui.screens.refresh import RefreshScreen
     from mleg_tui.services.actions import place_order
-    from mleg_tui.services.orders import OrderQuery, iter_orders
-    from mleg_tui.services.students import student_view
 
-    # A student who may order now (the demo's rules leave most with a valid card).
-    album = next(r.album for r in iter_orders(service_ctx, OrderQuery())
-                 if r.album and student_view(service_ctx, album=r.album).verdict.eligible)
+    album = eligible_album(service_ctx)
     place_order(service_ctx, album)
     app = make_app(role="operator", mc_url=sim.url, mc_token="tok-test")
     async with app.run_test(size=BIG) as pilot:

@@ -13,6 +13,7 @@ from mleg_tui.errors import MlegError, unexpected
 from mleg_tui.services.context import Context, Permission
 
 T = TypeVar("T")
+V = TypeVar("V")
 R = TypeVar("R")
 
 
@@ -64,23 +65,34 @@ def run_service(
     *,
     exclusive: bool = True,
 ) -> Worker[None]:
-    """Run `job(ctx)` in a thread; hand its result (or its error, as one line) back to
-    the UI thread. Only the newest job of a group counts: older ones are cancelled
-    (unless not `exclusive`)."""
+    """Run `job(ctx)` in a thread (the store is opened by the first job that needs it); see
+    run_in_thread for what comes back."""
+    app = node.app
+    return run_in_thread(node, group, lambda: job(app.context()), done, failed, exclusive=exclusive)
+
+
+def run_in_thread(
+    node: BaseScreen | BaseModal[Any],
+    group: str,
+    work: Callable[[], T],
+    done: Callable[[T], None],
+    failed: Callable[[str], None] | None = None,
+    *,
+    exclusive: bool = True,
+) -> Worker[None]:
+    """Run `work()` in a thread; hand its result (or its error, as one line) back to the
+    UI thread. Only the newest job of a group counts: older ones are cancelled (unless
+    not `exclusive`)."""
     app = node.app
     on_error = failed or (lambda text: app.notify(text, severity="error", timeout=8))
 
-    def back(fn: Callable[[Any], None], value: Any) -> None:
-        if get_current_worker().is_cancelled:
-            return
-        try:
-            app.call_from_thread(fn, value)
-        except RuntimeError:  # the app is closing
-            pass
+    def back(fn: Callable[[V], None], value: V) -> None:
+        if not get_current_worker().is_cancelled:
+            to_ui(node, fn)(value)
 
-    def work() -> None:
+    def run() -> None:
         try:
-            result = job(app.context())
+            result = work()
         except MlegError as e:
             back(on_error, str(e))
             return
@@ -89,5 +101,22 @@ def run_service(
             return
         back(done, result)
 
-    return node.run_worker(work, name=group, group=group, thread=True, exclusive=exclusive,
+    return node.run_worker(run, name=group, group=group, thread=True, exclusive=exclusive,
                            exit_on_error=False)
+
+
+def to_ui(node: BaseScreen | BaseModal[Any], fn: Callable[[V], None], *,
+          closing: Callable[[], None] | None = None) -> Callable[[V], None]:
+    """`fn` for a service's thread to call (a result, or progress while it works): each
+    call runs `fn` on the UI thread. Once the app is closing, `closing` runs instead (say,
+    to stop the service)."""
+    app = node.app
+
+    def call(value: V) -> None:
+        try:
+            app.call_from_thread(fn, value)
+        except RuntimeError:  # the app is closing
+            if closing is not None:
+                closing()
+
+    return call

@@ -7,11 +7,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Static
 
 from mleg_tui.domain.names import plural
-from mleg_tui.screens.base import BaseScreen, run_service
+from mleg_tui.screens.base import BaseScreen, run_in_thread, run_service
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.order_rows import first_window
 from mleg_tui.services.types import (
@@ -94,6 +95,7 @@ class OrdersScreen(BaseScreen):
         self.table.empty_text = EMPTY_STORE  # no filter yet: no rows means none at all
         self.table.set_sort(self.order_query.sort, self.order_query.descending)
         self.table.focus()
+        self.app.orders_changed.subscribe(self, self.changed)
         self._first_rows(self.table.reset())
         self.query_one(KeyBar).rebuild()  # in the first frame, not one frame later
 
@@ -149,17 +151,10 @@ class OrdersScreen(BaseScreen):
         # Otherwise the table asks for its rows after the first frame (_fetch).
 
     def _first_in_worker(self, w: Window) -> None:
-        app = self.app
-
-        def work() -> None:
-            rows = first_window(app.settings, w.count)
-            try:
-                app.call_from_thread(self._first_arrived, w, rows)
-            except RuntimeError:  # the app is closing
-                pass
-
-        self.run_worker(work, name="rows", group="rows", thread=True, exclusive=True,
-                        exit_on_error=False)
+        settings = self.app.settings
+        run_in_thread(self, "rows", lambda: first_window(settings, w.count),
+                      lambda rows: self._first_arrived(w, rows),
+                      lambda _: self._first_arrived(w, None))  # the ordinary way says what is wrong
 
     def _first_arrived(self, w: Window, rows: list[OrderRow] | None) -> None:
         self._first_tried = True
@@ -207,8 +202,12 @@ class OrdersScreen(BaseScreen):
         self.refresh_bindings()
 
     def changed(self, ids: list[int]) -> None:
-        """Orders changed under us (a refresh is running): re-read soon, not per order."""
-        if self._reload_timer is None:
+        """Orders changed under us (a refresh is running): re-read soon, not per order,
+        while the list can be seen (under the refresh's dialog); otherwise it is re-read
+        when it comes back (on_screen_resume)."""
+        stack = self.app.screen_stack
+        in_view = self in stack and all(isinstance(s, ModalScreen) for s in stack[stack.index(self) + 1:])
+        if in_view and self._reload_timer is None:
             self._reload_timer = self.set_timer(RELOAD_EVERY, self.reload)
 
     # -- the status line --------------------------------------------------------------------
@@ -376,12 +375,12 @@ class OrdersScreen(BaseScreen):
             return
         what = (f"zaznaczone: {orders(len(rows))}" if self.marks
                 else f"zamówienie {rows[0].person} ({rows[0].album})")
-        self.app.push_screen(RefreshScreen(RefreshSelection(order_ids=[r.id for r in rows]), what, self.changed))
+        self.app.push_screen(RefreshScreen(RefreshSelection(order_ids=[r.id for r in rows]), what))
 
     def action_refresh_all(self) -> None:
         from mleg_tui.screens.refresh import RefreshScreen
 
-        self.app.push_screen(RefreshScreen(RefreshSelection(), "wszystkie aktywne zamówienia", self.changed))
+        self.app.push_screen(RefreshScreen(RefreshSelection(), "wszystkie aktywne zamówienia"))
 
     def action_revoke(self) -> None:
         from mleg_tui.screens.confirm import RevokeDialog

@@ -3,8 +3,6 @@ Esc stops cleanly (services.mc_sync never leaves an order half-written)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,7 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static
 
 from mleg_tui.domain.text import visible
-from mleg_tui.screens.base import BaseModal, run_service
+from mleg_tui.screens.base import BaseModal, run_service, to_ui
 from mleg_tui.services.types import RefreshProgress, RefreshSelection, RefreshSummary
 from mleg_tui.widgets.fmt import literal, rich_literal
 
@@ -27,12 +25,10 @@ class RefreshScreen(BaseModal[RefreshSummary | None]):
         Binding("enter", "close", "Zamknij", id="refresh.close", tooltip="Zamknij podsumowanie"),
     ]
 
-    def __init__(self, selection: RefreshSelection, what: str,
-                 on_changed: Callable[[list[int]], None] | None = None) -> None:
+    def __init__(self, selection: RefreshSelection, what: str) -> None:
         super().__init__(classes="dialog bottom")
         self.selection = selection
         self.what = what
-        self.on_changed = on_changed
         self.cancel = threading.Event()
         self.running = True
         self.summary: RefreshSummary | None = None
@@ -68,22 +64,14 @@ class RefreshScreen(BaseModal[RefreshSummary | None]):
     def _start(self) -> None:
         from mleg_tui.services.mc_sync import refresh
 
+        show = to_ui(self, self._progress, closing=self.cancel.set)
+
+        def report(p: RefreshProgress) -> None:
+            show((p.done, p.total, p.line(), list(p.changed_ids)))  # a copy: the service goes on
+
         run_service(self, "refresh",
-                    lambda ctx: refresh(ctx, self.selection,
-                                        on_progress=self._report, cancel=self.cancel),
+                    lambda ctx: refresh(ctx, self.selection, on_progress=report, cancel=self.cancel),
                     self._finished, self._failed)
-
-    def _report(self, p: RefreshProgress) -> None:
-        # A copy: the service keeps mutating its progress object.
-        snapshot = (p.done, p.total, p.line(), list(p.changed_ids))
-        self._back(self._progress, snapshot)
-
-    def _back(self, fn: Callable[[Any], None], value: Any) -> None:
-        """Progress, from the service's thread."""
-        try:
-            self.app.call_from_thread(fn, value)
-        except RuntimeError:  # the app is closing
-            self.cancel.set()
 
     # -- the UI thread ----------------------------------------------------------------------
     def _progress(self, snapshot: tuple[int, int, str, list[int]]) -> None:
@@ -91,8 +79,8 @@ class RefreshScreen(BaseModal[RefreshSummary | None]):
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
         if not self.cancel.is_set():
             self.query_one("#refresh-line", Static).update(line)
-        if changed and self.on_changed is not None:
-            self.on_changed(changed)
+        if changed:
+            self.app.orders_changed.publish(changed)
 
     def _finished(self, summary: RefreshSummary) -> None:
         self.summary = summary
@@ -107,8 +95,8 @@ class RefreshScreen(BaseModal[RefreshSummary | None]):
                 t.append(f"\n  … i {len(summary.failures) - FAILURES_SHOWN} więcej "
                          "(pełna lista: mleg-tui refresh)")
         self._end("Przerwano." if summary.cancelled else "Zakończono.", t)
-        if self.on_changed is not None and summary.changed:
-            self.on_changed([])
+        if summary.changed:
+            self.app.orders_changed.publish([])
 
     def _failed(self, text: str) -> None:
         self._end("Nie wykonano.", rich_literal(text, "bold"))

@@ -3,8 +3,6 @@ and why (nothing changes), then, confirmed, the run itself with progress and a s
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,7 +11,7 @@ from textual.widgets import DataTable, ProgressBar, Static
 
 from mleg_tui.domain.rules import LOSS
 from mleg_tui.domain.text import visible
-from mleg_tui.screens.base import BaseScreen, run_service
+from mleg_tui.screens.base import BaseScreen, run_service, to_ui
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.types import SweepItem, SweepSummary
 from mleg_tui.widgets.fmt import literal, orders, rich_literal
@@ -135,16 +133,11 @@ class SweepScreen(BaseScreen):
         self.refresh_bindings()
         from mleg_tui.services.sweep import run_sweep
 
+        show = to_ui(self, self._progress, closing=self.cancel.set)
         run_service(self, "sweep",
-                    lambda ctx: run_sweep(ctx, cancel=self.cancel, on_progress=lambda n, total:
-                                          self._back(self._progress, (n, total))),
+                    lambda ctx: run_sweep(ctx, cancel=self.cancel,
+                                          on_progress=lambda n, total: show((n, total))),
                     self._done, self._done)
-
-    def _back(self, fn: Callable[[Any], None], value: Any) -> None:
-        try:
-            self.app.call_from_thread(fn, value)
-        except RuntimeError:
-            self.cancel.set()
 
     def _progress(self, step: tuple[int, int]) -> None:
         n, total = step
