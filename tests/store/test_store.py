@@ -127,6 +127,9 @@ def make_version_1(path: Path, first_release: bool) -> None:
         con.execute("DROP INDEX ix_orders_ordered")
         con.execute("CREATE INDEX ix_orders_ordered ON orders (ordered_at, id)")
         con.execute("ALTER TABLE order_event DROP COLUMN recorded_at")  # v5's
+        # v6 added the lookup's indexes (PESEL, QR text).
+        con.execute("DROP INDEX ix_person_pesel")
+        con.execute("DROP INDEX ix_orders_qr")
         con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         # A person written by the old program: the new index must learn of her too.
         con.execute("UPDATE person SET first_name = 'Łucja', last_name = 'Żak', name_key = 'zak lucja'")
@@ -141,6 +144,8 @@ def test_newer_program_upgrades_an_older_store(placed: int, store_path: Path, ma
     assert sql(store_path, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
     assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_orders_ordered)")] == [
         "ordered_at", "id", "name_key"]
+    assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_person_pesel)")] == ["pesel"]
+    assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_orders_qr)")] == ["qr_code"]
     assert [r.id for r in find_orders(ctx, OrderQuery(text="łucja"))] == [placed]
     assert sql(store_path, "SELECT count(*), min(action) FROM order_event") == [(1, "PLACED")]
     # The old order goes on living: MC takes it, the student cancels (pending at MC).

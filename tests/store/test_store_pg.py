@@ -109,6 +109,8 @@ def test_indexes_for_the_offices_queries(pg_url: str):
     assert {"album", "name_key", "ordered_at", "status"} <= firsts
     assert "gin (name_key gin_trgm_ops)" in defs["ix_person_name_trgm"]
     assert "UNIQUE" in defs["ux_person_album"] and "UNIQUE" in defs["ux_orders_ref"]
+    assert "(pesel)" in defs["ix_person_pesel"]  # the lookup by PESEL
+    assert "(qr_code) WHERE (qr_code IS NOT NULL)" in defs["ix_orders_qr"]  # ... by QR text
 
 
 def test_three_processes_opening_a_new_database_at_once_create_it_once(pg_url: str, tmp_path: Path):
@@ -145,6 +147,8 @@ def make_version_1(url: str, first_release: bool) -> None:
     """What version 1 wrote on PostgreSQL: no trigram index (v2's step); the first release
     also lacked two order columns that joined v1 later."""
     q(url, "DROP INDEX ix_person_name_trgm")
+    q(url, "DROP INDEX ix_person_pesel")  # v6's
+    q(url, "DROP INDEX ix_orders_qr")
     if first_release:
         q(url, "ALTER TABLE orders DROP COLUMN pending_actor_kind")
         q(url, "ALTER TABLE orders DROP COLUMN submitted_body")
@@ -163,6 +167,7 @@ def test_an_older_schema_is_upgraded_on_open(placed: tuple[Context, int], pg_url
     ctx = make_ctx(pg_url)  # opening upgrades
     assert q(pg_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
     assert q(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_person_name_trgm'") == [(1,)]
+    assert q(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexname IN ('ix_person_pesel', 'ix_orders_qr')") == [(2,)]
     columns = {r[0] for r in q(pg_url, "SELECT column_name FROM information_schema.columns "
                                        "WHERE table_name = 'orders'")}
     assert {"pending_actor_kind", "submitted_body"} <= columns

@@ -1,7 +1,8 @@
-"""PESEL validation: length, digits, checksum and the encoded birth date."""
+"""PESEL validation (length, digits, checksum, the encoded birth date) and masking."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 _WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
@@ -66,3 +67,25 @@ def make_pesel(born: dt.date, serial: int, female: bool) -> str:
     body = f"{born.year % 100:02d}{born.month + offset:02d}{born.day:02d}{serial % 1000:03d}{sex_digit}"
     total = sum(int(c) * w for c, w in zip(body, _WEIGHTS))
     return body + str((10 - total % 10) % 10)
+
+
+def pesel_shaped(text: str) -> bool:
+    """Eleven digits: what a clerk typing a PESEL types (the checksum is not asked: a
+    PESEL stored with a typo must be found as it is stored)."""
+    return len(text) == 11 and _digits(text)
+
+
+def mask(pesel: str | None) -> str | None:
+    """Only the last four digits: enough to compare with the student's document."""
+    if not pesel:
+        return None
+    return "*" * max(len(pesel) - 4, 0) + pesel[-4:]
+
+
+_ELEVEN_DIGITS = re.compile(r"(?<![0-9])[0-9]{11}(?![0-9])")
+
+
+def mask_in(text: str) -> str:
+    """`text` with every run of eleven digits (a PESEL, maybe) masked: for messages that
+    quote what was typed."""
+    return _ELEVEN_DIGITS.sub(lambda m: mask(m.group()) or "", text)

@@ -4,14 +4,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, select, tuple_
+from sqlalchemy import ColumnElement, false, func, or_, select, tuple_
 from sqlmodel import Session, col
 
 from mleg_tui.domain.names import fold
+from mleg_tui.domain.pesel import pesel_shaped
 from mleg_tui.domain.status import OrderStatus, lapse_of
 from mleg_tui.services.context import Context
 from mleg_tui.services.types import SORT_KEYS, OrderQuery, OrderRow, SortKey
-from mleg_tui.store import reading, search
+from mleg_tui.store import identify, reading, search
 from mleg_tui.store.models import Order, Person
 
 # Each sort is a tuple of columns ending in the id, so every row has a unique key
@@ -34,12 +35,9 @@ FEW_PERSONS = 2000
 
 def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = False) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
-    words = fold(q.text).split()
-    for album in (w for w in words if any(c.isdigit() for c in w)):
-        # Album numbers: a prefix, through the index (a range, not LIKE, on every database).
-        column = col(Order.album) if album.isdigit() else func.lower(col(Order.album))
-        conds.append(and_(column >= album, column < album + "\uffff"))
-    names = [w for w in words if not any(c.isdigit() for c in w)]
+    typed = q.text.split()
+    conds.extend(_numbered(s, w) for w in typed if _has_digit(w))
+    names = fold(" ".join(w for w in typed if not _has_digit(w))).split()
     indexed = [w for w in names if len(w) >= search.MIN_WORD]
     dense = [w for w in names if len(w) < search.MIN_WORD]  # no trigram: test each row
     if indexed:
@@ -66,10 +64,30 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = Fal
     return conds
 
 
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+def _numbered(s: Session, word: str) -> ColumnElement[bool]:
+    """A word with a digit: the start of an album number, or a whole PESEL (that person's
+    orders), order reference or QR text (that order); each through an index."""
+    album = word.lower()
+    column = col(Order.album) if album.isdigit() else func.lower(col(Order.album))
+    either = [search.starting_with(column, album)]
+    if pesel_shaped(word):
+        persons = s.execute(identify.persons_of_pesel(word)).scalars().all()
+        if persons:
+            either.append(col(Order.person_id).in_(persons))
+    if not word.isdigit():
+        orders = s.execute(identify.orders_named_by(word)).scalars().all()
+        if orders:
+            either.append(col(Order.id).in_(orders))
+    return or_(*either)
+
+
 def _name_like(word: str) -> ColumnElement[bool]:
     """On the order's own copy of the folded name: no join, no other table."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return col(Order.name_key).like(f"%{escaped}%", escape="\\")
+    return col(Order.name_key).like(f"%{search.like_escaped(word)}%", escape="\\")
 
 
 def _utc_midnight(ctx: Context, day: dt.date) -> dt.datetime:

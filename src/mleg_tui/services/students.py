@@ -1,5 +1,5 @@
-"""The help-desk view of one student: data, verdict with every reason, what to do, every
-order's story."""
+"""The help desk: finding a student by whatever the caller has at hand, and the view of one
+student (data, verdict with every reason, what to do, every order's story)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,20 +10,22 @@ from mleg_tui.clock import Clock
 from mleg_tui.domain.advice import Case, CurrentOrder, Step, advise
 from mleg_tui.domain.eligibility import OrderFacts, PersonFacts, Verdict, assess
 from mleg_tui.domain.events import Action, Actor, PendingAction
-from mleg_tui.domain.rules import Programme, entitled_until, standing
+from mleg_tui.domain.names import fold
+from mleg_tui.domain.pesel import mask as mask_pesel
+from mleg_tui.domain.rules import Programme, ProgrammeStatus, entitled_until, standing
 from mleg_tui.domain.status import OrderStatus, lapse_of
 from mleg_tui.services.context import Context
-from mleg_tui.services.types import EventView, OrderView, ProgrammeView, StudentView, current_of
-from mleg_tui.store import reading
-from mleg_tui.store.models import Order, OrderEvent, Person
+from mleg_tui.services.types import (
+    EventView,
+    OrderView,
+    ProgrammeView,
+    StudentMatch,
+    StudentView,
+    current_of,
+)
+from mleg_tui.store import identify, reading, search
+from mleg_tui.store.models import Enrolment, Order, OrderEvent, Person
 from mleg_tui.store.queries import find_person, programmes_of
-
-
-def mask_pesel(pesel: str | None) -> str | None:
-    """Only the last four digits: enough to compare with the student's document."""
-    if not pesel:
-        return None
-    return "*" * max(len(pesel) - 4, 0) + pesel[-4:]
 
 
 def facts_of(person: Person) -> PersonFacts:
@@ -128,3 +130,74 @@ def _order_view(ctx: Context, o: Order, events: list[OrderEvent], today: dt.date
             for e in events
         ),
     )
+
+
+# -- finding a student -----------------------------------------------------------------------
+
+def find_students(ctx: Context, text: str, *, limit: int = 20) -> list[StudentMatch]:
+    """Everyone `text` points at, at most `limit`: the person it names exactly (album number,
+    PESEL, order reference, QR text), else by name: words in any order, any case, with or
+    without diacritics, each the start of a word of the name (`bachta`, `karolina bach`),
+    or failing that anywhere in it. Every person in the store can be found, with or
+    without orders or an album number. Each step is an index lookup, never a scan."""
+    wanted = " ".join(text.split())
+    if not wanted:
+        return []
+    with reading(ctx.engine) as s:
+        ids = list(s.execute(identify.persons_named_by(wanted)).scalars())
+        if not ids and not any(c.isdigit() for c in wanted):
+            ids = _by_name(ctx, s, fold(wanted).split(), limit)
+        return _matches(s, ids[:limit])
+
+
+def _by_name(ctx: Context, s: Session, words: list[str], limit: int) -> list[int]:
+    """Ids by name, names sorted: first those where each word starts a word of the name,
+    then (if that leaves room) those that contain every word anywhere."""
+    if not words:
+        return []
+    found: dict[int, str] = {}
+    for lead in dict.fromkeys(words[:3]):  # each word in turn as the start of the surname
+        others = list(words)
+        others.remove(lead)
+        stmt = (select(col(Person.id), col(Person.name_key))
+                .where(*search.surname_starting(lead, others))
+                .order_by(col(Person.name_key), col(Person.id)).limit(limit))
+        found.update((i, key) for i, key in s.execute(stmt))
+    ids = sorted(found, key=lambda i: (found[i], i))[:limit]
+    if len(ids) < limit and any(len(w) >= search.MIN_WORD for w in words):
+        # Anywhere in the name, through the trigram index; a few, not all of them sorted.
+        inner = search.person_ids(ctx.engine.dialect.name, words).limit(limit + len(ids))
+        more = {i: key for i, key in s.execute(select(col(Person.id), col(Person.name_key))
+                                               .where(col(Person.id).in_(inner))) if i not in found}
+        ids += sorted(more, key=lambda i: (more[i], i))
+    return ids[:limit]
+
+
+def _matches(s: Session, ids: list[int]) -> list[StudentMatch]:
+    """The persons of `ids`, in that order, each with the programme that matters most."""
+    if not ids:
+        return []
+    persons = {p.id: p for p in s.exec(select(Person).where(col(Person.id).in_(ids))).all()}
+    programmes: dict[int, Enrolment] = {}
+    for e in s.exec(select(Enrolment).where(col(Enrolment.person_id).in_(ids))
+                    .order_by(col(Enrolment.id))).all():
+        best = programmes.get(e.person_id)
+        # An active programme over an ended one; among equals the last imported.
+        if best is None or (e.status == ProgrammeStatus.ACTIVE) >= (best.status == ProgrammeStatus.ACTIVE):
+            programmes[e.person_id] = e
+    out = []
+    for i in ids:
+        p = persons.get(i)
+        if p is None:
+            continue
+        main = programmes.get(i)
+        out.append(StudentMatch(person_id=i, first_name=p.first_name, last_name=p.last_name,
+                                album=p.album, pesel_masked=mask_pesel(p.pesel),
+                                programme=_programme_line(main) if main else ""))
+    return out
+
+
+def _programme_line(e: Enrolment) -> str:
+    line = e.programme_name or e.programme_code
+    status = ProgrammeStatus(e.status)
+    return line if status is ProgrammeStatus.ACTIVE else f"{line} ({status.label})"

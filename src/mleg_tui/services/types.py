@@ -275,6 +275,22 @@ def current_of(orders: tuple[OrderView, ...]) -> OrderView | None:
     return None if i is None else orders[i]
 
 
+@dataclass(frozen=True)
+class StudentMatch:
+    """One person a lookup found: enough to tell them apart in a list of several."""
+
+    person_id: int
+    first_name: str
+    last_name: str
+    album: str | None
+    pesel_masked: str | None
+    programme: str  # the programme that matters most (active first), its status if ended; or ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.last_name} {self.first_name}"  # as the list sorts them
+
+
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
     if value is None:
         return None

@@ -72,7 +72,8 @@ def create(url: str, *, create: bool = True, make_folder: bool = False,
            group_readable: bool = False) -> Engine:
     """An engine on the store at `url`. A new SQLite file is made only with `create`;
     its folder must exist unless `make_folder` (the default location); it is readable by
-    its owner only (and its group, when `group_readable`: see store.filemode)."""
+    its owner only (and its group, when `group_readable`: see store.filemode). A database
+    error's text never quotes the statement's values (a PESEL looked up, an activation code)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -97,7 +98,8 @@ def create(url: str, *, create: bool = True, make_folder: bool = False,
     # that stopped in the middle of a change. Readers never wait for rows.
     args = {"options": f"-c lock_timeout={BUSY_TIMEOUT_MS}"}
     try:
-        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=args)
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                             connect_args=args, hide_parameters=True)
     except ModuleNotFoundError as e:
         raise ConfigError(
             f"Brak sterownika PostgreSQL ({e.name}): zainstaluj dodatek postgres, "
@@ -148,7 +150,7 @@ def remove_new_store(engine: Engine) -> None:
 def _sqlite(url: str, database: str | None) -> Engine:
     # LIFO: the connection used last, its page cache warm, serves the next request.
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
-                           pool_use_lifo=True)
+                           pool_use_lifo=True, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

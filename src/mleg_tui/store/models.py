@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, String, Text
+from sqlalchemy import Column, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from mleg_tui.store.types import UtcDateTime
@@ -33,6 +33,7 @@ class Person(SQLModel, table=True):
     __table_args__ = (
         Index("ux_person_external_id", "external_id", unique=True),
         Index("ux_person_album", "album", unique=True),
+        Index("ix_person_pesel", "pesel"),  # the lookup by PESEL (v5)
     )
 
     @property
@@ -52,6 +53,9 @@ class Enrolment(SQLModel, table=True):
     planned_end_date: dt.date | None = None
 
     __table_args__ = (Index("ux_enrolment_programme", "person_id", "programme_code", unique=True),)
+
+
+_HAS_QR = text("qr_code IS NOT NULL")
 
 
 class Order(SQLModel, table=True):
@@ -102,6 +106,8 @@ class Order(SQLModel, table=True):
         Index("ix_orders_expiry", "expiry_date", "id"),
         Index("ix_orders_error", "error_code", "id"),
         Index("ix_orders_pending", "pending_action"),
+        # The lookup by the QR code's text (v5): only orders ready for pickup keep one.
+        Index("ix_orders_qr", "qr_code", sqlite_where=_HAS_QR, postgresql_where=_HAS_QR),
     )
 
 

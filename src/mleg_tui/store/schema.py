@@ -49,10 +49,19 @@ def _v5_recorded_at(conn: Connection) -> None:
     _add_missing_columns(conn, SQLModel.metadata.tables["order_event"], ("recorded_at",))
 
 
+def _v6_lookup_indexes(conn: Connection) -> None:
+    """v6: indexes for finding a person by PESEL and an order by its QR code's text (the
+    order reference has its unique index since v1)."""
+    for ix in (*models.Person.__table__.indexes, *models.Order.__table__.indexes):
+        if ix.name in ("ix_person_pesel", "ix_orders_qr"):
+            ix.create(conn, checkfirst=True)
+
+
 # Steps from version N-1 to N, run in order inside the opening transaction.
 # Add a function here whenever the schema changes; never edit a released step.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate,
-                                                      4: _v4_name_in_date_index, 5: _v5_recorded_at}
+                                                      4: _v4_name_in_date_index, 5: _v5_recorded_at,
+                                                      6: _v6_lookup_indexes}
 
 
 def protect_events(conn: Connection) -> None:

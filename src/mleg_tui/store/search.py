@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, literal_column, select, text
+from sqlalchemy import Connection, Select, and_, literal_column, or_, select, text
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 
@@ -89,7 +89,32 @@ def person_ids(dialect: str, words: list[str]) -> Any:
     return select(col(Person.id)).where(and_(*(_like(w) for w in words)))
 
 
+def like_escaped(word: str) -> str:
+    """`word` for a LIKE pattern with escape character backslash: matched as itself."""
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(word: str) -> ColumnElement[bool]:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return col(Person.name_key).like(f"%{escaped}%", escape="\\")
+    return col(Person.name_key).like(f"%{like_escaped(word)}%", escape="\\")
+
+
+def starting_with(column: Any, prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, as a range its index serves on every database (LIKE
+    'x%' uses a PostgreSQL index only in the C collation). The upper end is the prefix with
+    its last character one up: a linguistic collation sorts every string starting with
+    the prefix below that, where a sentinel such as U+FFFF may be ignored."""
+    upper = prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF))
+    return and_(column >= prefix, column < upper)
+
+
+def surname_starting(lead: str, others: list[str]) -> list[ColumnElement[bool]]:
+    """The folded name ("last first") starts with `lead` and each of `others` starts one
+    of its later words (after a space or a hyphen): a range on the name's index, the rest
+    tested on the index entries."""
+    key = col(Person.name_key)
+    conds = [starting_with(key, lead)]
+    for w in others:
+        w = like_escaped(w)
+        conds.append(or_(key.like(f"% {w}%", escape="\\"), key.like(f"%-{w}%", escape="\\")))
+    return conds
 
