@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.content import Content
@@ -21,6 +21,7 @@ from textual.signal import Signal
 
 from mleg_tui.domain.text import visible
 from mleg_tui.startup_gc import PAUSE_AT_MOST, StartupCollector, warm_up
+from mleg_tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
     from mleg_tui.config import Settings
@@ -31,14 +32,14 @@ KEY_NAMES = {"space": "spacja", "escape": "Esc", "enter": "Enter", "pageup": "Pg
              "pagedown": "PgDn", "home": "Home", "end": "End", "tab": "Tab"}
 
 
-class MlegApp(App[int]):
+class MlegApp(TypeAhead[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Zamówienia mLegitymacji"
     BINDINGS = [
-        Binding("l", "lookup", "Album", id="lookup",
-                tooltip="Znajdź studenta po numerze albumu"),
-        Binding("ctrl+f", "lookup", "Album", id="lookup_anywhere", show=False, priority=True,
-                tooltip="Znajdź studenta po numerze albumu (także z pola tekstowego)"),
+        Binding("l", "lookup", "Znajdź", id="lookup",
+                tooltip="Znajdź studenta: nr albumu, nazwisko, PESEL, nr zamówienia lub kod QR"),
+        Binding("ctrl+f", "lookup", "Znajdź", id="lookup_anywhere", show=False, priority=True,
+                tooltip="Znajdź studenta (także z pola tekstowego)"),
         Binding("question_mark", "help", "Pomoc", id="help",
                 tooltip="Pomoc: klawisze, statusy i powody"),
         Binding("f1", "help", "Pomoc", id="help_f1", show=False,

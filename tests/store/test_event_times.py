@@ -49,7 +49,7 @@ def test_a_version_4_store_is_upgraded_and_new_events_carry_their_real_time(
 
     later = make_ctx()  # opening upgrades
     assert store_sql(store_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
-    assert SCHEMA_VERSION == 5 and "recorded_at" in columns(store_url)
+    assert SCHEMA_VERSION >= 5 and "recorded_at" in columns(store_url)
     before = now()
     actions.cancel_order(later, "100001", reason="rezygnacja")
     events = student_view(later, album="100001").orders[0].events

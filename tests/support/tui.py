@@ -124,3 +124,21 @@ def keys_of(app: MlegApp, *, enabled: bool = True) -> dict[str, str]:
 
 def palette_titles(app: MlegApp) -> list[str]:
     return [c.title for c in app.get_system_commands(app.screen)]
+
+
+def burst(app: MlegApp, *keys: str, paste: str | None = None) -> None:
+    """Keys as a terminal delivers a burst (a barcode scanner, a paste, `tmux send-keys`):
+    all in the app's queue at once, none waiting for the one before to be handled (as
+    Pilot's press does). Each item: one character, or a key name ("enter", "escape").
+    `paste`: a bracketed paste after them."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        if len(key) == 1:
+            event = events.Key(_character_to_key(key), key)
+        else:
+            event = events.Key(key, "\r" if key == "enter" else None)
+        app.post_message(event)
+    if paste is not None:
+        app.post_message(events.Paste(paste))

@@ -309,11 +309,11 @@ async def test_album_lookup_says_what_was_typed_as_text(hostile: tuple[str, list
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
-        await pilot.press("l", *"[/]", "enter")
-        await until(pilot, lambda: "Nie ma studenta" in said(app, "#lookup-message"), what="the message")
+        await pilot.press("l", *"[/]999", "enter")  # markup that names nobody (names hold "[/]")
+        await until(pilot, lambda: "Nie znaleziono" in said(app, "#lookup-message"), what="the message")
         shown(app)
-        assert said(app, "#lookup-message") == "Nie ma studenta o numerze albumu [/]."
-        field = app.screen.query_one("#album", Input)
+        assert said(app, "#lookup-message").startswith("Nie znaleziono nikogo: „[/]999”. Wpisz")
+        field = app.screen.query_one("#lookup-text", Input)
         field.value = ""
         field.post_message(events.Paste("[b]\x1b]52;c;ZWNobyBwd25lZA==\x07"))
         await settle(pilot)
@@ -321,8 +321,25 @@ async def test_album_lookup_says_what_was_typed_as_text(hostile: tuple[str, list
         await pilot.press("enter")
         await until(pilot, lambda: "ZWNob" in said(app, "#lookup-message"), what="the second message")
         shown(app)
-        assert said(app, "#lookup-message") == "Nie ma studenta o numerze albumu [b]␛]52;c;ZWNobyBwd25lZA==␇."
+        assert said(app, "#lookup-message").startswith("Nie znaleziono nikogo: „[b]␛]52;c;ZWNobyBwd25lZA==␇”.")
         assert isinstance(app.screen, LookupScreen) and running(app)
+
+
+async def test_lookup_lists_names_as_text(hostile: tuple[str, list[Hostile]]) -> None:
+    store, students = hostile
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("l", "h", "1", "enter")  # surnames H1, H10..H19: several
+        await until(pilot, lambda: isinstance(app.screen, LookupScreen) and app.screen._matches, what="the list")
+        await settle(pilot)
+        text = shown(app)  # no raw control character reaches the terminal
+        listed = {m.person_id for m in app.screen._matches}
+        by_album = {h.album: h for h in students}
+        for m in app.screen._matches[:5]:  # those in view
+            h = by_album[m.album]
+            assert f"H{h.index} {visible(NAMES[h.index])}"[:30] in text, h.name  # markup and all, as text
+        assert len(listed) >= 2 and running(app)
 
 
 async def test_sweep_preview_and_run_list_names_as_text(hostile: tuple[str, list[Hostile]]) -> None:

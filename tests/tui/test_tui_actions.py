@@ -71,7 +71,7 @@ async def test_viewer_has_no_destructive_action_at_all(make_app) -> None:
         assert "Unieważnij" not in footer(app) and "Aktualizuj" not in footer(app)
         titles = " ".join(palette_titles(app))
         assert "Unieważnij" not in titles and "Aktualizuj" not in titles and "Skrypt" not in titles
-        assert "Znajdź studenta po numerze albumu" in titles
+        assert "Znajdź studenta: nr albumu, nazwisko, PESEL, nr zamówienia lub kod QR" in titles
         await pilot.press("x", "u", "U", "w")
         await settle(pilot)
         assert type(app.screen).__name__ == "OrdersScreen"  # nothing opened
@@ -111,7 +111,7 @@ async def test_every_action_in_footer_and_palette_for_admin(make_app) -> None:
         bar = footer(app)
         titles = palette_titles(app)
         for word in ("Student", "Filtr", "Zaznacz", "Odznacz", "Sortuj", "Odwróć", "Aktualizuj",
-                     "Aktualizuj wszystkie", "Unieważnij", "Skrypt", "Album", "Pomoc", "Wyjście"):
+                     "Aktualizuj wszystkie", "Unieważnij", "Skrypt", "Znajdź", "Pomoc", "Wyjście"):
             assert word in bar
         assert any("Aktualizuj statusy zamówień" in t for t in titles)
         assert any("Skrypt unieważniający" in t for t in titles)

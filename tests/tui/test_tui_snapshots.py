@@ -82,7 +82,7 @@ def test_lookup_unknown_album(snap_compare, make_app, size) -> None:
         await loaded(pilot)
         await pilot.press("l", *"999999", "enter")
         await until(pilot, lambda: "999999" in str(pilot.app.screen.query_one("#lookup-message").render()))
-        field = pilot.app.screen.query_one("#album")
+        field = pilot.app.screen.query_one("#lookup-text")
         field.cursor_blink = False
         await settle(pilot)
 

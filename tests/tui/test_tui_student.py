@@ -86,7 +86,7 @@ async def test_unknown_album_is_said_in_the_prompt(make_app) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         await pilot.press("l", *"999999", "enter")
-        await until(pilot, lambda: "Nie ma studenta o numerze albumu 999999." in screen_text(app))
+        await until(pilot, lambda: "Nie znaleziono nikogo: „999999”." in screen_text(app))
         assert isinstance(app.screen, LookupScreen)  # still open for the next try
         await pilot.press(*"100001", "enter")  # the wrong number is selected: typing replaces it
         await until(pilot, lambda: isinstance(app.screen, StudentScreen) and app.screen.view)

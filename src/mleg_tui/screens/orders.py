@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -277,6 +277,11 @@ class OrdersScreen(BaseScreen):
     def action_clear_filter(self) -> None:
         self.query_one(FilterBar).clear()
         self.table.focus()
+
+    def on_paste(self, event: events.Paste) -> None:
+        # Pasted on the list (a field takes its own pastes): what to look for.
+        event.stop()
+        self.query_one(FilterBar).take_paste(event.text)
 
     def action_sort(self) -> None:
         from mleg_tui.screens.sort_picker import SortPicker

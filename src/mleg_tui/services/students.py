@@ -145,7 +145,7 @@ def find_students(ctx: Context, text: str, *, limit: int = 20) -> list[StudentMa
         return []
     with reading(ctx.engine) as s:
         ids = list(s.execute(identify.persons_named_by(wanted)).scalars())
-        if not ids and not any(c.isdigit() for c in wanted):
+        if not ids and any(c.isalpha() for c in wanted):
             ids = _by_name(ctx, s, fold(wanted).split(), limit)
         return _matches(s, ids[:limit])
 

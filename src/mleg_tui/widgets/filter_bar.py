@@ -101,6 +101,15 @@ class FilterBar(Widget):
     def focus_text(self) -> None:
         self.query_one("#f-text", Input).focus()
 
+    def take_paste(self, text: str) -> None:
+        """Text pasted over the list: a name or a number to look for, into the text field
+        (its first line, in place of what was there), with the focus, so typing goes on there."""
+        field = self.query_one("#f-text", Input)
+        lines = text.strip().splitlines()
+        field.value = lines[0].strip() if lines else ""
+        self.screen.set_focus(field)
+        field.call_later(field.action_end)  # after the focus, which selects it all
+
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
