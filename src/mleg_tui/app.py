@@ -37,7 +37,7 @@ class MlegApp(TypeAhead[int]):
     TITLE = "Zamówienia mLegitymacji"
     BINDINGS = [
         Binding("l", "lookup", "Znajdź", id="lookup",
-                tooltip="Znajdź studenta: nr albumu, nazwisko, PESEL, nr zamówienia lub kod QR"),
+                tooltip="Znajdź studenta: album, nazwisko, PESEL, nr zamówienia, kod QR"),
         Binding("ctrl+f", "lookup", "Znajdź", id="lookup_anywhere", show=False, priority=True,
                 tooltip="Znajdź studenta (także z pola tekstowego)"),
         Binding("question_mark", "help", "Pomoc", id="help",

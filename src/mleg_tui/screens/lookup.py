@@ -48,7 +48,8 @@ class LookupScreen(BaseModal[Found | None]):
     AUTO_FOCUS = "#lookup-text"
     BINDINGS = [
         Binding("escape", "close", "Zamknij", id="lookup.close"),
-        Binding("down", "to_list", "Lista", id="lookup.to_list", show=False),
+        Binding("down", "to_list", "Lista", id="lookup.to_list", show=False,
+                tooltip="Przejdź do listy znalezionych osób"),
     ]
 
     def __init__(self) -> None:
