@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -74,8 +75,8 @@ class FilterBar(Widget):
     class Leave(Message):
         """Enter or Esc in a field: back to the table."""
 
-    def __init__(self, **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
         self._timer: Timer | None = None
         self._said = ""  # the problem line's text
         self.current = OrderQuery()

@@ -23,8 +23,8 @@ class KeyBar(Static):
     }
     """
 
-    def __init__(self, **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
         self._last = ""
         self.plain = ""  # what it says, for tests and screen readers
         self._width = 0

@@ -7,6 +7,8 @@ foreground is the paper and its dark background the ink.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -49,8 +51,8 @@ class QRView(Widget):
     QRView { width: auto; height: auto; }
     """
 
-    def __init__(self, matrix: list[list[bool]], **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+    def __init__(self, matrix: list[list[bool]], **kw: Any) -> None:
+        super().__init__(**kw)
         self._lines = half_block_lines(matrix) if matrix else []
 
     def get_content_width(self, container: object, viewport: object) -> int:

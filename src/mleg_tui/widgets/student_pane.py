@@ -2,6 +2,8 @@
 the current order (with its QR code when ready), and every order's history."""
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -144,8 +146,8 @@ class StudentPane(Vertical):
 
     def __init__(self, view: StudentView, *, qr: list[list[bool]] | None = None,
                  codes: dict[int, str] | None = None, reveal_hint: str | None = None,
-                 **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+                 **kw: Any) -> None:
+        super().__init__(**kw)
         self.view = view
         self.qr = qr
         self.codes = codes or {}
