@@ -52,7 +52,8 @@ def _v5_recorded_at(conn: Connection) -> None:
 def _v6_lookup_indexes(conn: Connection) -> None:
     """v6: indexes for finding a person by PESEL and an order by its QR code's text (the
     order reference has its unique index since v1)."""
-    for ix in (*models.Person.__table__.indexes, *models.Order.__table__.indexes):
+    tables = SQLModel.metadata.tables
+    for ix in (*tables["person"].indexes, *tables["orders"].indexes):
         if ix.name in ("ix_person_pesel", "ix_orders_qr"):
             ix.create(conn, checkfirst=True)
 
