@@ -14,7 +14,7 @@ from mleg_tui.services import actions
 from mleg_tui.services.context import Context
 from mleg_tui.services.orders import count_orders, find_orders
 from mleg_tui.services.status_change import change_status
-from mleg_tui.services.students import find_students, student_view
+from mleg_tui.services.students import find_students, lookup, student_view
 from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order
@@ -94,6 +94,15 @@ def test_nothing_found(ctx: Context, office, text: str):  # type: ignore[no-unty
 
 def test_at_most_the_limit(ctx: Context, office):  # type: ignore[no-untyped-def]
     assert len(find_students(ctx, "bacht", limit=2)) == 2
+
+
+def test_lookup_gives_one_person_as_an_id_and_several_as_matches(ctx: Context, office):  # type: ignore[no-untyped-def]
+    (karolina,) = find_students(ctx, "1234336607")
+    assert lookup(ctx, "1234336607") == karolina.person_id == lookup(ctx, "bachta karolina")
+    several = lookup(ctx, "bacht")
+    assert isinstance(several, list) and [m.last_name for m in several] == [
+        "Bachta", "Bachtowski", "Żółkiewska-Bachta"]
+    assert lookup(ctx, "nikt") == []
 
 
 def test_the_order_filter_takes_a_pesel_an_order_reference_and_a_qr_text(ctx: Context, office):  # type: ignore[no-untyped-def]

@@ -89,12 +89,12 @@ class LookupScreen(BaseModal[Found | None]):
         hold = self.app.hold_keys("lookup")  # keys typed meanwhile go to what it opens
 
         def job(ctx: Context) -> Found | list[StudentMatch]:
-            from mleg_tui.services.students import find_students
+            from mleg_tui.services.students import lookup
 
-            matches = find_students(ctx, wanted, limit=LIST_AT_MOST + 1)
-            if len(matches) == 1:  # straight to the student, in the same worker
-                return load_student(ctx, person_id=matches[0].person_id)
-            return matches
+            found = lookup(ctx, wanted, limit=LIST_AT_MOST + 1)
+            if isinstance(found, int):  # one: straight to the student, in the same worker
+                return load_student(ctx, person_id=found)
+            return found
 
         def done(result: Found | list[StudentMatch]) -> None:
             self._stop_busy()

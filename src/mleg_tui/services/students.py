@@ -140,14 +140,26 @@ def find_students(ctx: Context, text: str, *, limit: int = 20) -> list[StudentMa
     without diacritics, each the start of a word of the name (`bachta`, `karolina bach`),
     or failing that anywhere in it. Every person in the store can be found, with or
     without orders or an album number. Each step is an index lookup, never a scan."""
+    with reading(ctx.engine) as s:
+        return _matches(s, _person_ids(ctx, s, text, limit))
+
+
+def lookup(ctx: Context, text: str, *, limit: int = 20) -> int | list[StudentMatch]:
+    """As find_students, but one person found is given as their id alone (the help desk
+    opens that student at once: no list to build)."""
+    with reading(ctx.engine) as s:
+        ids = _person_ids(ctx, s, text, limit)
+        return ids[0] if len(ids) == 1 else _matches(s, ids)
+
+
+def _person_ids(ctx: Context, s: Session, text: str, limit: int) -> list[int]:
     wanted = " ".join(text.split())
     if not wanted:
         return []
-    with reading(ctx.engine) as s:
-        ids = list(s.execute(identify.persons_named_by(wanted)).scalars())
-        if not ids and any(c.isalpha() for c in wanted):
-            ids = _by_name(ctx, s, fold(wanted).split(), limit)
-        return _matches(s, ids[:limit])
+    ids = list(s.execute(identify.persons_named_by(wanted)).scalars())
+    if not ids and any(c.isalpha() for c in wanted):
+        ids = _by_name(ctx, s, fold(wanted).split(), limit)
+    return ids[:limit]
 
 
 def _by_name(ctx: Context, s: Session, words: list[str], limit: int) -> list[int]:
