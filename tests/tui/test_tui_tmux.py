@@ -67,11 +67,13 @@ def terminal(db: Path | str, tmp_path: Path) -> Iterator[Terminal]:
     term = Terminal(f"mleg-test-{os.getpid()}-{next(_sockets)}")
     env = f"MLEG_TUI_CONFIG={config} TERM=xterm-256color"
     term.start(f"env {env} {MLEG} --db '{db}' --today {TODAY} tui")  # (Textual draws on stderr)
+    socket = Path(term.tmux("display-message", "-p", "#{socket_path}").strip())
     try:
         term.wait_for("Wyświetlane są elementy 1..", "(spośród")  # rows and their count
         yield term
     finally:
         subprocess.run([TMUX, "-L", term.socket, "kill-server"], capture_output=True, timeout=30)
+        socket.unlink(missing_ok=True)  # the server leaves it behind
 
 
 def test_album_number_sent_in_one_burst_opens_the_student(terminal: Terminal) -> None:
