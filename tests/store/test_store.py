@@ -130,6 +130,10 @@ def make_version_1(path: Path, first_release: bool) -> None:
         # v6 added the lookup's indexes (PESEL, QR text).
         con.execute("DROP INDEX ix_person_pesel")
         con.execute("DROP INDEX ix_orders_qr")
+        # v7 added the access trace, append-only.
+        con.execute("DROP TRIGGER access_event_no_update")
+        con.execute("DROP TRIGGER access_event_no_delete")
+        con.execute("DROP TABLE access_event")
         con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         # A person written by the old program: the new index must learn of her too.
         con.execute("UPDATE person SET first_name = 'Łucja', last_name = 'Żak', name_key = 'zak lucja'")
@@ -146,6 +150,10 @@ def test_newer_program_upgrades_an_older_store(placed: int, store_path: Path, ma
         "ordered_at", "id", "name_key"]
     assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_person_pesel)")] == ["pesel"]
     assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_orders_qr)")] == ["qr_code"]
+    assert sql(store_path, "SELECT count(*) FROM access_event") == [(0,)]
+    assert sorted(n for (n,) in sql(store_path, "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                                "AND tbl_name = 'access_event'")) == [
+        "access_event_no_delete", "access_event_no_update"]
     assert [r.id for r in find_orders(ctx, OrderQuery(text="łucja"))] == [placed]
     assert sql(store_path, "SELECT count(*), min(action) FROM order_event") == [(1, "PLACED")]
     # The old order goes on living: MC takes it, the student cancels (pending at MC).

@@ -57,6 +57,23 @@ ACTION_LABELS = {
 }
 
 
+class ExportedList(str, Enum):
+    """Which list an export read out: the access trace's vocabulary (store.models.AccessEvent)."""
+
+    ORDERS = "ORDERS"
+    AUDIT = "AUDIT"
+
+    @property
+    def label(self) -> str:
+        return EXPORTED_LIST_LABELS[self]
+
+
+EXPORTED_LIST_LABELS = {
+    ExportedList.ORDERS: "lista zamówień",
+    ExportedList.AUDIT: "dziennik zdarzeń",
+}
+
+
 class PendingAction(str, Enum):
     """An ending asked for while the order may be at MC: recorded, then confirmed by MC.
 

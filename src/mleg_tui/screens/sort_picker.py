@@ -9,8 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mleg_tui.services.types import SORT_KEYS, SortKey
-from mleg_tui.widgets.order_table import SORT_NAMES
+from mleg_tui.services.types import SORT_KEYS, SORT_NAMES, SortKey
 
 
 class SortPicker(ModalScreen[SortKey | None]):

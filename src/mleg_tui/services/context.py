@@ -42,6 +42,7 @@ class Permission(str, Enum):
     IMPORT = "import"  # the register's CSV
     DEMO_DATA = "demo_data"  # build a demo store
     STAFF = "staff"  # who may log in, with which role
+    EXPORT_PESEL = "export_pesel"  # whole PESELs in an export (masked otherwise)
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -71,6 +72,7 @@ PERMISSION_LABELS = {
     Permission.IMPORT: "import z rejestru",
     Permission.DEMO_DATA: "budowa bazy demonstracyjnej",
     Permission.STAFF: "zarządzanie pracownikami",
+    Permission.EXPORT_PESEL: "eksport z pełnymi numerami PESEL",
 }
 # A login as `--as` and `staff` take it: it goes into authorized_keys and the event log.
 LOGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

@@ -10,10 +10,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from mleg_tui.domain.dates import duration, pl_datetime
-from mleg_tui.domain.events import Actor
+from mleg_tui.domain.dates import duration, pl_date, pl_datetime
+from mleg_tui.domain.events import Actor, ExportedList
 from mleg_tui.domain.names import plural
 from mleg_tui.domain.numbers import rate, seconds_taken
+from mleg_tui.domain.pesel import mask_in
 from mleg_tui.domain.rules import ProgrammeStatus
 from mleg_tui.domain.status import Lapse, OrderStatus, current_index, status_text
 from mleg_tui.domain.text import visible
@@ -29,6 +30,9 @@ if TYPE_CHECKING:  # in annotations only: the first screen need not load the adv
 SortKey = Literal["person", "album", "ordered_at", "status", "expiry", "error_code"]
 # In the order of the list's columns: the service's sorts, the table's headers, the CLI's --sort.
 SORT_KEYS: tuple[SortKey, ...] = get_args(SortKey)
+# The columns' full names, as the sort picker lists them (the header may shorten them).
+SORT_NAMES: dict[SortKey, str] = {"person": "Osoba", "album": "Nr albumu", "ordered_at": "Data zamówienia",
+                                  "status": "Status", "expiry": "Data ważności", "error_code": "Kod błędu"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,29 @@ class OrderQuery:
     error_code: str = ""  # exact, any case
     sort: SortKey = "ordered_at"
     descending: bool = True
+
+    def describe(self) -> str:
+        """The filter and sort in the clerk's words, for the access trace. A PESEL typed
+        into the filter is masked: the trace is read by others."""
+        parts = []
+        if self.text.strip():
+            parts.append(f"tekst „{mask_in(self.text.strip())}”")
+        if self.date_from:
+            parts.append(f"zamówione od {pl_date(self.date_from)}")
+        if self.date_to:
+            parts.append(f"zamówione do {pl_date(self.date_to)}")
+        if self.statuses:
+            parts.append("status: " + ", ".join(s.label for s in sorted(self.statuses, key=lambda s: s.value)))
+        if self.error_code.strip():
+            parts.append(f"kod błędu „{self.error_code.strip()}”")
+        head = "; ".join(parts) if parts else "wszystkie zamówienia"
+        way = "malejąco" if self.descending else "rosnąco"
+        return f"{head}; sortowanie: {SORT_NAMES[self.sort].lower()}, {way}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": mask_in(self.text), "date_from": _iso(self.date_from), "date_to": _iso(self.date_to),
+                "statuses": sorted(s.value for s in self.statuses), "error_code": self.error_code,
+                "sort": self.sort, "descending": self.descending}
 
 
 @dataclass(frozen=True)
@@ -62,6 +89,77 @@ class OrderRow:
     def status_text(self, *, short: bool = False) -> str:
         """The Status column: the manual's word, marked when the card or its codes ran out."""
         return status_text(self.status, self.lapse, short=short)
+
+
+# -- exports and their trace ----------------------------------------------------------------------
+
+ExportFormat = Literal["csv", "json"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
+# `;` first: Polish Excel's list separator (the comma is the decimal comma there), so a
+# double-clicked file opens in columns; `,` for programs and other locales.
+SEPARATORS = (";", ",")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    format: ExportFormat = "csv"
+    separator: str = ";"  # CSV only
+    bom: bool = True  # CSV only: Excel reads UTF-8 only after a BOM
+    pesel: bool = False  # whole PESELs, asked for (and allowed to the role: Permission.EXPORT_PESEL)
+    overwrite: bool = False  # replace a file of that name
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    done: int
+    total: int  # as counted before the export began (rows added meanwhile may make more)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    destination: str  # the file written, or "stdout"
+    rows: int
+    pesel_unmasked: bool
+    format: ExportFormat
+
+    def text(self) -> str:
+        rows = plural(self.rows, "wiersz", "wiersze", "wierszy")
+        pesel = "pełne numery PESEL" if self.pesel_unmasked else "PESEL zamaskowany"
+        return f"Zapisano {rows} ({self.format.upper()}, {pesel}) do pliku {self.destination}."
+
+
+@dataclass(frozen=True)
+class AccessView:
+    """One export in the access trace (store.models.AccessEvent)."""
+
+    id: int
+    recorded_at: dt.datetime  # the real time, office time
+    login: str
+    actor_kind: Actor
+    role: str
+    via: str  # TUI, CLI
+    source: ExportedList
+    filter_text: str
+    filter: dict[str, Any]
+    rows: int
+    format: str
+    pesel_unmasked: bool
+    destination: str
+
+    def describe(self) -> str:
+        """By whom, what, with which filter, how many rows, in one line (the time apart).
+        The filter and the file name are data: a control character shows as a mark."""
+        pesel = "pełne numery PESEL" if self.pesel_unmasked else "PESEL zamaskowany"
+        return (f"{visible(self.login)} · eksport: {self.source.label} ({self.format.upper()}, "
+                f"{plural(self.rows, 'wiersz', 'wiersze', 'wierszy')}, {pesel}, {self.via}) · "
+                f"filtr: {visible(self.filter_text)} · dokąd: {visible(self.destination)}")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "recorded_at": self.recorded_at.isoformat(timespec="seconds"),
+                "login": self.login, "actor_kind": self.actor_kind.value, "role": self.role,
+                "via": self.via, "source": self.source.value, "filter_text": self.filter_text,
+                "filter": self.filter, "rows": self.rows, "format": self.format,
+                "pesel_unmasked": self.pesel_unmasked, "destination": self.destination}
 
 
 # -- one student (the help desk) --------------------------------------------------------------

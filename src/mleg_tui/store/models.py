@@ -127,3 +127,23 @@ class OrderEvent(SQLModel, table=True):
     actor_kind: str = Field(max_length=16)  # STUDENT, MC, SWEEP, STAFF, SYSTEM
     actor: str = Field(default="", sa_column=Column(String(64), nullable=False, default=""))
     reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class AccessEvent(SQLModel, table=True):
+    """Append-only, as the event log: personal data read out in bulk (an export), by whom,
+    which list with which filter, how many rows; the data itself is not changed (v7)."""
+
+    __tablename__ = "access_event"
+    id: int | None = Field(default=None, primary_key=True)
+    recorded_at: dt.datetime = Field(sa_type=UtcDateTime, index=True)  # real time, never `today`
+    login: str = Field(max_length=64, index=True)
+    actor_kind: str = Field(max_length=16)  # domain.events.Actor
+    role: str = Field(max_length=16)  # the role it had then (config.Role)
+    via: str = Field(max_length=8)  # TUI or CLI
+    source: str = Field(max_length=16)  # which list (domain.events.ExportSource)
+    filter_text: str = Field(sa_column=Column(Text, nullable=False))  # in the clerk's words
+    filter_json: str = Field(sa_column=Column(Text, nullable=False))
+    rows: int
+    format: str = Field(max_length=8)  # csv, json
+    pesel_unmasked: bool = False
+    destination: str = Field(sa_column=Column(Text, nullable=False))  # the file, or "stdout"

@@ -58,38 +58,54 @@ def _v6_lookup_indexes(conn: Connection) -> None:
             ix.create(conn, checkfirst=True)
 
 
+def _v7_access_trace(conn: Connection) -> None:
+    """v7: the trace of bulk reads of personal data (each export: who, which list, which
+    filter, how many rows), append-only as the event log."""
+    SQLModel.metadata.tables["access_event"].create(conn, checkfirst=True)
+    protect_access(conn)
+
+
 # Steps from version N-1 to N, run in order inside the opening transaction.
 # Add a function here whenever the schema changes; never edit a released step.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate,
                                                       4: _v4_name_in_date_index, 5: _v5_recorded_at,
-                                                      6: _v6_lookup_indexes}
+                                                      6: _v6_lookup_indexes, 7: _v7_access_trace}
 
 
 def protect_events(conn: Connection) -> None:
     """The event log refuses changes and deletions in the database itself."""
+    _append_only(conn, "order_event")
+
+
+def protect_access(conn: Connection) -> None:
+    """The trace of bulk reads (exports) too: nobody erases that they exported (v7)."""
+    _append_only(conn, "access_event")
+
+
+def _append_only(conn: Connection, table: str) -> None:
     if conn.dialect.name == "sqlite":
         for op in ("UPDATE", "DELETE"):
             conn.exec_driver_sql(
-                f"CREATE TRIGGER IF NOT EXISTS order_event_no_{op.lower()} "
-                f"BEFORE {op} ON order_event BEGIN "
-                "SELECT RAISE(ABORT, 'order_event is append-only'); END"
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} "
+                f"BEFORE {op} ON {table} BEGIN "
+                f"SELECT RAISE(ABORT, '{table} is append-only'); END"
             )
     elif conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
-            "CREATE OR REPLACE FUNCTION order_event_append_only() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'order_event is append-only'; END $$"
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{table} is append-only'; END $$"
         )
         conn.exec_driver_sql(
-            "DROP TRIGGER IF EXISTS order_event_append_only ON order_event"
+            f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"
         )
         conn.exec_driver_sql(
-            "CREATE TRIGGER order_event_append_only BEFORE UPDATE OR DELETE ON order_event "
-            "FOR EACH ROW EXECUTE FUNCTION order_event_append_only()"
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
         )
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS order_event_no_truncate ON order_event")
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         conn.exec_driver_sql(
-            "CREATE TRIGGER order_event_no_truncate BEFORE TRUNCATE ON order_event "
-            "FOR EACH STATEMENT EXECUTE FUNCTION order_event_append_only()"
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()"
         )
 
 
@@ -157,6 +173,7 @@ def ensure(engine: Engine, *, create: bool = True) -> None:
             if found is None:
                 SQLModel.metadata.create_all(conn)
                 protect_events(conn)
+                protect_access(conn)
                 search.install(conn)
                 _set_version(conn, SCHEMA_VERSION)
                 return

@@ -36,9 +36,6 @@ EXPIRY_W = 10
 ERR_FULL, ERR_NARROW = 22, 10
 PERSON_CAP = 36
 
-# The columns' full names, as the sort picker lists them (the header may shorten them).
-SORT_NAMES: dict[SortKey, str] = {"person": "Osoba", "album": "Nr albumu", "ordered_at": "Data zamówienia",
-                                  "status": "Status", "expiry": "Data ważności", "error_code": "Kod błędu"}
 SHORT_WIDTH = max(len(s.short_label) for s in OrderStatus)
 FULL_WIDTH = max(len(s.label) for s in OrderStatus)
 
