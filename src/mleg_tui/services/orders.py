@@ -61,6 +61,10 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = Fal
     if q.error_code.strip():
         # A prefix ("PESEL" finds PESEL_MISMATCH), its _ and % taken literally.
         conds.append(col(Order.error_code).startswith(q.error_code.strip().upper(), autoescape=True))
+    if q.set is not None:  # a set the overview counted, with the same conditions
+        from mleg_tui.services.order_sets import conditions
+
+        conds.extend(conditions(ctx, q.set))
     return conds
 
 

@@ -141,7 +141,7 @@ def find_students(ctx: Context, text: str, *, limit: int = 20) -> list[StudentMa
     or failing that anywhere in it. Every person in the store can be found, with or
     without orders or an album number. Each step is an index lookup, never a scan."""
     with reading(ctx.engine) as s:
-        return _matches(s, _person_ids(ctx, s, text, limit))
+        return matches_of(s, _person_ids(ctx, s, text, limit))
 
 
 def lookup(ctx: Context, text: str, *, limit: int = 20) -> int | list[StudentMatch]:
@@ -149,7 +149,7 @@ def lookup(ctx: Context, text: str, *, limit: int = 20) -> int | list[StudentMat
     opens that student at once: no list to build)."""
     with reading(ctx.engine) as s:
         ids = _person_ids(ctx, s, text, limit)
-        return ids[0] if len(ids) == 1 else _matches(s, ids)
+        return ids[0] if len(ids) == 1 else matches_of(s, ids)
 
 
 def _person_ids(ctx: Context, s: Session, text: str, limit: int) -> list[int]:
@@ -185,7 +185,7 @@ def _by_name(ctx: Context, s: Session, words: list[str], limit: int) -> list[int
     return ids[:limit]
 
 
-def _matches(s: Session, ids: list[int]) -> list[StudentMatch]:
+def matches_of(s: Session, ids: list[int]) -> list[StudentMatch]:
     """The persons of `ids`, in that order, each with the programme that matters most."""
     if not ids:
         return []

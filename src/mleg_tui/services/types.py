@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # in annotations only: the first screen need not load the adv
     from mleg_tui.domain.eligibility import Verdict
     from mleg_tui.domain.events import Action, PendingAction
     from mleg_tui.domain.rules import Level
+    from mleg_tui.services.overview_types import OrderSet
 
 # -- the order list (figure 11) -------------------------------------------------------------
 
@@ -44,6 +45,8 @@ class OrderQuery:
     error_code: str = ""  # exact, any case
     sort: SortKey = "ordered_at"
     descending: bool = True
+    # A set the overview counted (services.overview_types.OrderSet), on top of the fields.
+    set: OrderSet | None = None
 
     def describe(self) -> str:
         """The filter and sort in the clerk's words, for the access trace. A PESEL typed
