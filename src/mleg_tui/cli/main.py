@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("sweep", "unieważnij zamówienia osób, które straciły uprawnienia", run_sweep)
     p.add_argument("--dry-run", action="store_true", help="tylko pokaż, nic nie zmieniaj")
 
+    from mleg_tui.cli.stats import add_parser as add_stats
+
+    add_stats(cmd)
+
     from mleg_tui.cli.staff import add_parser as add_staff
 
     add_staff(cmd, Parser, common)

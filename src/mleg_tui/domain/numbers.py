@@ -17,3 +17,8 @@ def seconds_taken(value: float) -> str:
 def rate(per_second: float) -> str:
     """Things a second: 240/s, and a tenth below 10 (0,4/s rather than 0/s)."""
     return f"{per_second:.0f}/s" if per_second >= 10 else f"{decimal(per_second, 1)}/s"
+
+
+def whole(n: int) -> str:
+    """A count as Polish text groups it: 983 591 (a no-break space between thousands)."""
+    return f"{n:,}".replace(",", "\u00a0")

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlmodel import col
 
-from mleg_tui.domain.eligibility import REASON_TEXTS
 from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.mc_errors import mc_error
 from mleg_tui.domain.status import OrderStatus
@@ -34,6 +33,7 @@ from mleg_tui.services.overview_types import (
     Section,
     SectionKey,
     StudentSet,
+    reason_words,
 )
 from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import reading
@@ -103,7 +103,7 @@ def _students(ctx: Context, now: dt.datetime) -> Section:
                         StudentSet("may_order", today=today), action=True),
              FigureLine("Nie mogą zamówić (jeden lub więcej powodów)", may_not, StudentSet("may_not", today=today))]
     # Without an entitling programme nobody need act (the sweep revokes what such a person holds).
-    lines += [FigureLine(f"  {REASON_TEXTS[r]}", n, StudentSet("may_not", r, today=today),
+    lines += [FigureLine(f"  {reason_words(r)}", n, StudentSet("may_not", r, today=today),
                          action=r != PERSON_REASONS[0]) for r, n in zip(PERSON_REASONS, by_reason)]
     return Section("students", SECTION_TITLES["students"], tuple(lines),
                    note="osoba z kilkoma powodami liczy się przy każdym z nich")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mleg_tui.domain.dates import pl_date
-from mleg_tui.domain.eligibility import REASON_TEXTS
+from mleg_tui.domain.eligibility import NO_PROGRAMME, REASON_TEXTS
 from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.names import plural
 from mleg_tui.domain.status import OrderStatus
@@ -82,6 +82,14 @@ SET_LABELS: dict[str, Any] = {
 
 StudentSetKind = Literal["may_order", "may_not"]
 
+# The manual's reason speaks to the student ("Twoich programów"); the overview to staff.
+STAFF_WORDS = {NO_PROGRAMME: "brak programu uprawniającego do mLegitymacji"}
+
+
+def reason_words(code: str) -> str:
+    """A reason of domain.eligibility as the overview names it."""
+    return STAFF_WORDS.get(code, REASON_TEXTS[code])
+
 
 @dataclass(frozen=True)
 class StudentSet:
@@ -97,7 +105,7 @@ class StudentSet:
         if self.kind == "may_order":
             return "nigdy nie zamawiali, mogą zamówić"
         if self.reason:
-            return f"nigdy nie zamawiali, nie mogą zamówić: {REASON_TEXTS[self.reason]}"
+            return f"nigdy nie zamawiali, nie mogą zamówić: {reason_words(self.reason)}"
         return "nigdy nie zamawiali, nie mogą zamówić"
 
 
