@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from mleg_tui.cli.argparse_pl import Parser, whole_number
 from mleg_tui.domain.text import json_safe, visible
@@ -47,7 +47,7 @@ def _common() -> Parser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mleg_tui.services.types import SORT_KEYS
+    from mleg_tui.services.types import SEPARATORS, SORT_KEYS
 
     common = _common()
     parser = Parser(
@@ -91,8 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=whole_number, default=0, metavar="LICZBA",
                    help="najwyżej tyle wierszy (0: wszystkie)")
     fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="w JSON (dla programów)")
-    fmt.add_argument("--csv", action="store_true", help="w CSV (dla arkusza kalkulacyjnego)")
+    fmt.add_argument("--json", action="store_true", help="w JSON (dla programów): lista obiektów")
+    fmt.add_argument("--csv", action="store_true",
+                     help="w CSV dla arkusza kalkulacyjnego (polski Excel: UTF-8 z BOM, średnik)")
+    g = p.add_argument_group("eksport (z --csv albo --json; każdy zapisywany w dzienniku dostępu)")
+    g.add_argument("--out", metavar="PLIK", help="zapisz do pliku (prywatnego, 0600) zamiast na wyjście")
+    g.add_argument("--overwrite", action="store_true", help="zastąp istniejący plik --out")
+    g.add_argument("--sep", choices=SEPARATORS, default=";", metavar="ZNAK",
+                   help="separator pól CSV: ; (domyślnie, polski Excel) albo , (inne programy)")
+    g.add_argument("--no-bom", action="store_true",
+                   help="CSV bez znacznika BOM na początku (dla programów; Excel potrzebuje go, by czytać UTF-8)")
+    g.add_argument("--pesel", action="store_true",
+                   help="pełne numery PESEL zamiast zamaskowanych (tylko administrator)")
 
     p = cmd("order", "czynności studenta: zamów lub anuluj", run_order)
     p.add_argument("action", choices=["place", "cancel"], metavar="CZYNNOŚĆ",
@@ -244,12 +254,20 @@ def run_student(args: argparse.Namespace) -> int:
 
 
 def run_orders(args: argparse.Namespace) -> int:
+    """The list as text for a person; --csv / --json an export (services.export): to
+    --out or to stdout, traced either way."""
     from mleg_tui.cli.textviews import write_orders
     from mleg_tui.domain.status import parse_status
+    from mleg_tui.errors import UserError
     from mleg_tui.services.orders import count_orders, iter_orders
     from mleg_tui.services.types import OrderQuery
 
-    ctx = context_for(args)
+    kind = "json" if args.json else "csv" if args.csv else "text"
+    if kind == "text":
+        given = [o for o, on in (("--out", args.out), ("--pesel", args.pesel), ("--overwrite", args.overwrite),
+                                 ("--no-bom", args.no_bom), ("--sep", args.sep != ";")) if on]
+        if given:
+            raise UserError(f"{given[0]}: tylko z eksportem, --csv albo --json.")
     q = OrderQuery(
         text=args.query,
         date_from=_parse_date_arg(args.date_from, "--from"),
@@ -260,9 +278,10 @@ def run_orders(args: argparse.Namespace) -> int:
         descending=not args.asc,
     )
     if q.date_from and q.date_to and q.date_from > q.date_to:
-        from mleg_tui.errors import UserError
-
         raise UserError("Data „od” jest późniejsza niż data „do”.")
+    ctx = context_for(args)
+    if kind != "text":
+        return _export_orders(ctx, q, args, kind)
     total = count_orders(ctx, q)
     shown = min(total, args.limit) if args.limit > 0 else total
     rows = iter_orders(ctx, q)
@@ -270,9 +289,49 @@ def run_orders(args: argparse.Namespace) -> int:
         import itertools
 
         rows = itertools.islice(rows, args.limit)
-    kind = "json" if args.json else "csv" if args.csv else "text"
-    write_orders(sys.stdout, rows, total=total, shown=shown, kind=kind)
+    write_orders(sys.stdout, rows, total=total, shown=shown)
     return 0
+
+
+def _export_orders(ctx: Context, q: Any, args: argparse.Namespace, kind: Any) -> int:
+    from mleg_tui.services.export import export_orders
+    from mleg_tui.services.types import ExportOptions
+
+    options = ExportOptions(format=kind, separator=args.sep, bom=not args.no_bom, pesel=args.pesel,
+                            overwrite=args.overwrite)
+    show = _progress_printer() if args.out else None
+    target: Path | IO[bytes] = Path(args.out) if args.out else _stdout_bytes()
+    result = export_orders(ctx, q, target, options, via="CLI", limit=args.limit,
+                           progress=(lambda p: show(f"{p.done}/{p.total}")) if show else None)
+    if show:
+        show("")
+    if args.out:
+        _out(result.text())
+    return 0
+
+
+def _stdout_bytes() -> IO[bytes]:
+    """stdout as bytes: its buffer, or (stdout replaced by a text stream: a test, a program
+    that runs main()) a writer decoding into it."""
+    buffer: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        sys.stdout.flush()
+        return buffer
+    return io.BufferedWriter(_TextSink(sys.stdout))
+
+
+class _TextSink(io.RawIOBase):
+    def __init__(self, text: TextIO) -> None:
+        import codecs
+
+        self._text, self._decoder = text, codecs.getincrementaldecoder("utf-8")()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self._text.write(self._decoder.decode(bytes(b)))
+        return len(b)
 
 
 def run_order(args: argparse.Namespace) -> int:

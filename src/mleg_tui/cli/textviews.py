@@ -1,17 +1,16 @@
-"""Plain-text and machine formats of the views, for the command line.
+"""Plain-text formats of the views, for the command line (CSV and JSON exports of the
+order list: services.export).
 
-Every field from data goes through domain.text: shown as marks in text (one field stays
-on one line), escaped in JSON, never a formula in CSV."""
+Every field from data goes through domain.text: shown as marks (one field stays on one
+line)."""
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterable
 from typing import TextIO
 
 from mleg_tui.domain.dates import list_date, list_datetime, pl_date, pl_datetime
 from mleg_tui.domain.status import validity_label
-from mleg_tui.domain.text import json_safe, spreadsheet_cell, visible
+from mleg_tui.domain.text import visible
 from mleg_tui.services.types import EventView, OrderRow, OrderView, StudentView
 
 
@@ -83,31 +82,9 @@ def _cells(r: OrderRow) -> tuple[str, ...]:
             status, list_date(r.expiry_date), visible(r.error_code))
 
 
-def write_orders(out: TextIO, rows: Iterable[OrderRow], *, total: int, shown: int, kind: str) -> None:
-    """Rows are streamed: a million orders never sit in memory at once."""
-    if kind == "csv":
-        # Every cell quoted and none a formula (OWASP's advice on CSV injection).
-        w = csv.writer(out, quoting=csv.QUOTE_ALL)
-        w.writerow(["lp", "order_id", "osoba", "nr_albumu", "data_zamowienia", "status",
-                    "status_opis", "data_waznosci", "kod_bledu", "oczekuje_mc", "wygaslo"])
-        for r in rows:
-            w.writerow([r.lp, r.id, spreadsheet_cell(r.person), spreadsheet_cell(r.album),
-                        r.ordered_at.isoformat(timespec="seconds"), r.status.value, r.status.label,
-                        r.expiry_date.isoformat(), spreadsheet_cell(r.error_code),
-                        r.pending_action or "", r.lapse.value if r.lapse else ""])
-        return
-    if kind == "json":
-        out.write(f'{{"total": {total}, "orders": [')
-        for i, r in enumerate(rows):
-            item = {"lp": r.lp, "id": r.id, "person": r.person, "album": r.album,
-                    "ordered_at": r.ordered_at.isoformat(timespec="seconds"),
-                    "status": r.status.value, "status_label": r.status.label,
-                    "status_text": r.status_text(), "lapse": r.lapse.value if r.lapse else None,
-                    "expiry_date": r.expiry_date.isoformat(), "error_code": r.error_code or None,
-                    "pending": r.pending_action}
-            out.write(("\n  " if i == 0 else ",\n  ") + json_safe(json.dumps(item, ensure_ascii=False)))
-        out.write("\n]}\n")
-        return
+def write_orders(out: TextIO, rows: Iterable[OrderRow], *, total: int, shown: int) -> None:
+    """The list for a person to read, streamed: a million orders never sit in memory at
+    once. (CSV and JSON are exports: services.export.)"""
     out.write(f"Wyświetlane są elementy {1 if shown else 0}..{shown} (spośród {total})\n")
     out.write(_line(HEAD) + "\n")
     pending = False
