@@ -257,3 +257,17 @@ def test_the_trace_is_append_only_in_the_database_itself(office: Context, tmp_pa
         with pytest.raises(Exception, match="append-only"):
             store_sql(store_url, "TRUNCATE access_event")
     assert [t[2] for t in traces(store_url)] == [4]
+
+
+def test_a_set_from_the_overview_is_exported_as_the_list_shows_it_and_named_in_the_trace(
+        office: Context, tmp_path: Path, store_url: str):
+    from mleg_tui.services.orders import count_orders
+    from mleg_tui.services.overview_types import OrderSet
+
+    q = OrderQuery(set=OrderSet(kind="age", status=OrderStatus.OCZEKUJE))
+    out = tmp_path / "z.json"
+    result = export_orders(office, q, out, ExportOptions(format="json"), via="TUI")
+    assert result.rows == count_orders(office, q) == 3
+    assert {o["status"] for o in json.loads(out.read_text(encoding="utf-8"))} == {"OCZEKUJE"}
+    (view,) = access_records(office)
+    assert view.filter_text.startswith("zbiór z przeglądu: Oczekuje") and view.filter["set"]["kind"] == "age"

@@ -51,7 +51,7 @@ class OrderQuery:
     def describe(self) -> str:
         """The filter and sort in the clerk's words, for the access trace. A PESEL typed
         into the filter is masked: the trace is read by others."""
-        parts = []
+        parts = [f"zbiór z przeglądu: {self.set.label}"] if self.set is not None else []
         if self.text.strip():
             parts.append(f"tekst „{mask_in(self.text.strip())}”")
         if self.date_from:
@@ -69,7 +69,14 @@ class OrderQuery:
     def as_json(self) -> dict[str, Any]:
         return {"text": mask_in(self.text), "date_from": _iso(self.date_from), "date_to": _iso(self.date_to),
                 "statuses": sorted(s.value for s in self.statuses), "error_code": self.error_code,
-                "sort": self.sort, "descending": self.descending}
+                "sort": self.sort, "descending": self.descending,
+                "set": _set_json(self.set) if self.set is not None else None}
+
+
+def _set_json(s: OrderSet) -> dict[str, Any]:
+    return {"kind": s.kind, "as_of": _iso(s.as_of), "status": s.status.value if s.status else None,
+            "older_than_hours": s.older_than_hours, "younger_than_hours": s.younger_than_hours,
+            "code": s.code, "action": s.action.value if s.action else None}
 
 
 @dataclass(frozen=True)
