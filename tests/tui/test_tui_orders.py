@@ -5,7 +5,13 @@ import subprocess
 import sys
 
 from mleg_tui.widgets.filter_bar import FilterBar
-from mleg_tui.widgets.order_table import CACHE_ROWS, OrderTable, compute_layout
+from mleg_tui.widgets.order_table import (
+    CACHE_ROWS,
+    PERSON_MIN,
+    OrderTable,
+    compute_layout,
+    narrowest_width,
+)
 from support.tui import loaded, screen_text, settle, until
 
 
@@ -23,12 +29,27 @@ def test_layout_shrinks_osoba_first() -> None:
     wide = compute_layout(200, 4)
     assert wide.date_fmt.endswith("%S") and not wide.short
     mid = compute_layout(118, 4)
-    assert not mid.short and mid.person >= 18  # full status words at 120 columns
-    narrow = compute_layout(79, 4)
-    assert narrow.short and narrow.person >= 10
-    total = 1 + 4 + 1 + narrow.person + 1 + 10 + 1 + narrow.date + 1 + narrow.status + 1 \
-        + narrow.expiry + 1 + narrow.err
-    assert total <= 79
+    assert not mid.short and mid.person >= PERSON_MIN  # full status words at 120 columns
+    assert mid.err >= len("DUPLICATE_ACTIVE_CARD")  # ... and every MC code whole
+    for lp in (3, 4, 7):  # up to a million orders
+        narrow = compute_layout(79, lp)
+        assert narrow.short and narrow.person >= PERSON_MIN and narrow.err >= 4
+        total = 1 + lp + 1 + narrow.person + 1 + 10 + 1 + narrow.date + 1 + narrow.status + 1 \
+            + narrow.expiry + 1 + narrow.err
+        assert total <= 79
+    # Beside the student pane the table may be narrower still: the codes go, Osoba stays.
+    beside = compute_layout(narrowest_width(3), 3)
+    assert beside.person == PERSON_MIN and beside.err == 0
+
+
+async def test_osoba_keeps_17_characters_at_80_columns(make_app) -> None:
+    app = make_app(role="viewer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        table = app.screen.query_one(OrderTable)
+        long = next(r.person for r in table.loaded_rows() if len(r.person) > PERSON_MIN)
+        text = screen_text(app)
+    assert long[:PERSON_MIN] in text, text
 
 
 async def test_table_reads_windows_not_everything(make_app, monkeypatch) -> None:

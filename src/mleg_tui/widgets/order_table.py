@@ -33,7 +33,9 @@ MARGIN = 20  # rows read beyond the viewport, so scrolling a little never waits
 MAX_FETCH = 200
 ALBUM_W = 10
 EXPIRY_W = 10
-ERR_FULL, ERR_NARROW = 22, 10
+ERR_FULL = 22  # the longest code MC sends (DUPLICATE_ACTIVE_CARD) whole
+ERR_NARROW, ERR_SHORTEST = 8, 4  # the start of a code ("PESEL_MI…"); below that, no column
+PERSON_MIN = 17  # Osoba keeps this much at 80 columns (and beside the student pane)
 PERSON_CAP = 36
 
 SHORT_WIDTH = max(len(s.short_label) for s in OrderStatus)
@@ -76,32 +78,51 @@ class Layout(NamedTuple):
     err: int
 
 
-# Narrowing steps, tried in order until Osoba keeps its minimum: Osoba shrinks first,
-# then seconds go, then long error codes (rare: only on failed orders), the long
-# status labels, and last the time of day.
+# Narrowing steps, tried in order until Osoba keeps the step's minimum: Osoba shrinks
+# first, then seconds go, then the long status labels, then long error codes (rare: only
+# on failed orders; the student's view shows them whole), and last the time of day. At
+# the last step the error code shrinks further, or goes, before Osoba gets under
+# PERSON_MIN (a table beside the student pane; a long Lp. at a million orders).
 _STEPS = (
     (LIST_DATETIME, 19, False, ERR_FULL, 24),
-    (LIST_MINUTES, 16, False, ERR_FULL, 20),
-    (LIST_MINUTES, 16, False, ERR_NARROW, 18),
-    (LIST_MINUTES, 16, True, ERR_NARROW, 14),
-    (LIST_DATE, 10, True, ERR_NARROW, 10),
+    (LIST_MINUTES, 16, False, ERR_FULL, PERSON_MIN),  # 120 columns: words and codes whole
+    (LIST_MINUTES, 16, True, ERR_FULL, 20),
+    (LIST_MINUTES, 16, True, ERR_NARROW, 18),
+    (LIST_DATE, 10, True, ERR_NARROW, PERSON_MIN),
 )
+
+
+def _fixed_width(lp_w: int, date_w: int, short: bool, err_w: int) -> int:
+    """Every column but Osoba, with the spaces between them."""
+    status_w = (SHORT_WIDTH if short else FULL_WIDTH) + 1  # +1: the pending mark
+    expiry_w = EXPIRY_W if short else len("Data ważności") + 1
+    return 1 + lp_w + 1 + 1 + ALBUM_W + 1 + date_w + 1 + status_w + 1 + expiry_w + 1 + err_w
 
 
 def compute_layout(width: int, lp_w: int) -> Layout:
     for step in _STEPS:
         fmt, date_w, short, err_w, person_min = step
-        status_w = (SHORT_WIDTH if short else FULL_WIDTH) + 1  # +1: the pending mark
-        expiry_w = EXPIRY_W if short else len("Data ważności") + 1
-        fixed = 1 + lp_w + 1 + 1 + ALBUM_W + 1 + date_w + 1 + status_w + 1 + expiry_w + 1 + err_w
-        person = width - fixed
+        person = width - _fixed_width(lp_w, date_w, short, err_w)
         if person >= person_min:
             break
+    else:
+        err_w = max(0, err_w - (PERSON_MIN - person))
+        if err_w < ERR_SHORTEST:
+            err_w = 0
+        person = width - _fixed_width(lp_w, date_w, short, err_w)
     if person > PERSON_CAP:  # a very wide terminal: the error codes get the room
         err_w = min(ERR_FULL, err_w + person - PERSON_CAP)
         person = PERSON_CAP
+    status_w = (SHORT_WIDTH if short else FULL_WIDTH) + 1
+    expiry_w = EXPIRY_W if short else len("Data ważności") + 1
     head = "Ważność" if short else "Data ważności"
     return Layout(lp_w, max(4, person), fmt, date_w, short, status_w, head, expiry_w, err_w)
+
+
+def narrowest_width(lp_w: int) -> int:
+    """The least width that keeps Osoba at PERSON_MIN (the error codes gone)."""
+    _, date_w, short, _, _ = _STEPS[-1]
+    return _fixed_width(lp_w, date_w, short, 0) + PERSON_MIN
 
 
 class _Pass(NamedTuple):
@@ -497,7 +518,7 @@ class OrderTable(ScrollView, can_focus=True):
     def _header(self, lay: Layout, width: int, base: Style, style_of: Any) -> Strip:
         arrow = "▼" if self.descending else "▲"
         names = ["Osoba", "Nr albumu", "Data zam." if lay.date < 15 else "Data zamówienia",
-                 "Status", lay.expiry_head, "Kod błędu"]
+                 "Status", lay.expiry_head, "Kod błędu" if lay.err > len("Kod błędu") else "Kod bł."]
         widths = [lay.person, ALBUM_W, lay.date, lay.status, lay.expiry, lay.err]
         parts = [" " + "Lp.".rjust(lay.lp) + " "]
         for key, name, w in zip(SORT_KEYS, names, widths):
