@@ -4,7 +4,6 @@ person, with or without orders or an album; and the order filter taking the same
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
@@ -19,7 +18,7 @@ from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order
 from support.register import enrolment, pesel_for
-from support.stores import mc_moves
+from support.stores import mc_moves, scans_of
 
 QR = "87aa907615be4d5e81767a4575b92725"
 KAROLINA_PESEL = pesel_for(dt.date(2003, 5, 17))
@@ -120,39 +119,31 @@ def test_the_order_filter_takes_a_pesel_an_order_reference_and_a_qr_text(ctx: Co
     assert ids("UCZ-999999") == set() and ids("99999999999") == set()
 
 
+@pytest.mark.parametrize("qr", ["Kod odbioru 12 34", "abcdefabcdef", "Anna Nowak"])
+def test_the_order_filter_takes_a_qr_text_with_spaces_or_without_a_digit(ctx: Context, office, qr: str):  # type: ignore[no-untyped-def]
+    """As the lookup does: the whole text first (MC's QR text is any printable ASCII),
+    even one that reads as a name, then word by word."""
+    order = actions.place_order(ctx, "100005").order_id
+    mc_moves(ctx, order, S.W_TRAKCIE)
+    with writing(ctx.engine) as s:
+        o = s.get(Order, order)
+        assert o is not None
+        change_status(s, o, S.DO_ODBIORU, ctx.clock.now(), Action.MC_STATUS, Actor.MC, "", qr_code=qr)
+    q = OrderQuery(text=f" {qr} ")
+    assert [r.id for r in find_orders(ctx, q)] == [order] and count_orders(ctx, q) == 1
+    assert [m.album for m in find_students(ctx, qr)] == ["100005"]  # the lookup agrees
+    assert {r.id for r in find_orders(ctx, OrderQuery(text="bachta karolina"))} == {
+        office["cancelled"], office["ready"]}  # names as before
+
+
 def test_lookups_go_through_indexes_not_scans(ctx: Context, office):  # type: ignore[no-untyped-def]
     """At a million orders a scan of a table takes hundreds of milliseconds: every
-    statement of the lookup must search an index. SQLite's plan says SCAN otherwise;
-    PostgreSQL's says Seq Scan even with sequential scans priced out (its choice on a
-    table this small, unless no index can serve)."""
-    from sqlalchemy import event
-
-    statements: list[tuple[str, object]] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        statements.append((statement, parameters))
-
-    event.listen(ctx.engine, "before_cursor_execute", seen)
-    try:
+    statement of the lookup must search an index."""
+    with scans_of(ctx) as scans:
         for text in ("1234336607", KAROLINA_PESEL, "UCZ-000001", QR, "bachta karolina", "bacht", "ko"):
             find_students(ctx, text)
-    finally:
-        event.remove(ctx.engine, "before_cursor_execute", seen)
-    assert len(statements) >= 7
-    sqlite = ctx.engine.dialect.name == "sqlite"
-    with ctx.engine.connect() as conn:
-        raw: Any = conn.connection.dbapi_connection
-        if not sqlite:
-            raw.execute("SET enable_seqscan = off")
-        for statement, parameters in statements:
-            if sqlite:
-                plan = [row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters)]
-                scans = [p for p in plan if p.startswith("SCAN")
-                         and "VIRTUAL TABLE" not in p and not p.startswith("SCAN CONSTANT")]
-            else:
-                plan = [row[0] for row in raw.execute("EXPLAIN " + statement, parameters)]
-                scans = [p for p in plan if "Seq Scan" in p]
-            assert not scans, (statement, plan)
+    assert scans.statements >= 7
+    assert scans.found() == []
 
 
 def test_a_pesel_looked_up_never_reaches_an_error_text_nor_the_log(ctx: Context, office, caplog):  # type: ignore[no-untyped-def]

@@ -171,3 +171,56 @@ def mc_moves(ctx: Context, order_id: int, *statuses: OrderStatus, error_code: st
             action = Action.SUBMITTED if new is OrderStatus.W_TRAKCIE else Action.MC_STATUS
             change_status(s, order, new, ctx.clock.now(), action, Actor.MC, "", **values)
 
+
+
+# --- query plans -------------------------------------------------------------------------
+
+class Scans:
+    """The statements a piece of code sent, and which of them scan a table."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.sent: list[tuple[str, object]] = []
+
+    @property
+    def statements(self) -> int:
+        return len(self.sent)
+
+    def found(self) -> list[tuple[str, list[str]]]:
+        """(statement, plan) of each statement whose plan scans a table. SQLite's plan says
+        SCAN; PostgreSQL's says Seq Scan even with sequential scans priced out (its choice on
+        a table this small, unless no index can serve)."""
+        sqlite = self.ctx.engine.dialect.name == "sqlite"
+        out = []
+        with self.ctx.engine.connect() as conn:
+            raw: Any = conn.connection.dbapi_connection
+            if not sqlite:
+                raw.execute("SET enable_seqscan = off")
+            for statement, parameters in self.sent:
+                if sqlite:
+                    plan = [row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters)]
+                    scans = [p for p in plan if p.startswith("SCAN")
+                             and "VIRTUAL TABLE" not in p and not p.startswith("SCAN CONSTANT")]
+                else:
+                    plan = [row[0] for row in raw.execute("EXPLAIN " + statement, parameters)]
+                    scans = [p for p in plan if "Seq Scan" in p]
+                if scans:
+                    out.append((statement, plan))
+        return out
+
+
+@contextlib.contextmanager
+def scans_of(ctx: Context) -> Iterator[Scans]:
+    """Record the statements sent on `ctx` inside the block, to ask their plans after."""
+    from sqlalchemy import event
+
+    scans = Scans(ctx)
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: object, context: Any, executemany: bool) -> None:
+        scans.sent.append((statement, parameters))
+
+    event.listen(ctx.engine, "before_cursor_execute", seen)
+    try:
+        yield scans
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", seen)

@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, or_, select, tuple_
 from sqlmodel import Session, col
 
+from mleg_tui.domain.mc_errors import MC_ERROR_CODES, mc_error
 from mleg_tui.domain.names import fold
 from mleg_tui.domain.pesel import pesel_shaped
 from mleg_tui.domain.status import OrderStatus, lapse_of
 from mleg_tui.services.context import Context
-from mleg_tui.services.types import SORT_KEYS, OrderQuery, OrderRow, SortKey
+from mleg_tui.services.types import SORT_KEYS, ErrorCodeCount, OrderQuery, OrderRow, SortKey
 from mleg_tui.store import identify, reading, search
 from mleg_tui.store.models import Order, Person
 
@@ -36,6 +38,13 @@ FEW_PERSONS = 2000
 def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = False) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     typed = q.text.split()
+    if len(typed) > 1 or (typed and not _has_digit(typed[0])):
+        # The whole text may be one order's reference or QR text (a QR text may hold
+        # spaces, or no digit): that order. A single word with a digit is asked below.
+        named = s.execute(identify.orders_named_by(" ".join(typed))).scalars().all()
+        if named:
+            conds.append(col(Order.id).in_(named))
+            typed = []
     conds.extend(_numbered(s, w) for w in typed if _has_digit(w))
     names = fold(" ".join(w for w in typed if not _has_digit(w))).split()
     indexed = [w for w in names if len(w) >= search.MIN_WORD]
@@ -58,9 +67,11 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = Fal
         conds.append(col(Order.ordered_at) < _utc_midnight(ctx, q.date_to + dt.timedelta(days=1)))
     if q.statuses:
         conds.append(col(Order.status).in_(sorted(s_.value for s_ in q.statuses)))
-    if q.error_code.strip():
-        # A prefix ("PESEL" finds PESEL_MISMATCH), its _ and % taken literally.
-        conds.append(col(Order.error_code).startswith(q.error_code.strip().upper(), autoescape=True))
+    code = q.error_code.strip().upper()  # codes are kept upper-case (services.mc_answers)
+    if code and q.error_code_whole:
+        conds.append(col(Order.error_code) == code)
+    elif code:  # a prefix: "PESEL" finds PESEL_MISMATCH
+        conds.append(search.starting_exactly(col(Order.error_code), code))
     if q.set is not None:  # a set the overview counted, with the same conditions
         from mleg_tui.services.order_sets import conditions
 
@@ -180,6 +191,25 @@ def count_orders(ctx: Context, q: OrderQuery) -> int:
     with reading(ctx.engine) as s:
         stmt = select(func.count()).select_from(Order).where(*_conditions(ctx, s, q, counting=True))
         return int(s.execute(stmt).scalar_one())
+
+
+def error_code_counts(ctx: Context, q: OrderQuery) -> list[ErrorCodeCount]:
+    """The error codes on the orders the filter `q` shows, its code field aside, each with
+    the number of rows the list shows when that code is picked (q with it as a whole code);
+    the most frequent first. One GROUP BY on ix_orders_error, over the orders that have a
+    code only; then MC's message on one order of each code this program does not know."""
+    with reading(ctx.engine) as s:
+        conds = _conditions(ctx, s, replace(q, error_code="", error_code_whole=False), counting=True)
+        code = col(Order.error_code)
+        counted = s.execute(select(code, func.count()).where(code > "", *conds).group_by(code)).all()
+        found = []
+        for name, n in sorted(counted, key=lambda r: (-r[1], r[0])):
+            known = name in MC_ERROR_CODES
+            message = None if known else s.execute(
+                select(col(Order.error_message)).where(code == name, *conds)
+                .order_by(col(Order.id).desc()).limit(1)).scalar()  # the newest, as the overview says
+            found.append(ErrorCodeCount(name, int(n), mc_error(name).meaning, known, message or None))
+    return found
 
 
 def matching_ids(ctx: Context, q: OrderQuery, ids: list[int]) -> set[int]:

@@ -38,11 +38,15 @@ SORT_NAMES: dict[SortKey, str] = {"person": "Osoba", "album": "Nr albumu", "orde
 
 @dataclass(frozen=True)
 class OrderQuery:
-    text: str = ""  # name (any part, folded) or album number (prefix)
+    # What the lookup takes: words of a name (any part, folded, any order), the start of
+    # an album number, a whole PESEL (that person's orders), an order reference or the
+    # text of an order's QR code (that order).
+    text: str = ""
     date_from: dt.date | None = None  # order date, inclusive, office time
     date_to: dt.date | None = None
     statuses: frozenset[OrderStatus] = field(default_factory=frozenset)
-    error_code: str = ""  # exact, any case
+    error_code: str = ""  # the start of a code, any case
+    error_code_whole: bool = False  # error_code is a whole code (one picked from the list)
     sort: SortKey = "ordered_at"
     descending: bool = True
     # A set the overview counted (services.overview_types.OrderSet), on top of the fields.
@@ -61,7 +65,8 @@ class OrderQuery:
         if self.statuses:
             parts.append("status: " + ", ".join(s.label for s in sorted(self.statuses, key=lambda s: s.value)))
         if self.error_code.strip():
-            parts.append(f"kod błędu „{self.error_code.strip()}”")
+            code = self.error_code.strip().upper()
+            parts.append(f"kod błędu „{code}”" if self.error_code_whole else f"kod błędu zaczynający się od „{code}”")
         head = "; ".join(parts) if parts else "wszystkie zamówienia"
         way = "malejąco" if self.descending else "rosnąco"
         return f"{head}; sortowanie: {SORT_NAMES[self.sort].lower()}, {way}"
@@ -69,7 +74,7 @@ class OrderQuery:
     def as_json(self) -> dict[str, Any]:
         return {"text": mask_in(self.text), "date_from": _iso(self.date_from), "date_to": _iso(self.date_to),
                 "statuses": sorted(s.value for s in self.statuses), "error_code": self.error_code,
-                "sort": self.sort, "descending": self.descending,
+                "error_code_whole": self.error_code_whole, "sort": self.sort, "descending": self.descending,
                 "set": _set_json(self.set) if self.set is not None else None}
 
 
@@ -99,6 +104,19 @@ class OrderRow:
     def status_text(self, *, short: bool = False) -> str:
         """The Status column: the manual's word, marked when the card or its codes ran out."""
         return status_text(self.status, self.lapse, short=short)
+
+
+@dataclass(frozen=True)
+class ErrorCodeCount:
+    """An error code on orders in the store, how many the list shows with it picked, and
+    what it means (domain.mc_errors); for a code this program does not know, MC's message
+    on one of those orders says what happened."""
+
+    code: str
+    count: int
+    meaning: str
+    known: bool
+    mc_message: str | None = None
 
 
 # -- exports and their trace ----------------------------------------------------------------------

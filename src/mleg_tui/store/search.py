@@ -107,6 +107,19 @@ def starting_with(column: Any, prefix: str) -> ColumnElement[bool]:
     return and_(column >= prefix, column < upper)
 
 
+def starting_exactly(column: Any, prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, each of its characters taken as itself (_ and % too),
+    served by the column's index on every database. The range is on the prefix up to its
+    last letter or digit: a linguistic collation (glibc's) may pass over punctuation, so a
+    range whose end is "PESEL`" misses PESEL_MISMATCH. LIKE then tests what the range found."""
+    exact = column.startswith(prefix, autoescape=True)
+    lead = prefix.rstrip(_PUNCTUATION)
+    return and_(starting_with(column, lead), exact) if lead else exact
+
+
+_PUNCTUATION = "".join(chr(c) for c in range(0x20, 0x7F) if not chr(c).isalnum())
+
+
 def surname_starting(lead: str, others: list[str]) -> list[ColumnElement[bool]]:
     """The folded name ("last first") starts with `lead` and each of `others` starts one
     of its later words (after a space or a hyphen): a range on the name's index, the rest
