@@ -63,6 +63,8 @@ class OrdersScreen(BaseScreen):
                 tooltip="Anuluj bieżące zamówienie na prośbę studenta (z potwierdzeniem)"),
         Binding("w", "sweep", "Skrypt", id="orders.sweep",
                 tooltip="Skrypt unieważniający: podgląd i uruchomienie"),
+        Binding("z", "export", "Eksport", id="orders.export", show=False,
+                tooltip="Eksport listy, jak ją pokazuje filtr, do pliku CSV lub JSON"),
     ]
 
     def __init__(self) -> None:
@@ -442,3 +444,8 @@ class OrdersScreen(BaseScreen):
         from mleg_tui.screens.sweep import SweepScreen
 
         self.app.push_screen(SweepScreen())
+
+    def action_export(self) -> None:
+        from mleg_tui.screens.export import open_export
+
+        open_export(self, self.order_query, self.table.total)
