@@ -423,7 +423,7 @@ def error_cases(tmp_path: Path) -> list[tuple[tuple[str, ...], dict[str, str | N
         (("orders", "--from", "04.09.2025", "--to", "03.09.2025"), None, "późniejsza"),
         (("orders", "--status", "ODEBRANE"), None, "Nieznany status „ODEBRANE”"),
         (("orders", "--sort", "colour"), None, "--sort"),
-        (("student", "999999"), None, "Nie ma studenta o numerze albumu 999999"),
+        (("student", "999999"), None, "Nie znaleziono studenta: „999999”"),
         (("order", "place", "999999"), None, "999999"),
         (("order", "place", "100001"), None, "brak zdjęcia"),
         (("order", "place", "1234336607"), None, "masz zamówienie w realizacji"),

@@ -113,7 +113,7 @@ def test_help_bad_choice_and_missing_argument_from_a_real_process(env: dict[str,
         assert english_in(r.stdout) == [], r
     assert "\npolecenia:\n" in top.stdout and "\nopcje:\n" in top.stdout
     assert "  orders " in top.stdout and "lista zamówień" in top.stdout
-    assert "--query TEKST, -q TEKST" in orders.stdout and "imię i nazwisko lub nr albumu" in orders.stdout
+    assert "--query TEKST, -q TEKST" in orders.stdout and "nazwisko i imię (dowolna kolejność" in orders.stdout
     one_polish_line(choice, "mleg-tui orders: --sort: nieprawidłowy wybór 'kolor' (do wyboru: 'person',",
                     "(zob. mleg-tui orders --help)")
     one_polish_line(missing, "mleg-tui revoke: brak wymaganych argumentów: --reason")

@@ -29,6 +29,7 @@ EXIT_USER = 2
 EXIT_PARTIAL = 1
 EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: an error of the program itself
 LOG_ENV = "MLEG_TUI_LOG_FILE"
+MATCHES_AT_MOST = 20  # persons `student` lists; more: it says so
 
 
 def _common() -> Parser:
@@ -75,16 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-invalid", action="store_true", help="zaimportuj poprawne osoby, pomiń błędne")
 
     p = cmd("student", "widok studenta dla punktu obsługi", run_student)
-    p.add_argument("album", metavar="ALBUM", help="numer albumu studenta")
+    p.add_argument("who", nargs="+", metavar="KTO",
+                   help="numer albumu, nazwisko i imię (w dowolnej kolejności, wystarczą początki, "
+                        "polskie znaki niepotrzebne), cały PESEL, numer zamówienia albo tekst kodu QR; "
+                        "gdy pasuje kilka osób, lista do wyboru")
     p.add_argument("--json", action="store_true", help="wszystko w JSON (dla programów)")
 
     p = cmd("orders", "lista zamówień (rysunek 11)", run_orders)
-    p.add_argument("--query", "-q", default="", metavar="TEKST", help="imię i nazwisko lub nr albumu")
+    p.add_argument("--query", "-q", default="", metavar="TEKST",
+                   help="nazwisko i imię (dowolna kolejność, fragmenty), początek numeru albumu, cały "
+                        "PESEL, numer zamówienia albo tekst kodu QR")
     p.add_argument("--from", dest="date_from", metavar="DATA", help="data zamówienia od (dd.mm.rrrr)")
     p.add_argument("--to", dest="date_to", metavar="DATA", help="data zamówienia do (dd.mm.rrrr)")
     p.add_argument("--status", nargs="+", action="extend", default=[], metavar="KOD",
                    help="tylko zamówienia w tych statusach (kod lub nazwa, np. DO_ODBIORU, „Do odbioru”)")
-    p.add_argument("--error-code", default="", metavar="KOD", help="tylko zamówienia z tym kodem błędu MC")
+    p.add_argument("--error-code", default="", metavar="KOD",
+                   help="tylko zamówienia z kodem błędu MC zaczynającym się tak (np. PESEL)")
     p.add_argument("--sort", default="ordered_at", choices=SORT_KEYS, metavar="KOLUMNA",
                    help="kolumna, po której sortować: " + ", ".join(SORT_KEYS) + " (domyślnie ordered_at)")
     p.add_argument("--asc", action="store_true", help="rosnąco (domyślnie najnowsze pierwsze)")
@@ -240,17 +247,34 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_student(args: argparse.Namespace) -> int:
+    """Whatever the lookup takes: one person found is shown; several are listed, each with
+    what to type to show that one (exit status 1: no student was shown); none is an error."""
     import json
 
-    from mleg_tui.cli.textviews import student_text
-    from mleg_tui.services.students import student_view
+    from mleg_tui.cli.textviews import match_lines, student_text
+    from mleg_tui.domain.pesel import mask_in
+    from mleg_tui.errors import NotFound
+    from mleg_tui.services.students import lookup, student_view
 
-    view = student_view(context_for(args), album=args.album)
+    ctx = context_for(args)
+    wanted = " ".join(args.who)
+    found = lookup(ctx, wanted, limit=MATCHES_AT_MOST + 1)
+    if isinstance(found, int):
+        view = student_view(ctx, person_id=found)
+        _out(json_safe(json.dumps(view.as_json(), ensure_ascii=False, indent=2)) if args.json
+             else student_text(view))
+        return 0
+    if not found:
+        raise NotFound(f"Nie znaleziono studenta: „{mask_in(wanted)}”. Podaj numer albumu, nazwisko "
+                       "i imię (w dowolnej kolejności, wystarczą początki), cały PESEL, numer "
+                       "zamówienia albo tekst kodu QR.")
+    shown, more = found[:MATCHES_AT_MOST], len(found) > MATCHES_AT_MOST
     if args.json:
-        _out(json_safe(json.dumps(view.as_json(), ensure_ascii=False, indent=2)))
+        _out(json_safe(json.dumps({"matches": [m.as_json() for m in shown], "more": more},
+                                  ensure_ascii=False, indent=2)))
     else:
-        _out(student_text(view))
-    return 0
+        _out(match_lines(mask_in(wanted), shown, more))
+    return EXIT_PARTIAL
 
 
 def run_orders(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from typing import TextIO
 from mleg_tui.domain.dates import list_date, list_datetime, pl_date, pl_datetime
 from mleg_tui.domain.status import validity_label
 from mleg_tui.domain.text import visible
-from mleg_tui.services.types import EventView, OrderRow, OrderView, StudentView
+from mleg_tui.services.types import EventView, OrderRow, OrderView, StudentMatch, StudentView
 
 
 def event_line(e: EventView) -> str:
@@ -69,6 +69,26 @@ def student_text(v: StudentView) -> str:
     lines += ["", f"Zamówienia ({len(v.orders)}):" if v.orders else "Zamówienia: brak."]
     for o in v.orders:
         lines += order_lines(o)
+    return "\n".join(lines)
+
+
+def match_lines(wanted: str, matches: list[StudentMatch], more: bool) -> str:
+    """Several persons found, each after what to type to see that one: the album number,
+    else the newest order's reference, else the whole PESEL (never printed), else the name."""
+    many = f"więcej niż {len(matches)} osób; oto pierwsze {len(matches)}" if more else f"{len(matches)} osób"
+    lines = [f"„{visible(wanted)}” pasuje do {many}. Pokaż jedną: mleg-tui student <pierwsza kolumna>"]
+    again = [visible(m.album or m.order_ref or ("(cały PESEL)" if m.pesel_masked else m.name))
+             for m in matches]
+    width = max(len(a) for a in again)
+    for m, a in zip(matches, again):
+        line = f"  {a:<{width}}  {visible(m.name)}"
+        line += "" if m.album else " · bez albumu"
+        line += f" · PESEL {m.pesel_masked}" if m.pesel_masked else " · bez PESEL"
+        if m.programme:
+            line += f" · {visible(m.programme)}"
+        lines.append(line)
+    if more:
+        lines.append("Dopisz imię albo podaj numer albumu, żeby zawęzić.")
     return "\n".join(lines)
 
 

@@ -197,6 +197,11 @@ def matches_of(s: Session, ids: list[int]) -> list[StudentMatch]:
         # An active programme over an ended one; among equals the last imported.
         if best is None or (e.status == ProgrammeStatus.ACTIVE) >= (best.status == ProgrammeStatus.ACTIVE):
             programmes[e.person_id] = e
+    newest: dict[int, str] = {}
+    for person_id, ref in s.execute(select(col(Order.person_id), col(Order.order_ref))
+                                    .where(col(Order.person_id).in_(ids))
+                                    .order_by(col(Order.ordered_at), col(Order.id))):
+        newest[person_id] = ref  # the last one read is the newest
     out = []
     for i in ids:
         p = persons.get(i)
@@ -205,7 +210,7 @@ def matches_of(s: Session, ids: list[int]) -> list[StudentMatch]:
         main = programmes.get(i)
         out.append(StudentMatch(person_id=i, first_name=p.first_name, last_name=p.last_name,
                                 album=p.album, pesel_masked=mask_pesel(p.pesel),
-                                programme=_programme_line(main) if main else ""))
+                                programme=_programme_line(main) if main else "", order_ref=newest.get(i)))
     return out
 
 

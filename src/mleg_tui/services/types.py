@@ -411,10 +411,16 @@ class StudentMatch:
     album: str | None
     pesel_masked: str | None
     programme: str  # the programme that matters most (active first), its status if ended; or ""
+    order_ref: str | None = None  # their newest order's reference: another way to name them
 
     @property
     def name(self) -> str:
         return f"{self.last_name} {self.first_name}"  # as the list sorts them
+
+    def as_json(self) -> dict[str, Any]:
+        return {"first_name": self.first_name, "last_name": self.last_name, "album": self.album,
+                "pesel": self.pesel_masked, "programme": self.programme or None,
+                "newest_order": self.order_ref}
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
