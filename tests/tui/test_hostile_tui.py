@@ -161,7 +161,8 @@ async def test_student_screens_and_their_dialogs_show_everything_as_text(
             person = said(app, "#person")
             assert person.startswith(f"{visible(h.name)} · nr albumu {h.album}\n"), h.name
             assert f"\n  {visible(text[:64])} {visible(text)} (studia I stopnia)" in person  # programme
-            assert f"Kod QR (tekst): {visible(text[:200])}\n" in said(app, "#current-details"), h.name
+            assert f"Kod QR (tekst): {visible(text[:200])} (Q: pokaż do zeskanowania)\n" \
+                in said(app, "#current-details"), h.name
             # (a reason is kept on one line: the service made white space single spaces)
             assert f"{visible(LOGIN)} · unieważnienie" in page, h.name
             assert f"powód: {visible(norm(text))[:20]}" in page, h.name

@@ -58,6 +58,18 @@ def test_student_ready_with_qr(snap_compare, make_app, size) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_student_qr_on_its_key(snap_compare, make_app, size) -> None:
+    """Q draws the QR code to be scanned where the first screen has no room for it."""
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _student(pilot, "1234336607")
+        await pilot.press("Q")
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "QRDialog")
+        await settle(pilot)
+
+    assert snap_compare(make_app(role="viewer"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_student_may_not_order(snap_compare, make_app, size) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         await _student(pilot, "100007")

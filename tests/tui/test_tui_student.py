@@ -125,6 +125,54 @@ async def test_qr_code_is_drawn_scannable_with_its_text(make_app) -> None:
         assert "K" not in keys_of(app, enabled=False)  # not even greyed out
 
 
+async def test_qr_code_is_drawn_compactly_where_the_first_screen_has_room(make_app) -> None:
+    """Two modules a cell, a 2-module light quiet zone: a version-2 code (the demo's 32
+    characters) in 29 cells by 15 rows, beside the current order, when the history still
+    starts on the first screen (120x40); at 80x24 it does not, and Q draws it."""
+    from mleg_tui.widgets.student_pane import StudentPane
+
+    app = make_app(role="viewer")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        screen = await open_student(pilot, "1234336607")
+        assert len(screen.qr) == 29 and len(screen.qr[0]) == 29
+        await until(pilot, lambda: screen.query_one(StudentPane).qr_drawn, what="QR drawn")
+        await settle(pilot)
+        qr = screen.query_one(QRView)
+        assert (qr.size.width, qr.size.height) == (29, 15)
+        assert qr.region.bottom < 40 - 1 and "Historia zamówień (2)" in screen_text(app)
+
+
+async def test_first_screen_at_80x24_has_everything_but_the_qr_drawing(make_app) -> None:
+    from mleg_tui.screens.student import QRDialog
+    from mleg_tui.widgets.student_pane import StudentPane
+
+    app = make_app(role="viewer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        screen = await open_student(pilot, "1234336607")
+        view = screen.view
+        assert not screen.query_one(StudentPane).qr_drawn
+        text = " ".join(screen_text(app).split())  # the first screen only: nothing scrolled
+        assert "✘ NIE MOŻE ZAMÓWIĆ" in text
+        for reason in view.verdict.reasons:
+            assert " ".join(reason.text.split()) in text
+        for step in view.advice:
+            assert " ".join(step.text.split()) in text
+        assert f"Bieżące zamówienie {view.current.order_ref}" in text
+        assert f"{view.current.qr_code} (Q: pokaż do zeskanowania)" in text
+        assert "Historia zamówień (2)" in text and f"{view.orders[0].order_ref} · " in text
+
+        await pilot.press("Q")
+        await until(pilot, lambda: isinstance(app.screen, QRDialog), what="QR dialog")
+        await settle(pilot)
+        qr = app.screen.query_one(QRView)
+        assert qr.region.height == 15 and qr.region.bottom <= 24
+        assert view.current.qr_code in screen_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+
+
 async def test_expired_codes_are_said(make_app) -> None:
     app = make_app(role="viewer")
     async with app.run_test(size=BIG) as pilot:

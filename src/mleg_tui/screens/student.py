@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.containers import Center, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Label, Static
 
 from mleg_tui.domain.status import OrderStatus
-from mleg_tui.screens.base import BaseScreen, run_service
+from mleg_tui.screens.base import BaseModal, BaseScreen, run_service
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.types import ActionResult, OrderView, RefreshSelection, StudentView
 from mleg_tui.widgets.fmt import literal
 from mleg_tui.widgets.key_bar import KeyBar
+from mleg_tui.widgets.qr_view import QRView
 from mleg_tui.widgets.student_pane import StudentPane
 from mleg_tui.widgets.textual_pl import Header
 
@@ -31,6 +33,27 @@ def load_student(ctx: Context, *, album: str | None = None, person_id: int | Non
     return view, qr
 
 
+class QRDialog(BaseModal[None]):
+    """The QR code alone, to be scanned, where the student's first screen has no room for it."""
+
+    BINDINGS = [Binding("escape,enter,Q,q", "close", "Zamknij", id="qr.close")]
+
+    def __init__(self, title: str, text: str, matrix: list[list[bool]]) -> None:
+        super().__init__(classes="dialog")
+        self._title, self._text, self._matrix = title, text, matrix
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box", id="qr-box"):
+            yield Label(literal(self._title, newlines=False), classes="dialog-title")
+            with Center():
+                yield QRView(self._matrix)
+            yield Static(Content.assemble(("Kod QR (tekst): ", "bold"), literal(self._text)), id="qr-text")
+            yield Static("Esc: zamknij", classes="dialog-note")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class StudentScreen(BaseScreen):
     PERMISSIONS = {"reveal": Permission.REVEAL_CODE, "revoke": Permission.REVOKE,
                    "cancel": Permission.CANCEL, "refresh": Permission.REFRESH}
@@ -47,6 +70,10 @@ class StudentScreen(BaseScreen):
                 tooltip="Unieważnij bieżące zamówienie lub mLegitymację (z powodem)"),
         Binding("a", "cancel", "Anuluj", id="student.cancel",
                 tooltip="Anuluj bieżące zamówienie na prośbę studenta (z potwierdzeniem)"),
+        # Not in the footer (at 80 columns it would take a row from the first screen): the
+        # current order's details name it beside the QR code's text.
+        Binding("Q", "qr", "Kod QR", id="student.qr", show=False,
+                tooltip="Pokaż kod QR do zeskanowania"),
     ]
 
     def __init__(self, *, person_id: int | None = None, album: str | None = None,
@@ -91,7 +118,8 @@ class StudentScreen(BaseScreen):
         hint = None
         if self.app.can(Permission.REVEAL_CODE):
             hint = f"klawisz {self._key('reveal')}"
-        return StudentPane(self.view, qr=self.qr, codes=self.codes, reveal_hint=hint)
+        return StudentPane(self.view, qr=self.qr, codes=self.codes, reveal_hint=hint,
+                           qr_hint=f"{self._key('qr')}: pokaż do zeskanowania")
 
     def _show(self, loaded: Found) -> None:
         self.view, self.qr = loaded
@@ -103,6 +131,14 @@ class StudentScreen(BaseScreen):
         if y:
             scroll.call_after_refresh(scroll.scroll_to, y=y, animate=False)
         self._shown()
+
+    def on_resize(self) -> None:
+        # The room for the QR code changed (a taller or shorter terminal): after the layout.
+        self.call_after_refresh(self._fit_qr)
+
+    def _fit_qr(self) -> None:
+        for pane in self.query(StudentPane):
+            pane.fit_qr()
 
     def _shown(self) -> None:
         assert self.view is not None
@@ -131,7 +167,13 @@ class StudentScreen(BaseScreen):
             return (o is not None and o.status.is_live and not o.pending_action) or None
         if action == "refresh":
             return bool(self._live_ids()) or None
+        if action == "qr":
+            return self._scannable() or None
         return True
+
+    def _scannable(self) -> bool:
+        o = self.current
+        return bool(self.qr and o is not None and o.status is OrderStatus.DO_ODBIORU and not o.codes_expired)
 
     def why_not(self, action: str) -> str | None:
         o, view = self.current, self.view
@@ -154,6 +196,11 @@ class StudentScreen(BaseScreen):
             return f"Bieżące zamówienie {o.order_ref} ma status „{o.status.label}”: nie ma czego zakończyć."
         if action == "refresh":
             return f"{view.name} nie ma aktywnych zamówień do aktualizacji w MC."
+        if action == "qr":
+            if o.codes_expired:
+                return f"Kody zamówienia {o.order_ref} wygasły: kodu QR nie da się już użyć."
+            return (f"Bieżące zamówienie {o.order_ref} ma status „{o.status.label}”: "
+                    "kod QR jest tylko przy statusie „Do odbioru”.")
         return None
 
     def _live_ids(self) -> list[int]:
@@ -163,6 +210,12 @@ class StudentScreen(BaseScreen):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_qr(self) -> None:
+        o, view = self.current, self.view
+        if o is None or view is None or not self.qr or not self._scannable():
+            return
+        self.app.push_screen(QRDialog(f"{view.name} · {o.order_ref}", o.qr_code or "", self.qr))
 
     def action_reveal(self) -> None:
         from mleg_tui.domain.text import visible

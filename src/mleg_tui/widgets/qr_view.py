@@ -1,9 +1,13 @@
 """A QR code drawn with half blocks: two modules per cell, so it fits a terminal.
 
 Scanners need dark modules on a light ground and a quiet zone around: the colours
-are fixed black and white, whatever the theme. Under NO_COLOR there are no colours at
-all, so the modules become glyphs (▀ ▄ █) in reverse video: the terminal's own light
-foreground is the paper and its dark background the ink.
+are fixed black and white, whatever the theme, and the quiet zone is drawn light as part
+of the block (a dark terminal around it is no quiet zone). It is 2 modules, not the 4
+the standard asks of print: phone scanners commonly read a code on a screen with 2, and
+so a version-2 code (up to 32 characters: MC's example, the demo's) is 29 cells by 15
+rows. Under NO_COLOR there are no colours at all, so the modules become glyphs (▀ ▄ █)
+in reverse video: the terminal's own light foreground is the paper and its dark
+background the ink.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-QUIET_ZONE = 4  # modules, as the QR standard asks
+QUIET_ZONE = 2  # modules (see above)
 BLACK, WHITE = "#000000", "#ffffff"
 _STYLES = {
     (True, True): Style(color=BLACK, bgcolor=BLACK),

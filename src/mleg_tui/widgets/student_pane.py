@@ -10,6 +10,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Static
 
 from mleg_tui.domain.dates import pl_date, pl_datetime
@@ -59,7 +61,8 @@ def verdict_lines(v: StudentView) -> Text:
     return t
 
 
-def order_details(o: OrderView, code: str | None, reveal_hint: str | None) -> Text:
+def order_details(o: OrderView, code: str | None, reveal_hint: str | None,
+                  qr_hint: str | None = None) -> Text:
     t = Text()
     t.append_text(_field("Data zamówienia", pl_datetime(o.ordered_at)))
     label = validity_label(o.status, o.lapse)
@@ -76,6 +79,8 @@ def order_details(o: OrderView, code: str | None, reveal_hint: str | None) -> Te
     if o.status is OrderStatus.DO_ODBIORU and o.qr_code:
         t.append("\n")
         t.append_text(_field("Kod QR (tekst)", o.qr_code))
+        if qr_hint and not o.codes_expired:
+            t.append(f" ({qr_hint})")
         if o.codes_valid_until:
             t.append("\n")
             t.append_text(_field("Kody ważne do", pl_datetime(o.codes_valid_until)))
@@ -129,25 +134,35 @@ def history(v: StudentView) -> list[RenderableType]:
     return out
 
 
+# The first screen shows the start of the history: the blank line, its heading, the first
+# order's line and its first event.
+HISTORY_START = 4
+
+
 class StudentPane(Vertical):
     """Rebuilt from a StudentView; the QR matrix is computed by the screen's worker.
 
     As few widgets as the layout needs (each one is styled, laid out and drawn on its
     own, and the pane is built while the clerk waits): the person, the verdict and the
     current order's heading are one text; the current order's details sit beside the QR
-    code only when there is one to scan; the history is the last."""
+    code only when there is one to scan; the history is the last.
+
+    The QR code is drawn only where, so drawn, the first screen (the scroll container
+    it stands in) still reaches the start of the history; otherwise its text form alone
+    is shown, and the screen draws the code on a key (see `qr_drawn`)."""
 
     DEFAULT_CSS = """
     StudentPane { height: auto; padding: 0 1; }
     StudentPane #current { height: auto; }
     StudentPane #current-details { width: 1fr; height: auto; }
-    StudentPane QRView { margin: 0 0 0 1; }
+    StudentPane QRView { margin: 0 0 0 1; display: none; }
     """
 
     def __init__(self, view: StudentView, *, qr: list[list[bool]] | None = None,
                  codes: dict[int, str] | None = None, reveal_hint: str | None = None,
-                 **kw: Any) -> None:
+                 qr_hint: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
+        self.qr_hint = qr_hint
         self.view = view
         self.qr = qr
         self.codes = codes or {}
@@ -164,7 +179,7 @@ class StudentPane(Vertical):
         if current is not None:
             head += [Content("\n\n"), current_head(current)]
             details = Content.from_rich_text(
-                order_details(current, self.codes.get(current.id), self.reveal_hint))
+                order_details(current, self.codes.get(current.id), self.reveal_hint, self.qr_hint))
         if details is not None and self.qr and current is not None and not current.codes_expired:
             yield Static(Content("").join(head), id="person")
             with Horizontal(id="current"):
@@ -176,3 +191,31 @@ class StudentPane(Vertical):
             yield Static(Content("").join(head), id="person")
         yield Static(Group(Text(f"\nHistoria zamówień ({len(v.orders)})", "bold"), *history(v)),
                      id="history")
+
+    @property
+    def qr_drawn(self) -> bool:
+        found = self.query(QRView)
+        return bool(found) and found.first().display
+
+    def on_resize(self) -> None:
+        self.fit_qr()
+
+    def fit_qr(self) -> None:
+        """Draw the QR code if the first screen has room for it (see the class); called
+        on a resize of the pane, and by its screen when the room around it changes."""
+        found, box = self.query(QRView), self.parent
+        if not found or not isinstance(box, Widget):
+            return
+        # The room as if the container's scrollbar were there: drawing the code must not
+        # change the width it was decided for.
+        width = box.content_region.width - box.styles.scrollbar_size_vertical - self.styles.gutter.width
+        room = box.content_region.height
+        if width <= 0 or room <= 0:
+            return
+        qr, area = found.first(), Size(width, room)
+        qr_width = qr.get_content_width(area, area)
+        head = self.query_one("#person", Static).get_content_height(area, area, width)
+        beside = self.query_one("#current-details", Static).get_content_height(
+            area, area, width - qr_width - 1)
+        qr_height = qr.get_content_height(area, area, qr_width)
+        qr.display = qr_width + 1 < width and head + max(beside, qr_height) + HISTORY_START <= room
