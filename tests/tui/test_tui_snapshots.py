@@ -181,3 +181,18 @@ def test_sweep_confirm_dialog(snap_compare, make_app, size) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_overview(snap_compare, make_app, size) -> None:
+    """At 80x24 its top (what needs action); at 120x40 its end (errors and orders per day,
+    their series beside each line and the highlighted one's chart below)."""
+    from test_tui_overview import overview_shown
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await overview_shown(pilot)
+        if size == (120, 40):
+            await pilot.press("end")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run)

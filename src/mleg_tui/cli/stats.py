@@ -12,7 +12,6 @@ if TYPE_CHECKING:
 
     from mleg_tui.services.overview_types import Section
 
-BLOCKS = "▁▂▃▄▅▆▇█"
 LABEL_WIDTH = 66  # at most: the counts stand in one column within 80 characters
 
 
@@ -38,26 +37,19 @@ def run_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def spark(series: tuple[int, ...]) -> str:
-    """A per-day series as a row of blocks, the highest day full (a day of none: a space)."""
-    top = max(series, default=0)
-    if not top:
-        return " " * len(series)
-    return "".join(" " if not n else BLOCKS[min(len(BLOCKS) - 1, (n * len(BLOCKS) - 1) // top)] for n in series)
-
-
 def stats_text(sections: list[Section], at: dt.datetime) -> str:
     from mleg_tui.domain.dates import pl_date, pl_datetime
     from mleg_tui.domain.numbers import decimal, whole
     from mleg_tui.domain.text import visible
+    from mleg_tui.services.overview_types import spark
 
     out = [f"Przegląd zamówień mLegitymacji, stan na {pl_datetime(at)}"]
-    width = min(LABEL_WIDTH, max((len(line.label) for s in sections for line in s.lines), default=0))
+    width = min(LABEL_WIDTH, max((len(line.label) + 2 * line.part for s in sections for line in s.lines), default=0))
     for s in sections:
         out += ["", s.title + (f" ({s.note})" if s.note else "")]
         for line in s.lines:
             mark = "!" if line.action and line.count else " "
-            label = visible(line.label)
+            label = ("  " if line.part else "") + visible(line.label)
             if len(label) > width:
                 label = label[:width - 1] + "…"
             out.append(f"{mark} {label:<{width}} {whole(line.count):>9}")

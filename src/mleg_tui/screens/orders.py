@@ -65,6 +65,9 @@ class OrdersScreen(BaseScreen):
                 tooltip="Skrypt unieważniający: podgląd i uruchomienie"),
         Binding("z", "export", "Eksport", id="orders.export", show=False,
                 tooltip="Eksport listy, jak ją pokazuje filtr, do pliku CSV lub JSON"),
+        # Not in the footer either (a third line at 80 columns): the help and the palette list it.
+        Binding("o", "overview", "Przegląd", id="orders.overview", show=False,
+                tooltip="Przegląd: co wymaga działania, statusy i błędy, z ich listami"),
     ]
 
     def __init__(self) -> None:
@@ -439,6 +442,18 @@ class OrdersScreen(BaseScreen):
             return
         line = visible(f"{row.person} ({row.album or 'bez numeru albumu'}) · {row.order_ref} · {row.status.label}")
         ask_to_cancel(self, row.person_id, row.id, line, self.reload)
+
+    def action_overview(self) -> None:
+        from mleg_tui.screens.overview import OverviewScreen
+
+        self.app.push_screen(OverviewScreen(), callback=self.show_query)
+
+    def show_query(self, query: OrderQuery | None) -> None:
+        """The list filtered to `query` (a line of the overview): its fields, and its set."""
+        if query is None:
+            return
+        self.query_one(FilterBar).show(query)
+        self.table.focus()
 
     def action_sweep(self) -> None:
         from mleg_tui.screens.sweep import SweepScreen

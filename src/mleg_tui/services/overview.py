@@ -103,8 +103,8 @@ def _students(ctx: Context, now: dt.datetime) -> Section:
                         StudentSet("may_order", today=today), action=True),
              FigureLine("Nie mogą zamówić (jeden lub więcej powodów)", may_not, StudentSet("may_not", today=today))]
     # Without an entitling programme nobody need act (the sweep revokes what such a person holds).
-    lines += [FigureLine(f"  {reason_words(r)}", n, StudentSet("may_not", r, today=today),
-                         action=r != PERSON_REASONS[0]) for r, n in zip(PERSON_REASONS, by_reason)]
+    lines += [FigureLine(reason_words(r), n, StudentSet("may_not", r, today=today),
+                         action=r != PERSON_REASONS[0], part=True) for r, n in zip(PERSON_REASONS, by_reason)]
     return Section("students", SECTION_TITLES["students"], tuple(lines),
                    note="osoba z kilkoma powodami liczy się przy każdym z nich")
 

@@ -121,9 +121,12 @@ class FigureLine:
     note: str = ""  # e.g. MC's message and what the code means
     series: tuple[int, ...] = ()  # per day, oldest first (a sparkline)
     action: bool = False  # a count above zero asks for someone's action
+    part: bool = False  # a part of the line above it (shown indented under it)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"label": self.label, "count": self.count}
+        if self.part:
+            out["part_of_above"] = True
         if self.note:
             out["note"] = self.note
         if self.series:
@@ -184,3 +187,15 @@ SECTION_KEYS: tuple[SectionKey, ...] = tuple(SECTION_TITLES)
 
 def days_range(days: tuple[dt.date, ...]) -> str:
     return f"{pl_date(days[0])}–{pl_date(days[-1])}" if days else ""
+
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def spark(series: tuple[int, ...]) -> str:
+    """A per-day series as a row of blocks, the highest day full (a day of none: a space):
+    for text (a cron mail, a line of the overview); the TUI's own chart is Textual's Sparkline."""
+    top = max(series, default=0)
+    if not top:
+        return " " * len(series)
+    return "".join(" " if not n else BLOCKS[min(len(BLOCKS) - 1, (n * len(BLOCKS) - 1) // top)] for n in series)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,6 +23,9 @@ from mleg_tui.domain.status import FINAL, LIVE, OrderStatus
 from mleg_tui.services.types import OrderQuery
 from mleg_tui.widgets.fmt import CONTROL_MARKS, literal
 from mleg_tui.widgets.textual_pl import Select
+
+if TYPE_CHECKING:
+    from mleg_tui.services.overview_types import OrderSet
 
 DEBOUNCE = 0.3
 
@@ -59,6 +62,8 @@ class FilterBar(Widget):
     FilterBar Input.-invalid { background: $error 40%; text-style: underline; }
     FilterBar #f-problem { display: none; color: $text-error; }
     FilterBar #f-problem.-shown { display: block; }
+    FilterBar #f-set { display: none; text-style: bold; color: $text-accent; }
+    FilterBar #f-set.-shown { display: block; }
     """
 
     BINDINGS = [
@@ -80,6 +85,7 @@ class FilterBar(Widget):
         self._timer: Timer | None = None
         self._said = ""  # the problem line's text
         self.current = OrderQuery()
+        self.order_set: OrderSet | None = None  # from the overview: not a field, but shown
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -98,6 +104,7 @@ class FilterBar(Widget):
             yield Label("Kod błędu:", classes="gap")
             yield Input(id="f-err", placeholder="np. PESEL (początek)", compact=True, highlighter=CONTROL_MARKS)
         yield Static(id="f-problem")
+        yield Static(id="f-set")
 
     def focus_text(self) -> None:
         self.query_one("#f-text", Input).focus()
@@ -132,7 +139,7 @@ class FilterBar(Widget):
     def has_text(self) -> bool:
         """Something is typed or chosen (a bad date, left out of the filter, counts too)."""
         return (any(f.value.strip() for f in self.query(Input))
-                or self.query_one("#f-status", Select).value != "all")
+                or self.query_one("#f-status", Select).value != "all" or self.order_set is not None)
 
     def clear(self) -> None:
         """Every field empty and every status shown: the whole list again."""
@@ -140,7 +147,29 @@ class FilterBar(Widget):
             field_.value = ""
             field_.remove_class("-invalid")
         self.query_one("#f-status", Select).value = "all"
+        self._set(None)
         self.apply()
+
+    def show(self, query: OrderQuery) -> None:
+        """Exactly `query` (a line of the overview): its dates and status in their fields,
+        its set on a line of its own; the other fields empty."""
+        from mleg_tui.domain.dates import pl_date
+
+        for selector, value in (("#f-text", query.text), ("#f-from", pl_date(query.date_from)),
+                                ("#f-to", pl_date(query.date_to)), ("#f-err", query.error_code)):
+            field_ = self.query_one(selector, Input)
+            field_.value = value
+            field_.remove_class("-invalid")
+        status = next((k for k, v in STATUS_CHOICES.items() if v == query.statuses), "all")
+        self.query_one("#f-status", Select).value = status
+        self._set(query.set)
+        self.apply()
+
+    def _set(self, order_set: OrderSet | None) -> None:
+        self.order_set = order_set
+        line = self.query_one("#f-set", Static)
+        line.update(literal(f"Zestaw z przeglądu: {order_set.label} · C: wyczyść filtr") if order_set else "")
+        line.set_class(order_set is not None, "-shown")
 
     def action_leave(self) -> None:
         self.apply()
@@ -165,6 +194,7 @@ class FilterBar(Widget):
             date_to=date_to,
             statuses=STATUS_CHOICES.get(str(status), frozenset()),
             error_code=self.query_one("#f-err", Input).value.strip().upper(),
+            set=self.order_set,
         )
         said = ("⚠ " + "; ".join(problems) + " — pominięto w filtrze.") if problems else ""
         if said != self._said:  # an update is a new layout of the whole screen: only if new
