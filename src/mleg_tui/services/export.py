@@ -214,6 +214,8 @@ def _stop_if(cancel: threading.Event | None) -> None:
 
 
 def _csv_cell(v: Value) -> str:
+    if isinstance(v, str):  # most cells: tested first
+        return spreadsheet_cell(v)
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -222,9 +224,7 @@ def _csv_cell(v: Value) -> str:
         return list_datetime(v)
     if isinstance(v, dt.date):
         return list_date(v)
-    if isinstance(v, int):
-        return str(v)
-    return spreadsheet_cell(v)
+    return str(v)
 
 
 def _json_value(v: Value) -> Any:
