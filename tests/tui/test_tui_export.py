@@ -124,3 +124,30 @@ async def test_a_file_that_exists_is_said_and_kept_until_replace_is_ticked(make_
         await until(pilot, lambda: isinstance(app.screen, OrdersScreen), timeout=20)
     assert len(excel(out)) > 0
     assert [t[0] for t in store_sql(db, "SELECT rows FROM access_event")] == [len(excel(out))]
+
+
+async def test_a_set_opened_from_the_overview_exports_exactly_that_set(make_app, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mleg_tui.screens.overview import OverviewScreen
+
+    app = make_app("admin")
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("o")
+        screen = await until(pilot, lambda: isinstance(app.screen, OverviewScreen) and app.screen)
+        await until(pilot, lambda: all(s is not None for s in screen.sections.values()), what="every section")
+        label = "Kody do odbioru już wygasły (student anuluje i zamawia ponownie)"
+        index = next(i for i, line in enumerate(screen.lines) if line.label == label)
+        screen.listed.highlighted = screen.listed.get_option_index(f"line-{index}")
+        count = screen.lines[index].count
+        await pilot.pause()
+        await pilot.press("enter")
+        table = await until(pilot, lambda: isinstance(app.screen, OrdersScreen) and app.screen.query_one(OrderTable))
+        await until(pilot, lambda: table.total == count and not table.fetching, what=f"the list's count {count}")
+        await settle(pilot)
+        out = tmp_path / "kody.csv"
+        await export_to(pilot, out)
+    rows = excel(out)
+    assert count > 0 and len(rows) == count
+    assert {r["status_tekst"] for r in rows} == {"Do odbioru (kody wygasły)"}
+    ((text,),) = store_sql(db, "SELECT filter_text FROM access_event")
+    assert text.startswith("zbiór z przeglądu: do odbioru, kody wygasły")
