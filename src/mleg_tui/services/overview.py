@@ -21,7 +21,7 @@ from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.mc_errors import mc_error
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.context import Context
-from mleg_tui.services.order_sets import as_of, conditions, graduates_day
+from mleg_tui.services.order_sets import conditions, graduates_day
 from mleg_tui.services.orders import _utc_midnight, count_orders
 from mleg_tui.services.overview_types import (
     CODES_SOON,
@@ -65,8 +65,7 @@ def _order_line(ctx: Context, label: str, q: OrderQuery, *, action: bool = False
 # -- what needs action --------------------------------------------------------------------
 
 def _radar(ctx: Context, now: dt.datetime) -> Section:
-    _, today = as_of(ctx, OrderSet("age", as_of=now))
-    grad_day = graduates_day(today, ctx)
+    grad_day = graduates_day(ctx.clock.local(now).date(), ctx)
 
     def q(kind: str, **kw: object) -> OrderQuery:
         return OrderQuery(set=OrderSet(kind, as_of=now, **kw))  # type: ignore[arg-type]
