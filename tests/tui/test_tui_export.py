@@ -151,3 +151,19 @@ async def test_a_set_opened_from_the_overview_exports_exactly_that_set(make_app,
     assert {r["status_tekst"] for r in rows} == {"Do odbioru (kody wygasły)"}
     ((text,),) = store_sql(db, "SELECT filter_text FROM access_event")
     assert text.startswith("zbiór z przeglądu: do odbioru, kody wygasły")
+
+
+async def test_with_no_store_the_export_says_so_and_makes_neither_store_nor_file(tmp_path: Path) -> None:
+    from mleg_tui.app import MlegApp
+    from support.tui import settings_for
+
+    app = MlegApp(settings_for(tmp_path / "literowka.db"))
+    out = tmp_path / "z.csv"
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("z")
+        dialog = await until(pilot, lambda: isinstance(app.screen, ExportScreen) and app.screen)
+        dialog.query_one("#export-path", Input).value = str(out)
+        await pilot.press("enter")
+        await until(pilot, lambda: "Nie ma jeszcze magazynu" in str(dialog.query_one("#export-problem").render()),
+                    what="the no-store line in the dialog")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("literowka", "z.", ".z."))) == []
