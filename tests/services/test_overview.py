@@ -41,12 +41,14 @@ UTC = dt.UTC
 def listed(ctx: Context, line: FigureLine) -> tuple[int, int]:
     """The opened list's count and the rows it really has (read page by page)."""
     if isinstance(line.opens, StudentSet):
-        rows, after = 0, None
+        seen: list[int] = []
+        after = None
         while True:
-            page, after = find_students_in(ctx, line.opens, limit=97, after=after)
-            rows += len(page)
+            page, after = find_students_in(ctx, line.opens, limit=7, after=after)  # several pages
+            seen += [m.person_id for m in page]
             if after is None:
-                return count_students(ctx, line.opens), rows
+                assert len(seen) == len(set(seen)), "a student on two pages"
+                return count_students(ctx, line.opens), len(seen)
     return count_orders(ctx, line.opens), sum(1 for _ in iter_orders(ctx, line.opens, chunk=500))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlmodel import col
 
+from mleg_tui.domain.dates import pl_date
 from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.mc_errors import mc_error
 from mleg_tui.domain.status import OrderStatus
@@ -76,8 +77,8 @@ def _radar(ctx: Context, now: dt.datetime) -> Section:
                     q("codes_expired"), action=True),
         _order_line(ctx, f"Odebrane w oknie odnowienia ({ctx.rules.renewal_days} dni): można zamówić nową",
                     q("renewal"), action=True),
-        _order_line(ctx, f"mLegitymacje absolwentów I stopnia kończące się {grad_day.day}.{grad_day.month:02d}."
-                    f"{grad_day.year}", q("graduate_end"), action=True),
+        _order_line(ctx, f"mLegitymacje absolwentów I stopnia kończące się {pl_date(grad_day)}",
+                    q("graduate_end"), action=True),
         _order_line(ctx, f"W trakcie dłużej niż {STUCK_HOURS} h (od złożenia)",
                     q("age", status=S.W_TRAKCIE, older_than_hours=STUCK_HOURS), action=True),
         _order_line(ctx, "Unieważnienia czekające na potwierdzenie MC", q("pending", action=PendingAction.REVOKE),
