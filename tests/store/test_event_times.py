@@ -27,7 +27,9 @@ def now() -> dt.datetime:
 
 
 def make_version_4(store: str) -> None:
-    """What version 4 wrote: the event log without recorded_at."""
+    """What version 4 wrote: the event log without recorded_at (nor v8's indexes on it)."""
+    for ix in ("ix_event_when", "ix_event_actor_when", "ix_event_action_when"):
+        store_sql(store, f"DROP INDEX {ix}")
     store_sql(store, "ALTER TABLE order_event DROP COLUMN recorded_at")
     store_sql(store, "UPDATE meta SET value = '4' WHERE key = 'schema_version'")
 

@@ -126,6 +126,11 @@ def make_version_1(path: Path, first_release: bool) -> None:
         # v4 added the folded name to the order-date index.
         con.execute("DROP INDEX ix_orders_ordered")
         con.execute("CREATE INDEX ix_orders_ordered ON orders (ordered_at, id)")
+        # v8 added the run reports and the audit's indexes over the event log.
+        for ix in ("ix_event_when", "ix_event_actor_when", "ix_event_action_when"):
+            con.execute(f"DROP INDEX {ix}")
+        con.execute("DROP TABLE job_run_item")
+        con.execute("DROP TABLE job_run")
         con.execute("ALTER TABLE order_event DROP COLUMN recorded_at")  # v5's
         # v6 added the lookup's indexes (PESEL, QR text).
         con.execute("DROP INDEX ix_person_pesel")
@@ -154,6 +159,8 @@ def test_newer_program_upgrades_an_older_store(placed: int, store_path: Path, ma
     assert sorted(n for (n,) in sql(store_path, "SELECT name FROM sqlite_master WHERE type = 'trigger' "
                                                 "AND tbl_name = 'access_event'")) == [
         "access_event_no_delete", "access_event_no_update"]
+    assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_event_actor_when)")] == ["actor", None, "id"]
+    assert sql(store_path, "SELECT count(*) FROM job_run") == [(0,)]
     assert [r.id for r in find_orders(ctx, OrderQuery(text="łucja"))] == [placed]
     assert sql(store_path, "SELECT count(*), min(action) FROM order_event") == [(1, "PLACED")]
     # The old order goes on living: MC takes it, the student cancels (pending at MC).

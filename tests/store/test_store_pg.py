@@ -152,6 +152,10 @@ def make_version_1(url: str, first_release: bool) -> None:
     if first_release:
         q(url, "ALTER TABLE orders DROP COLUMN pending_actor_kind")
         q(url, "ALTER TABLE orders DROP COLUMN submitted_body")
+    for ix in ("ix_event_when", "ix_event_actor_when", "ix_event_action_when"):  # v8's
+        q(url, f"DROP INDEX {ix}")
+    q(url, "DROP TABLE job_run_item")
+    q(url, "DROP TABLE job_run")
     q(url, "ALTER TABLE order_event DROP COLUMN recorded_at")  # v5's
     q(url, "UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     # A person written by the old program: the new index must learn of her too.
@@ -168,6 +172,8 @@ def test_an_older_schema_is_upgraded_on_open(placed: tuple[Context, int], pg_url
     assert q(pg_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
     assert q(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_person_name_trgm'") == [(1,)]
     assert q(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexname IN ('ix_person_pesel', 'ix_orders_qr')") == [(2,)]
+    assert q(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'ix_event_%_when'") == [(2,)]
+    assert q(pg_url, "SELECT count(*) FROM job_run") == [(0,)]
     columns = {r[0] for r in q(pg_url, "SELECT column_name FROM information_schema.columns "
                                        "WHERE table_name = 'orders'")}
     assert {"pending_actor_kind", "submitted_body"} <= columns

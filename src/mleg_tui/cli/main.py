@@ -143,6 +143,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("sweep", "unieważnij zamówienia osób, które straciły uprawnienia", run_sweep)
     p.add_argument("--dry-run", action="store_true", help="tylko pokaż, nic nie zmieniaj")
 
+    p = cmd("runs", "raporty aktualizacji statusów i skryptu unieważniającego", run_runs)
+    p.add_argument("show", nargs="*", metavar="show NR", help="cały raport jednego uruchomienia (NR z listy)")
+    p.add_argument("--kind", choices=["refresh", "sweep"], help="tylko aktualizacje albo tylko skrypt")
+    p.add_argument("--limit", type=whole_number, default=50, metavar="LICZBA",
+                   help="najwyżej tyle raportów, najnowsze pierwsze (domyślnie 50; 0: wszystkie)")
+    p.add_argument("--json", action="store_true", help="w JSON (dla programów)")
+
+    p = cmd("audit", "kto co zrobił: dziennik zdarzeń (administrator)", run_audit)
+    p.add_argument("--login", default="", metavar="LOGIN", help="tylko zdarzenia tego loginu")
+    p.add_argument("--from", dest="date_from", metavar="DATA", help="zapisane od dnia (dd.mm.rrrr)")
+    p.add_argument("--to", dest="date_to", metavar="DATA", help="zapisane do dnia (dd.mm.rrrr)")
+    p.add_argument("--action", default=None, metavar="CZYNNOŚĆ",
+                   help="tylko ta czynność (kod lub nazwa, np. REVOKED, „unieważnienie”)")
+    p.add_argument("--student", default="", metavar="KTO",
+                   help="tylko zamówienia studenta: nr albumu, imię i nazwisko, PESEL, nr zamówienia")
+    p.add_argument("--limit", type=whole_number, default=0, metavar="LICZBA",
+                   help="najwyżej tyle zdarzeń, najnowsze pierwsze (0: wszystkie)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="eksport w JSON (dla programów; zapisany w śladzie eksportów)")
+    fmt.add_argument("--csv", action="store_true",
+                     help="eksport w CSV dla arkusza (UTF-8 z BOM, średnik: tak otwiera go polski Excel)")
+    p.add_argument("--out", metavar="PLIK", help="eksport do pliku (prywatnego, 0600) zamiast na wyjście")
+    p.add_argument("--overwrite", action="store_true", help="zastąp istniejący plik --out")
+
     from mleg_tui.cli.stats import add_parser as add_stats
 
     add_stats(cmd)
@@ -197,6 +221,7 @@ def _open(settings: Any, create: bool) -> Context:
     from mleg_tui.services.context import open_context
 
     ctx = open_context(settings, cli=True, create=create)
+    ctx.attended = sys.stdin.isatty()  # without a terminal: cron or a script (the run reports)
     _OPENED.append(ctx)
     for warning in ctx.warnings:
         _err(f"mleg-tui: uwaga: {warning}")
@@ -440,7 +465,8 @@ def run_refresh(args: argparse.Namespace) -> int:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    """A summary a cron mail can be read from. Exit status: 0 done, 1 some orders failed."""
+    """A summary a cron mail can be read from. Exit status: 0 done, 1 some orders failed,
+    130 interrupted (what was done is kept, and in its report)."""
     from mleg_tui.services.sweep import run_sweep
 
     ctx = context_for(args)
@@ -449,7 +475,82 @@ def run_sweep(args: argparse.Namespace) -> int:
     if not ctx.settings.mc_url and (summary.pending or summary.earlier_pending):
         _out("Uwaga: brak konfiguracji MC (mc_url) — unieważnienia czekają, aż ktoś uruchomi "
              "`mleg-tui refresh` lub sweep z dostępem do MC.")
+    if summary.cancelled:
+        return 130
     return 1 if summary.failures else 0
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    """`runs`: the list, newest first; `runs show N`: one whole report."""
+    import json
+
+    from mleg_tui.domain.runs import RunKind
+    from mleg_tui.errors import UserError
+    from mleg_tui.services.runs import list_runs, run_report
+
+    number = None
+    if args.show:
+        words = list(args.show)
+        if words[0] != "show" or len(words) != 2 or not words[1].isdigit():
+            raise UserError("Napisz `mleg-tui runs` (lista) albo `mleg-tui runs show NR` (jeden raport, "
+                            "NR z listy).")
+        number = int(words[1])
+    ctx = context_for(args)
+    if number is not None:
+        report = run_report(ctx, number)
+        _out(json_safe(json.dumps(report.as_json(), ensure_ascii=False, indent=2)) if args.json
+             else report.text())
+        return 0
+    kind = RunKind(args.kind.upper()) if args.kind else None
+    runs = list_runs(ctx, limit=args.limit or 10**9, kind=kind)
+    if args.json:
+        _out(json_safe(json.dumps([r.as_json() for r in runs], ensure_ascii=False, indent=2)))
+    elif not runs:
+        _out("Brak raportów: żadna aktualizacja statusów ani skrypt unieważniający nie działały "
+             "jeszcze na tej bazie (albo żaden nie pasuje do --kind).")
+    else:
+        _out("   Nr  Początek               Rodzaj  Kto  Czas  Stan  Wynik")
+        for r in runs:
+            _out(r.line())
+        _out("Cały raport: mleg-tui runs show NR")
+    return 0
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """`audit`: who did what, newest first (text, JSON or a spreadsheet's CSV)."""
+    import itertools
+
+    from mleg_tui.domain.events import parse_action
+    from mleg_tui.errors import UserError
+    from mleg_tui.services.audit import check, iter_events
+    from mleg_tui.services.report_types import AuditQuery
+
+    q = AuditQuery(login=args.login, action=parse_action(args.action) if args.action else None,
+                   date_from=_parse_date_arg(args.date_from, "--from"),
+                   date_to=_parse_date_arg(args.date_to, "--to"), student=args.student)
+    check(q)
+    ctx = context_for(args)
+    if args.csv or args.json:
+        from mleg_tui.services.audit import export_audit
+        from mleg_tui.services.types import ExportOptions
+
+        options = ExportOptions(format="json" if args.json else "csv", overwrite=args.overwrite)
+        target: Path | IO[bytes] = Path(args.out) if args.out else _stdout_bytes()
+        result = export_audit(ctx, q, target, options, via="CLI", limit=args.limit)
+        if args.out:
+            _out(result.text())
+        return 0
+    if args.out or args.overwrite:
+        raise UserError(f"{'--out' if args.out else '--overwrite'}: tylko z eksportem, --csv albo --json.")
+    lines = iter_events(ctx, q)
+    if args.limit > 0:
+        lines = itertools.islice(lines, args.limit)
+    n = 0
+    for n, line in enumerate(lines, 1):  # noqa: B007 - the count is said after
+        _out(line.line())
+    if not n:
+        _out("Brak zdarzeń pasujących do filtru.")
+    return 0
 
 
 def run_tui(args: argparse.Namespace) -> int:

@@ -117,3 +117,4 @@ def write_orders(out: TextIO, rows: Iterable[OrderRow], *, total: int, shown: in
 
 def _line(cells: tuple[str, ...]) -> str:
     return "  ".join(c.ljust(w) if w else c for c, w in zip(cells, WIDTHS)).rstrip()
+

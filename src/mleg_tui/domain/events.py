@@ -106,3 +106,16 @@ class PendingAction(str, Enum):
     @property
     def done_event(self) -> Action:
         return Action.CANCELLED if self is PendingAction.CANCEL else Action.REVOKED
+
+
+def parse_action(text: str) -> Action:
+    """An action from its code or its label, in any case; a clear error otherwise."""
+    from mleg_tui.domain.names import fold
+    from mleg_tui.errors import UserError
+
+    key = fold(text).replace(" ", "_").upper()
+    for a in Action:
+        if key in (a.value, fold(a.label).replace(" ", "_").upper()):
+            return a
+    codes = ", ".join(a.value for a in Action)
+    raise UserError(f"Nieznana czynność „{text}”. Dozwolone: {codes}.")

@@ -43,6 +43,7 @@ class Permission(str, Enum):
     DEMO_DATA = "demo_data"  # build a demo store
     STAFF = "staff"  # who may log in, with which role
     EXPORT_PESEL = "export_pesel"  # whole PESELs in an export (masked otherwise)
+    AUDIT = "audit"  # who did what: the event log across all students (RODO accountability)
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -73,6 +74,7 @@ PERMISSION_LABELS = {
     Permission.DEMO_DATA: "budowa bazy demonstracyjnej",
     Permission.STAFF: "zarządzanie pracownikami",
     Permission.EXPORT_PESEL: "eksport z pełnymi numerami PESEL",
+    Permission.AUDIT: "przegląd dziennika zdarzeń (kto co zrobił)",
 }
 # A login as `--as` and `staff` take it: it goes into authorized_keys and the event log.
 LOGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -143,6 +145,10 @@ class Context:
     role: Role
     # Said to the user at start (CLI: stderr; TUI: a notification), never blocking.
     warnings: list[str] = field(default_factory=list)
+    # Where the run reports say a job was started from (TUI or CLI), and whether a person
+    # was at a terminal (the CLI sets it: without one, cron or a script acts).
+    origin: str = "TUI"
+    attended: bool = True
     clock: Clock = field(init=False)
     rules: ValidityRules = field(init=False)
 
@@ -206,4 +212,4 @@ def open_context(settings: Settings, *, role: Role | None = None, cli: bool = Fa
         loose = exposure(settings.db_url.removeprefix("sqlite:///"), group=group)
         if loose:
             warnings.append(loose)
-    return Context(settings, engine, login_of(settings), chosen, warnings)
+    return Context(settings, engine, login_of(settings), chosen, warnings, origin="CLI" if cli else "TUI")

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from mleg_tui.domain.events import PendingAction
+from mleg_tui.domain.runs import RunKind
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context, Permission
@@ -494,11 +495,15 @@ def refresh(
     cancel: threading.Event | None = None,
     concurrency: int | None = None,
 ) -> RefreshSummary:
-    """Submit waiting orders, read live ones, confirm pending revocations (blocking)."""
+    """Submit waiting orders, read live ones, confirm pending revocations (blocking); the
+    run's report is kept in the store (services.runs)."""
+    from mleg_tui.services import runs
+
     ctx.require(Permission.REFRESH)
-    return _guard(lambda: asyncio.run(
+    mc_config(ctx, concurrency)  # no MC configured: said before anything is recorded
+    return runs.reported(ctx, RunKind.REFRESH, lambda: _guard(lambda: asyncio.run(
         _run(ctx, selection or RefreshSelection(), ("submit", "read", "confirm"), on_progress, cancel,
-             concurrency)))
+             concurrency))), runs.finish_refresh)
 
 
 def confirm_orders(ctx: Context, order_ids: list[int], *, cancel: threading.Event | None = None) -> RefreshSummary:

@@ -15,13 +15,13 @@ from sqlmodel import col
 
 from mleg_tui.domain.events import Actor
 from mleg_tui.domain.rules import loss_reason, planned_expiry
+from mleg_tui.domain.runs import ItemOutcome, RunKind
 from mleg_tui.domain.status import OrderStatus
-from mleg_tui.domain.text import visible
 from mleg_tui.errors import MlegError, UserError
 from mleg_tui.services.actions import revoke_orders
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.status_change import StaleOrder
-from mleg_tui.services.types import ActionResult, SweepItem, SweepSummary
+from mleg_tui.services.types import ActionResult, RefreshFailure, SweepItem, SweepSummary
 from mleg_tui.store import reading
 from mleg_tui.store.locks import Busy, job_lock
 from mleg_tui.store.models import Order, Person
@@ -101,10 +101,12 @@ def run_sweep(
 ) -> SweepSummary:
     if dry_run:
         return SweepSummary(items=preview(ctx), dry_run=True)
+    from mleg_tui.services import runs
+
     ctx.require(Permission.SWEEP)
     try:
         with job_lock(ctx.engine, "sweep"):
-            return _sweep(ctx, on_progress, cancel)
+            return runs.reported(ctx, RunKind.SWEEP, lambda: _sweep(ctx, on_progress, cancel), runs.finish_sweep)
     except Busy:
         raise SweepLocked() from None
 
@@ -140,24 +142,26 @@ def _sweep(ctx: Context, on_progress: Callable[[int, int], None] | None,
         try:
             result = _revoke(ctx, item)
         except MlegError as e:
-            summary.failures.append(
-                f"{item.order_ref} {visible(item.person)} ({visible(item.album or 'bez albumu')}): {e}")
-            summary.outcomes[item.order_id] = "błąd"
+            summary.failures.append(RefreshFailure(item.order_id, item.order_ref, item.person, item.album, str(e)))
+            summary.outcomes[item.order_id] = ItemOutcome.FAILED
             result = None
+        except KeyboardInterrupt:  # Ctrl+C: this order's transaction rolled back; the rest waits
+            summary.cancelled = True
+            break
         else:
             if result is None:
                 summary.skipped += 1
-                summary.outcomes[item.order_id] = "pominięto: zmieniło się w międzyczasie"
+                summary.outcomes[item.order_id] = ItemOutcome.SKIPPED
             elif result.pending:
                 to_confirm.append(item.order_id)
-                summary.outcomes[item.order_id] = "czeka na potwierdzenie MC"
+                summary.outcomes[item.order_id] = ItemOutcome.PENDING
             else:
                 summary.revoked += 1
-                summary.outcomes[item.order_id] = "unieważniono"
+                summary.outcomes[item.order_id] = ItemOutcome.REVOKED
         if on_progress:
             on_progress(n, len(summary.items))
     # Revocations that wait for MC, new and earlier ones, go to MC now.
-    if ctx.settings.mc_url and (to_confirm or earlier):
+    if ctx.settings.mc_url and (to_confirm or earlier) and not summary.cancelled:
         from mleg_tui.services.mc_sync import confirm_all
 
         at_mc = confirm_all(ctx, cancel=cancel)
@@ -165,14 +169,15 @@ def _sweep(ctx: Context, on_progress: Callable[[int, int], None] | None,
         for i in to_confirm:
             if i in confirmed:
                 summary.revoked += 1
-                summary.outcomes[i] = "unieważniono (potwierdzone przez MC)"
+                summary.outcomes[i] = ItemOutcome.REVOKED
+                summary.confirmed_by_mc.add(i)
         summary.earlier_confirmed = len(confirmed & earlier)
-        summary.failures.extend(str(f) for f in at_mc.failures)
+        summary.failures.extend(at_mc.failures)
         summary.cancelled |= at_mc.cancelled
     still = _pending_ids(ctx)
     summary.pending = len(still.intersection(to_confirm))
     summary.earlier_pending = len(still & earlier)
     for i in set(to_confirm) - still:
-        if summary.outcomes.get(i) == "czeka na potwierdzenie MC":  # MC ended it another way
-            summary.outcomes[i] = "MC zakończył je inaczej"
+        if summary.outcomes.get(i) is ItemOutcome.PENDING:  # MC ended it another way
+            summary.outcomes[i] = ItemOutcome.ENDED_OTHERWISE
     return summary

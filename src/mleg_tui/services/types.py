@@ -16,6 +16,7 @@ from mleg_tui.domain.names import plural
 from mleg_tui.domain.numbers import rate, seconds_taken
 from mleg_tui.domain.pesel import mask_in
 from mleg_tui.domain.rules import ProgrammeStatus
+from mleg_tui.domain.runs import ItemOutcome
 from mleg_tui.domain.status import Lapse, OrderStatus, current_index, status_text
 from mleg_tui.domain.text import visible
 
@@ -548,10 +549,18 @@ class SweepSummary:
     earlier_confirmed: int = 0  # revocations from earlier runs that MC confirmed now
     earlier_pending: int = 0  # ... and those still waiting
     skipped: int = 0  # changed meanwhile so that there is nothing to revoke
-    outcomes: dict[int, str] = field(default_factory=dict)  # order id -> what happened
-    failures: list[str] = field(default_factory=list)
+    outcomes: dict[int, ItemOutcome] = field(default_factory=dict)  # order id -> what happened
+    confirmed_by_mc: set[int] = field(default_factory=set)  # revoked once MC confirmed
+    failures: list[RefreshFailure] = field(default_factory=list)  # the sweep's own, and MC's
     dry_run: bool = False
     cancelled: bool = False
+
+    def outcome_text(self, order_id: int) -> str:
+        """What became of one order: "unieważniono (potwierdzone przez MC)", say."""
+        outcome = self.outcomes.get(order_id)
+        if outcome is None:
+            return ""
+        return outcome.label + (" (potwierdzone przez MC)" if order_id in self.confirmed_by_mc else "")
 
     def text(self) -> str:
         """For a person reading a cron mail: the verdict first, then every order."""
@@ -570,8 +579,7 @@ class SweepSummary:
                 head += " Przerwano: pozostałe zamówienia unieważni następne uruchomienie."
         lines = [head]
         for i in self.items:
-            outcome = self.outcomes.get(i.order_id)
-            lines.append(f"  {i}" + (f" → {outcome}" if outcome else ""))
+            lines.append(f"  {i}" + (f" → {self.outcome_text(i.order_id)}" if i.order_id in self.outcomes else ""))
         if self.failures:
             lines.append("Błędy:")
             lines.extend(f"  {f}" for f in self.failures)

@@ -103,17 +103,19 @@ def bulk_transaction(engine: Engine) -> Iterator[Connection]:
 def loading(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
     """A big load: secondary indexes are dropped and built once at the end, which is
     several times faster than keeping them up to date row by row."""
+    from sqlalchemy.schema import CreateIndex, DropIndex
     from sqlmodel import SQLModel
 
     indexes = [ix for t in tables for ix in SQLModel.metadata.tables[t].indexes]
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MiB while loading
+    # IF [NOT] EXISTS, not checkfirst: reflection skips indexes over expressions (v7's).
     for ix in indexes:
-        ix.drop(conn, checkfirst=True)
+        conn.execute(DropIndex(ix, if_exists=True))
     search.suspend(conn)
     yield
     for ix in indexes:
-        ix.create(conn, checkfirst=True)
+        conn.execute(CreateIndex(ix, if_not_exists=True))
     search.rebuild(conn)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA cache_size = -2000")
@@ -137,7 +139,7 @@ def clear(conn: Connection) -> None:
     from mleg_tui.store.schema import protect_events, unprotect_events
 
     unprotect_events(conn)
-    for t in ("order_event", "orders", "enrolment", "person"):
+    for t in ("job_run_item", "job_run", "order_event", "orders", "enrolment", "person"):
         conn.exec_driver_sql(f"DELETE FROM {t}")
     protect_events(conn)
 

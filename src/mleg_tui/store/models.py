@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, String, Text, text
+from sqlalchemy import Column, Index, String, Text, func, text
 from sqlmodel import Field, SQLModel
 
 from mleg_tui.store.types import UtcDateTime
@@ -131,7 +131,7 @@ class OrderEvent(SQLModel, table=True):
 
 class AccessEvent(SQLModel, table=True):
     """Append-only, as the event log: personal data read out in bulk (an export), by whom,
-    which list with which filter, how many rows; the data itself is not changed (v7)."""
+    which list with which filter, how many rows; the data itself is not changed (v8)."""
 
     __tablename__ = "access_event"
     id: int | None = Field(default=None, primary_key=True)
@@ -147,3 +147,61 @@ class AccessEvent(SQLModel, table=True):
     format: str = Field(max_length=8)  # csv, json
     pesel_unmasked: bool = False
     destination: str = Field(sa_column=Column(Text, nullable=False))  # the file, or "stdout"
+
+
+# The audit reads the log newest first by the real time of writing, or the business time
+# where none was kept (v8): one expression, the same here and in services.audit.
+EVENT_WHEN = func.coalesce(OrderEvent.__table__.c.recorded_at, OrderEvent.__table__.c.at)  # type: ignore[attr-defined]
+_ev = OrderEvent.__table__.c  # type: ignore[attr-defined]
+EVENT_INDEXES = (
+    Index("ix_event_when", EVENT_WHEN, _ev.id),
+    Index("ix_event_actor_when", _ev.actor, EVENT_WHEN, _ev.id),
+    Index("ix_event_action_when", _ev.action, EVENT_WHEN, _ev.id),
+)
+
+
+class Run(SQLModel, table=True):
+    """One refresh or sweep (v8): who started it, when, how it ended, its counts."""
+
+    __tablename__ = "job_run"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # domain.runs.RunKind
+    state: str = Field(max_length=16)  # domain.runs.RunState
+    actor: str = Field(max_length=64)  # the login
+    actor_kind: str = Field(max_length=16)  # domain.events.Actor: STAFF, or SYSTEM unattended
+    origin: str = Field(max_length=8)  # TUI or CLI
+    as_of: dt.date  # the business day (a fixed `today` sets it)
+    started_at: dt.datetime = Field(sa_type=UtcDateTime)  # real time
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    seconds: float | None = None
+    total: int = 0
+    done: int = 0
+    read: int = 0
+    submitted: int = 0
+    changed: int = 0
+    confirmed: int = 0
+    found: int = 0  # the sweep: orders of persons without a right
+    revoked: int = 0
+    pending: int = 0
+    skipped: int = 0
+    failed: int = 0
+    summary: str | None = Field(default=None, sa_column=Column(Text))  # the run's own line
+    error: str | None = Field(default=None, sa_column=Column(Text))  # why it failed
+
+
+class RunItem(SQLModel, table=True):
+    """One order a report names: a failure with why, or what the sweep did and why."""
+
+    __tablename__ = "job_run_item"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="job_run.id")
+    order_id: int | None = None
+    order_ref: str = Field(max_length=40)
+    person: str = Field(max_length=250)
+    album: str = Field(default="", max_length=32)
+    status: str | None = Field(default=None, max_length=32)  # when the sweep found it
+    outcome: str = Field(max_length=16)  # domain.runs.ItemOutcome
+    reason: str | None = Field(default=None, sa_column=Column(Text))  # the sweep's reason
+    why: str | None = Field(default=None, sa_column=Column(Text))  # a failure's cause
+
+    __table_args__ = (Index("ix_run_item_run", "run_id", "id"),)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, Table, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import CreateIndex
 from sqlmodel import SQLModel, col
 
 from mleg_tui.store import models, search
@@ -65,11 +66,22 @@ def _v7_access_trace(conn: Connection) -> None:
     protect_access(conn)
 
 
+def _v8_runs_and_audit(conn: Connection) -> None:
+    """v8: the reports of refresh and sweep runs, and the event log's indexes for the
+    audit (newest first by the real time, by login, by action)."""
+    tables = SQLModel.metadata.tables
+    for name in ("job_run", "job_run_item"):
+        tables[name].create(conn, checkfirst=True)
+    for ix in models.EVENT_INDEXES:  # not checkfirst: reflection skips indexes over expressions
+        conn.execute(CreateIndex(ix, if_not_exists=True))
+
+
 # Steps from version N-1 to N, run in order inside the opening transaction.
 # Add a function here whenever the schema changes; never edit a released step.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate,
                                                       4: _v4_name_in_date_index, 5: _v5_recorded_at,
-                                                      6: _v6_lookup_indexes, 7: _v7_access_trace}
+                                                      6: _v6_lookup_indexes, 7: _v7_access_trace,
+                                                      8: _v8_runs_and_audit}
 
 
 def protect_events(conn: Connection) -> None:
