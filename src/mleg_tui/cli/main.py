@@ -509,7 +509,9 @@ def run_runs(args: argparse.Namespace) -> int:
         _out("Brak raportów: żadna aktualizacja statusów ani skrypt unieważniający nie działały "
              "jeszcze na tej bazie (albo żaden nie pasuje do --kind).")
     else:
-        _out("   Nr  Początek               Rodzaj  Kto  Czas  Stan  Wynik")
+        from mleg_tui.services.report_types import RunView
+
+        _out(RunView.LIST_HEAD)
         for r in runs:
             _out(r.line())
         _out("Cały raport: mleg-tui runs show NR")

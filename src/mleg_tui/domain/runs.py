@@ -24,6 +24,11 @@ class RunState(str, Enum):
     def label(self) -> str:
         return RUN_STATE_LABELS[self]
 
+    @property
+    def short_label(self) -> str:
+        """For a list's column: the label without its explanation."""
+        return self.label.split(" (")[0]
+
 
 RUN_STATE_LABELS = {
     RunState.RUNNING: "nie zakończona (trwa albo przerwana bez zapisu: awaria, kill -9)",

@@ -22,10 +22,10 @@ from mleg_tui.widgets.textual_pl import Header
 ROLES_HEAD = ("Role (sekcja [roles] konfiguracji; login spoza niej to podgląd, chyba że jest właścicielem "
               "bazy i konfiguracji; --read-only wymusza podgląd):")
 ROLES = (
-    ("podgląd", "ogląda listę, studentów i historię; nie zmienia niczego"),
+    ("podgląd", "ogląda listę, studentów, historię i raporty uruchomień; nie zmienia niczego"),
     ("operator", "także aktualizuje statusy, unieważnia pojedyncze zamówienia, pokazuje kody"),
     ("administrator", "także unieważnia wiele zaznaczonych naraz, uruchamia skrypt unieważniający, "
-     "importuje rejestr i zarządza pracownikami"),
+     "importuje rejestr, zarządza pracownikami i przegląda dziennik zdarzeń (kto co zrobił)"),
 )
 
 

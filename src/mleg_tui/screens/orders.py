@@ -37,7 +37,8 @@ EMPTY_STORE = ("Baza nie zawiera jeszcze żadnych zamówień. Wczytaj dane:\n"
 
 class OrdersScreen(BaseScreen):
     PERMISSIONS = {"refresh": Permission.REFRESH, "refresh_all": Permission.REFRESH,
-                   "revoke": Permission.REVOKE, "cancel": Permission.CANCEL, "sweep": Permission.SWEEP}
+                   "revoke": Permission.REVOKE, "cancel": Permission.CANCEL, "sweep": Permission.SWEEP,
+                   "audit": Permission.AUDIT}
     BINDINGS = [
         Binding("slash", "filter", "Filtr", id="orders.filter",
                 tooltip="Przejdź do filtru (osoba lub nr albumu, daty, status, kod błędu)"),
@@ -68,6 +69,10 @@ class OrdersScreen(BaseScreen):
         # Not in the footer either (a third line at 80 columns): the help and the palette list it.
         Binding("o", "overview", "Przegląd", id="orders.overview", show=False,
                 tooltip="Przegląd: co wymaga działania, statusy i błędy, z ich listami"),
+        Binding("r", "runs", "Raporty", id="orders.runs", show=False,
+                tooltip="Raporty aktualizacji statusów i skryptu unieważniającego: kto, kiedy, co zrobiły"),
+        Binding("d", "audit", "Dziennik", id="orders.audit", show=False,
+                tooltip="Kto co zrobił: dziennik zdarzeń z filtrem (login, czynność, daty, student)"),
     ]
 
     def __init__(self) -> None:
@@ -464,3 +469,13 @@ class OrdersScreen(BaseScreen):
         from mleg_tui.screens.export import open_export
 
         open_export(self, self.order_query, self.table.total)
+
+    def action_runs(self) -> None:
+        from mleg_tui.screens.runs import RunsScreen
+
+        self.app.push_screen(RunsScreen())
+
+    def action_audit(self) -> None:
+        from mleg_tui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen())

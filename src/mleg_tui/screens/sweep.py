@@ -35,6 +35,8 @@ class SweepScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.items: list[SweepItem] | None = None
+        self.done: SweepSummary | None = None  # the run's outcome, once it has run
+        self._done_items: list[SweepItem] = []
         self.running = False
         self.cancel = threading.Event()
 
@@ -85,7 +87,7 @@ class SweepScreen(BaseScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # The reason is the point of the preview and too long for 80 columns: in full here.
-        items = self.items or []
+        items = self._done_items if self.done else self.items or []
         if 0 <= event.cursor_row < len(items):
             i = items[event.cursor_row]
             self.query_one("#sweep-detail", Static).update(
@@ -101,6 +103,8 @@ class SweepScreen(BaseScreen):
 
     def action_state(self, action: str) -> bool | None:
         if action == "run":
+            if self.done is not None:
+                return False  # it has run: its outcome is on screen (w again for a new preview)
             return (bool(self.items) and not self.running) or None
         return True
 
@@ -153,9 +157,26 @@ class SweepScreen(BaseScreen):
         self.query_one("#sweep-bar").display = False
         if isinstance(outcome, str):
             self._result(rich_literal(outcome, "bold"))
-        else:
-            head = outcome.text().splitlines()[0]
-            extra = "\n".join(f"  {f}" for f in outcome.failures[:10])
-            cut = " Przerwano." if self.cancel.is_set() else ""
-            self._result(rich_literal(head + cut + ("\nBłędy:\n" + extra if extra else "")))
-        self.load()  # what is left to revoke, if anything
+            self.load()  # what is left to revoke, if anything
+            return
+        head = outcome.text().splitlines()[0]
+        extra = "\n".join(f"  {f}" for f in outcome.failures[:10])
+        self._result(rich_literal(head + ("\nBłędy:\n" + extra if extra else "")))
+        self._show_outcomes(outcome)
+
+    def _show_outcomes(self, summary: SweepSummary) -> None:
+        """What the run did stays on screen, order by order (and in its report: r on the
+        order list, `mleg-tui runs`); a new preview only when the sweep is opened again."""
+        self.done = summary
+        self.items = []  # nothing to run again from here
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns("Zamówienie", "Osoba", "Nr albumu", "Wynik", "Powód")
+        for i in summary.items[:SHOWN]:
+            table.add_row(i.order_ref, Text(visible(i.person)), Text(visible(i.album)),
+                          summary.outcome_text(i.order_id) or "nie wykonano: przerwano wcześniej",
+                          Text(visible(i.reason.removeprefix(LOSS))))
+        self._done_items = summary.items
+        self._intro("Wynik uruchomienia (raport zapisano: r na liście zamówień, mleg-tui runs). "
+                    "Esc: wróć do listy.")
+        self.refresh_bindings()

@@ -79,10 +79,12 @@ class RunView:
     def took(self) -> str:
         return seconds_taken(self.seconds) if self.seconds is not None else "—"
 
+    LIST_HEAD = f"{'Nr':>5}  {'Początek':<20}  {'Rodzaj':<21}  {'Kto':<12}  {'Czas':>8}  {'Stan':<14}  Wynik"
+
     def line(self) -> str:
-        """One line of `mleg-tui runs`."""
-        return (f"{self.id:>5}  {pl_datetime(self.started_at, seconds=True)}  {self.kind.label}  "
-                f"{visible(self.actor)}  {self.took()}  {self.state.label}  {self.counts()}")
+        """One line of `mleg-tui runs`, in the columns of LIST_HEAD."""
+        return (f"{self.id:>5}  {pl_datetime(self.started_at, seconds=True):<20}  {self.kind.label:<21}  "
+                f"{visible(self.actor):<12}  {self.took():>8}  {self.state.short_label:<14}  {self.counts()}")
 
     def as_json(self) -> dict[str, Any]:
         return {
