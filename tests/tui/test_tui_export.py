@@ -167,3 +167,31 @@ async def test_with_no_store_the_export_says_so_and_makes_neither_store_nor_file
         await until(pilot, lambda: "Nie ma jeszcze magazynu" in str(dialog.query_one("#export-problem").render()),
                     what="the no-store line in the dialog")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("literowka", "z.", ".z."))) == []
+
+
+async def test_the_audit_list_exports_its_whole_filtered_log_traced_as_the_audit(make_app, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app("admin")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: type(app.screen).__name__ == "AuditScreen" and app.screen.lines,
+                    what="the audit's first page")
+        audit = app.screen
+        assert keys_of(app)["z"] == "export"
+        audit.query_one("#audit-student").focus()
+        await pilot.press(*"100007", "enter")
+        await until(pilot, lambda: audit.lines and {a.album for a in audit.lines} == {"100007"} and not audit.loading)
+        await settle(pilot)
+        shown = [a.event_id for a in audit.lines]
+        await pilot.press("z")
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        field = app.screen.query_one("#export-path", Input)
+        assert Path(field.value).name.startswith("dziennik-")
+        out = tmp_path / "dziennik.csv"
+        field.value = str(out)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is audit and out.exists(), timeout=20)
+    rows = excel(out)
+    assert len(rows) == len(shown) > 0 and {r["nr_albumu"] for r in rows} == {"100007"}
+    ((source, n, text),) = store_sql(db, "SELECT source, rows, filter_text FROM access_event")
+    assert (source, n) == ("AUDIT", len(shown)) and "100007" in text

@@ -36,6 +36,8 @@ class AuditScreen(BaseScreen):
         Binding("slash", "filter", "Filtr", id="audit.filter",
                 tooltip="Filtr: login, czynność (np. REVOKED, unieważnienie), daty zapisu od/do, "
                         "student; Enter stosuje"),
+        Binding("z", "export", "Eksport", id="audit.export", show=False,
+                tooltip="Eksport dziennika, jak go pokazuje filtr, do pliku CSV lub JSON"),
     ]
 
     def __init__(self) -> None:
@@ -152,6 +154,11 @@ class AuditScreen(BaseScreen):
             return parse_optional_date(text)
         except ValueError as e:
             raise UserError(f"Data „{what}”: {e}.") from None
+
+    def action_export(self) -> None:
+        from mleg_tui.screens.export import open_audit_export
+
+        open_audit_export(self, self.query_now)
 
     def action_filter(self) -> None:
         self.query_one("#audit-login", Input).focus()

@@ -17,6 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, RadioBu
 from mleg_tui.domain.names import plural
 from mleg_tui.screens.base import BaseModal, BaseScreen, run_service, to_ui
 from mleg_tui.services.context import Context, Permission
+from mleg_tui.services.report_types import AuditQuery
 from mleg_tui.services.types import ExportFormat, ExportOptions, ExportProgress, ExportResult, OrderQuery
 from mleg_tui.widgets.fmt import CONTROL_MARKS, literal
 
@@ -184,7 +185,7 @@ class ExportScreen(BaseModal[ExportResult | None]):
 
 
 def open_export(screen: BaseScreen, q: OrderQuery, total: int | None) -> None:
-    """The order list's export: exactly the query the table shows (filter and sort)."""
+    """The order list's export: exactly the query the table shows (filter, set and sort)."""
 
     def exporter(ctx: Context, target: Path, options: ExportOptions,
                  progress: Callable[[ExportProgress], None], cancel: threading.Event) -> ExportResult:
@@ -192,5 +193,22 @@ def open_export(screen: BaseScreen, q: OrderQuery, total: int | None) -> None:
 
         return export_orders(ctx, q, target, options, via="TUI", progress=progress, cancel=cancel)
 
+    _open(screen, "lista zamówień", q.describe(), total, "zamowienia", exporter)
+
+
+def open_audit_export(screen: BaseScreen, q: AuditQuery) -> None:
+    """The audit list's export: the whole log its filter shows, not only the pages read."""
+
+    def exporter(ctx: Context, target: Path, options: ExportOptions,
+                 progress: Callable[[ExportProgress], None], cancel: threading.Event) -> ExportResult:
+        from mleg_tui.services.audit import export_audit
+
+        return export_audit(ctx, q, target, options, via="TUI", progress=progress, cancel=cancel)
+
+    _open(screen, "dziennik zdarzeń", q.describe(), None, "dziennik", exporter)
+
+
+def _open(screen: BaseScreen, what: str, filter_text: str, total: int | None, stem: str,
+          exporter: Exporter) -> None:
     now = dt.datetime.now().astimezone()  # the file's real time, whatever `today` says
-    screen.app.push_screen(ExportScreen("lista zamówień", q.describe(), total, "zamowienia", exporter, now))
+    screen.app.push_screen(ExportScreen(what, filter_text, total, stem, exporter, now))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,7 +24,7 @@ from mleg_tui.domain.status import OrderStatus
 from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.report_types import AuditLine, AuditQuery
-from mleg_tui.services.types import EventView, ExportOptions, ExportResult
+from mleg_tui.services.types import EventView, ExportOptions, ExportProgress, ExportResult
 from mleg_tui.store import reading
 from mleg_tui.store.models import EVENT_WHEN, Order, OrderEvent, Person
 
@@ -105,7 +106,8 @@ def _line(ctx: Context, e: OrderEvent, when: dt.datetime, ref: str, album: str, 
 # -- export (services.export: streamed, traced, a spreadsheet's CSV) ---------------------------
 
 def export_audit(ctx: Context, q: AuditQuery, target: Path | IO[bytes], options: ExportOptions, *,
-                 via: str, limit: int = 0) -> ExportResult:
+                 via: str, limit: int = 0, progress: Callable[[ExportProgress], None] | None = None,
+                 cancel: threading.Event | None = None) -> ExportResult:
     """The filtered log (all of it, or the newest `limit` lines) to a file or a stream;
     traced as every export of personal data in bulk is (services.access)."""
     from mleg_tui.domain.events import ExportedList
@@ -129,4 +131,4 @@ def export_audit(ctx: Context, q: AuditQuery, target: Path | IO[bytes], options:
              a.order_ref, a.person, a.album or None, a.event.reason) for a in lines)
     text = q.describe() + (f"; najnowsze {limit}" if limit > 0 else "")
     table = ExportTable(ExportedList.AUDIT, columns, rows, limit, text, {**q.as_json(), "limit": limit or None})
-    return export_table(ctx, table, target, options, via=via)
+    return export_table(ctx, table, target, options, via=via, progress=progress, cancel=cancel)
