@@ -186,3 +186,20 @@ def test_a_refresh_ended_by_an_error_keeps_why(world):
     run = list_runs(world.ctx())[0]
     assert run.state is RunState.FAILED and run.error and "MC odmówił dostępu (HTTP 401)" in run.error
     assert "wr0ng" not in run.error
+
+
+def test_a_sweep_stopped_with_ctrl_c_while_mc_confirms_is_kept_as_interrupted(world, tmp_path):
+    ctx = world.ctx()
+    assert not refresh(ctx).failures  # every order at MC: each revocation waits for MC's word
+    _strike_off(ctx, tmp_path, *range(40))
+    world.sim.set_knobs(latency_ms=150)
+    proc = world.popen("sweep", MLEG_TUI_MC_CONCURRENCY="1")
+    wait_for(lambda: world.sim.stats()["requests"].get("revoke", 0) >= 3 or proc.poll() is not None)
+    proc.send_signal(signal.SIGINT)
+    res = world.finish(proc, ("sweep",))
+    assert res.returncode == 130 and "Przerwano" in res.stdout and "Traceback" not in res.stderr, res
+    run = list_runs(ctx)[0]
+    assert run.kind is RunKind.SWEEP and run.state is RunState.INTERRUPTED and run.finished_at is not None
+    assert run.found == 40 and 0 < run.revoked < 40 and run.revoked + run.pending == 40
+    outcomes = {i.outcome for i in run_report(ctx, run.id).items}
+    assert outcomes == {ItemOutcome.REVOKED, ItemOutcome.PENDING}
