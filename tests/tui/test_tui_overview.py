@@ -25,7 +25,7 @@ async def overview_shown(pilot: Any) -> OverviewScreen:
 async def go_to(pilot: Any, screen: OverviewScreen, label: str) -> int:
     """The cursor on the line of that label; its count."""
     index = next(i for i, line in enumerate(screen.lines) if line.label == label)
-    option = screen.listed.get_option_index(f"line-{index}")
+    option = screen.listed.get_option_index(screen.line_ids[index])
     screen.listed.highlighted = option
     await pilot.pause()
     return screen.lines[index].count
@@ -104,3 +104,27 @@ async def test_each_section_is_marked_as_coming_until_its_figures_arrive(make_ap
         assert screen.current() is None  # nothing to open yet
         await pilot.press("enter")
         assert app.screen is screen
+
+
+async def test_the_cursor_stays_on_its_line_whatever_order_the_sections_come_in(make_app, service_ctx) -> None:  # type: ignore[no-untyped-def]
+    from mleg_tui.services.overview import section
+
+    now = service_ctx.clock.now()
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        screen = OverviewScreen()
+        screen.load = lambda: None  # type: ignore[method-assign]  # the sections come from the test
+        await app.push_screen(screen)
+        await pilot.pause()
+        screen._arrived(("students", section(service_ctx, "students", now)))
+        screen._arrived(("radar", section(service_ctx, "radar", now)))
+        await pilot.pause()
+        assert screen.current() == (0, screen.lines[0])  # the first line, not the students' one
+        await pilot.press("down", "down")
+        chosen = screen.current()
+        assert chosen is not None and chosen[1].label == screen.lines[2].label
+        screen._arrived(("statuses", section(service_ctx, "statuses", now)))
+        await pilot.pause()
+        again = screen.current()
+        assert again is not None and again[1] == chosen[1]

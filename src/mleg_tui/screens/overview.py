@@ -31,7 +31,10 @@ from mleg_tui.widgets.key_bar import KeyBar
 from mleg_tui.widgets.textual_pl import Header
 
 # The quick ones first, so that most of the screen fills at once; shown in SECTION_KEYS' order.
-COMPUTED_IN: tuple[SectionKey, ...] = ("radar", "statuses", "age", "errors", "daily", "students")
+# The students' figure reads every person (seconds at a million): in a worker of its own, beside.
+IN_TURN: tuple[SectionKey, ...] = ("radar", "statuses", "age", "errors", "daily")
+APART: SectionKey = "students"
+COMPUTED_IN: tuple[SectionKey, ...] = (*IN_TURN, APART)
 COMING = "  … liczę"
 
 
@@ -44,9 +47,10 @@ class OverviewScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        assert set(COMPUTED_IN) == set(SECTION_KEYS)
+        assert sorted(COMPUTED_IN) == sorted(SECTION_KEYS)
         self.sections: dict[SectionKey, Section | None] = dict.fromkeys(SECTION_KEYS)
         self.lines: list[FigureLine] = []  # in the order of the options that open them
+        self.line_ids: list[str] = []  # their options' ids ("radar-0"), in the same order
         self._days: dict[int, tuple[Any, ...]] = {}  # line index -> the days of its series
         self._width = 0  # the list's, that its lines are laid out for
 
@@ -78,17 +82,24 @@ class OverviewScreen(BaseScreen):
 
             now = ctx.clock.now()
             arrived(("", now))
-            for key in COMPUTED_IN:
+            for key in IN_TURN:
                 arrived((key, section(ctx, key, now)))
 
         run_service(self, "overview", job, lambda _: None, self._failed)
 
     def _arrived(self, item: tuple[str, Any]) -> None:
         key, value = item
-        if not key:  # the instant every figure is counted at
+        if not key:  # the instant every figure is counted at: the students' worker starts too
             self.query_one("#overview-intro", Static).update(
                 Text(f"Stan na {pl_datetime(self.app.ctx.clock.local(value)) if self.app.ctx else ''} · "
                      "Enter: lista tego zestawu · ! trzeba działać", style="dim"))
+
+            def apart(ctx: Context) -> Section:
+                from mleg_tui.services.overview import section
+
+                return section(ctx, APART, value)
+
+            run_service(self, "overview-" + APART, apart, lambda sec: self._arrived((APART, sec)), self._failed)
             return
         self.sections[key] = value  # type: ignore[index]
         self._show()
@@ -99,10 +110,14 @@ class OverviewScreen(BaseScreen):
 
     # -- the list of lines ----------------------------------------------------------------
     def _show(self) -> None:
+        """The lines as they are now. Options are named by section and place, so the cursor
+        stays on its line as sections arrive in any order; on the first line while it was
+        there by default (nothing chosen yet)."""
         listed = self.listed
-        was = listed.highlighted
+        was = listed.highlighted_option.id if listed.highlighted_option is not None else None
+        first_was = self.line_ids[0] if self.line_ids else None
         options: list[Option] = []
-        self.lines, self._days = [], {}
+        self.lines, self.line_ids, self._days = [], [], {}
         width = self._width = self._list_width()
         for key in SECTION_KEYS:
             section = self.sections[key]
@@ -113,17 +128,17 @@ class OverviewScreen(BaseScreen):
             if section is None:
                 options.append(Option(Text(COMING, style="dim"), disabled=True))
                 continue
-            for line in section.lines:
-                i = len(self.lines)
+            for j, line in enumerate(section.lines):
+                i, name = len(self.lines), f"{key}-{j}"
                 self.lines.append(line)
+                self.line_ids.append(name)
                 if line.series:
                     self._days[i] = section.days[-len(line.series):]
-                options.append(Option(self._line(line, width), id=f"line-{i}"))
+                options.append(Option(self._line(line, width), id=name))
         listed.set_options(options)
-        if was is not None and was < listed.option_count and not options[was].disabled:
-            listed.highlighted = was
-        elif was is None or was >= listed.option_count or options[was].disabled:
-            listed.highlighted = next((n for n, o in enumerate(options) if not o.disabled), None)
+        keep = was if was in self.line_ids and was != first_was else None
+        target = keep or (self.line_ids[0] if self.line_ids else None)
+        listed.highlighted = listed.get_option_index(target) if target else None
         self._detail()
 
     def _line(self, line: FigureLine, width: int) -> Text:
@@ -149,7 +164,7 @@ class OverviewScreen(BaseScreen):
         option = self.listed.highlighted_option
         if option is None or not option.id:
             return None
-        i = int(option.id.removeprefix("line-"))
+        i = self.line_ids.index(option.id)
         return i, self.lines[i]
 
     def _detail(self) -> None:
