@@ -88,9 +88,9 @@ def test_name_sent_in_one_burst_opens_the_student(terminal: Terminal) -> None:
 
 def test_filter_sent_in_one_burst_and_a_paste_keep_every_letter(terminal: Terminal) -> None:
     terminal.keys("/walczak")  # `w` alone opens the sweep (for an admin)
-    shown = terminal.wait_for("Osoba lub nr albumu: walczak", "Walczak")
+    shown = terminal.wait_for("Szukaj: walczak", "Walczak")
     assert "Skrypt unieważniający" not in shown
     terminal.keys("Escape")
     time.sleep(0.2)  # an Esc right before another key would read as Alt+that key
     terminal.paste("Kowalska")  # on the list: into the filter
-    terminal.wait_for("Osoba lub nr albumu: Kowalska", "Marta Kowalska")
+    terminal.wait_for("Szukaj: Kowalska", "Marta Kowalska")

@@ -41,13 +41,16 @@ class OrdersScreen(BaseScreen):
                    "audit": Permission.AUDIT}
     BINDINGS = [
         Binding("slash", "filter", "Filtr", id="orders.filter",
-                tooltip="Przejdź do filtru (osoba lub nr albumu, daty, status, kod błędu)"),
+                tooltip="Przejdź do filtru (nazwisko, nr albumu, PESEL, nr zamówienia, kod QR; "
+                        "daty, status, kod błędu)"),
         Binding("space", "mark", "Zaznacz", id="orders.mark",
                 tooltip="Zaznacz bieżący wiersz albo usuń zaznaczenie"),
         Binding("c", "clear_marks", "Odznacz", id="orders.clear_marks",
                 tooltip="Usuń wszystkie zaznaczenia"),
         Binding("C", "clear_filter", "Wyczyść filtr", id="orders.clear_filter",
                 tooltip="Wyczyść filtr: wszystkie pola i status (cała lista)"),
+        Binding("e", "error_codes", "Kody błędów", id="orders.error_codes", show=False,
+                tooltip="Kody błędów MC w zamówieniach z liczbą każdego: wybrany staje się filtrem"),
         Binding("s", "sort", "Sortuj", id="orders.sort",
                 tooltip="Sortuj według wybranej kolumny (lista kolumn)"),
         Binding("S", "sort_direction", "Odwróć", id="orders.sort_direction",
@@ -287,6 +290,19 @@ class OrdersScreen(BaseScreen):
     def action_clear_filter(self) -> None:
         self.query_one(FilterBar).clear()
         self.table.focus()
+
+    @on(FilterBar.ErrorCodesWanted)
+    def action_error_codes(self) -> None:
+        from mleg_tui.screens.error_codes import ErrorCodePicker
+
+        bar = self.query_one(FilterBar)
+
+        def chosen(code: str | None) -> None:
+            if code:
+                bar.pick_code(code)
+                self.table.focus()
+
+        self.app.push_screen(ErrorCodePicker(self.order_query, bar.current.error_code), callback=chosen)
 
     def on_paste(self, event: events.Paste) -> None:
         # Pasted on the list (a field takes its own pastes): what to look for.

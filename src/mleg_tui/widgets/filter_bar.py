@@ -1,4 +1,6 @@
-"""The filter of figure 11: name or album number, order date from/to, status, error code.
+"""The filter of figure 11: what the lookup takes (name, album number, PESEL, order
+reference, QR text), order date from/to, status, error code (its start, or one picked from
+the list of the codes in the store: ↓ in its field).
 
 Typing filters live (debounced); a date that is not a date is marked in place and left
 out of the filter with a message saying so, never an exception.
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
     from mleg_tui.services.overview_types import OrderSet
 
 DEBOUNCE = 0.3
+
+TEXT_TAKES = ("Nazwisko i imię (w dowolnej kolejności, wystarczą początki, polskie znaki "
+              "niepotrzebne), początek numeru albumu, cały PESEL, numer zamówienia albo tekst kodu QR")
 
 STATUS_CHOICES: dict[str, frozenset[OrderStatus]] = {
     "all": frozenset(),
@@ -69,6 +74,8 @@ class FilterBar(Widget):
     BINDINGS = [
         Binding("escape", "leave", "Do listy", id="filter.leave",
                 tooltip="Wróć z filtru do listy (Enter też)"),
+        Binding("down", "error_codes", "Lista kodów", id="filter.error_codes", show=False,
+                tooltip="W polu kodu błędu: lista kodów w bazie z liczbą zamówień"),
     ]
 
     @dataclass
@@ -80,18 +87,22 @@ class FilterBar(Widget):
     class Leave(Message):
         """Enter or Esc in a field: back to the table."""
 
+    class ErrorCodesWanted(Message):
+        """↓ in the code field: the list of codes to pick from."""
+
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self._timer: Timer | None = None
         self._said = ""  # the problem line's text
+        self._picked = ""  # the code last picked from the list: while the field holds it, whole
         self.current = OrderQuery()
         self.order_set: OrderSet | None = None  # from the overview: not a field, but shown
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Label("Osoba lub nr albumu:")
-            yield Input(id="f-text", placeholder="np. kowalska albo 100001", compact=True,
-                        highlighter=CONTROL_MARKS)
+            yield Label("Szukaj:")
+            yield Input(id="f-text", placeholder="nazwisko, nr albumu, PESEL, nr zam., QR", compact=True,
+                        highlighter=CONTROL_MARKS, tooltip=TEXT_TAKES)
             yield Label("Status:", classes="gap")
             yield Select(STATUS_OPTIONS, value="all", allow_blank=False, id="f-status", compact=True)
         with Horizontal():
@@ -102,9 +113,25 @@ class FilterBar(Widget):
             yield Input(id="f-to", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True,
                         highlighter=CONTROL_MARKS)
             yield Label("Kod błędu:", classes="gap")
-            yield Input(id="f-err", placeholder="np. PESEL (początek)", compact=True, highlighter=CONTROL_MARKS)
+            yield Input(id="f-err", placeholder="np. PESEL · ↓ lista", compact=True, highlighter=CONTROL_MARKS,
+                        tooltip="Kod błędu MC albo jego początek (np. PESEL); ↓: lista kodów w bazie "
+                                "z liczbą zamówień")
         yield Static(id="f-problem")
         yield Static(id="f-set")
+
+    def pick_code(self, code: str) -> None:
+        """A code chosen from the list: the filter shows the orders with that code, whole."""
+        self._picked = code
+        self.query_one("#f-err", Input).value = code
+        self.apply()
+
+    def action_error_codes(self) -> None:
+        self.post_message(self.ErrorCodesWanted())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "error_codes":  # ↓ means the list in the code field alone
+            return self.screen.focused is self.query_one("#f-err", Input)
+        return True
 
     def focus_text(self) -> None:
         self.query_one("#f-text", Input).focus()
@@ -146,6 +173,7 @@ class FilterBar(Widget):
         for field_ in self.query(Input):
             field_.value = ""
             field_.remove_class("-invalid")
+        self._picked = ""
         self.query_one("#f-status", Select).value = "all"
         self._set(None)
         self.apply()
@@ -162,6 +190,7 @@ class FilterBar(Widget):
             field_.remove_class("-invalid")
         status = next((k for k, v in STATUS_CHOICES.items() if v == query.statuses), "all")
         self.query_one("#f-status", Select).value = status
+        self._picked = query.error_code.strip().upper() if query.error_code_whole else ""
         self._set(query.set)
         self.apply()
 
@@ -188,12 +217,14 @@ class FilterBar(Widget):
             problems.append("data „do” jest wcześniejsza niż „od”")
             date_to = None
         status = self.query_one("#f-status", Select).value
+        code = self.query_one("#f-err", Input).value.strip().upper()
         new = OrderQuery(
             text=self.query_one("#f-text", Input).value.strip(),
             date_from=date_from,
             date_to=date_to,
             statuses=STATUS_CHOICES.get(str(status), frozenset()),
-            error_code=self.query_one("#f-err", Input).value.strip().upper(),
+            error_code=code,
+            error_code_whole=bool(code) and code == self._picked,
             set=self.order_set,
         )
         said = ("⚠ " + "; ".join(problems) + " — pominięto w filtrze.") if problems else ""
