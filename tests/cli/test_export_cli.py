@@ -102,3 +102,20 @@ def test_an_export_never_makes_a_store(mleg: Callable[..., CliResult], store_url
                                     "WHERE table_schema = 'public'") == [(0,)]
     else:
         assert not Path(store_url).exists()
+
+
+def test_a_reader_that_goes_away_is_no_error(ctx: Context, add_students: Callable[..., object],
+                                             cli_env: dict[str, str], tmp_path: Path):
+    """`mleg-tui orders --json | head -c 3`: more than a pipe holds (64 KiB), and the
+    export ends quietly when the reader closes it."""
+    import subprocess
+
+    from support.cli import mleg_command
+
+    add_students(*[enrolment(f"P{i}", str(200000 + i), "Aleksandra", f"Brzęczyszczykiewicz{i}") for i in range(400)])
+    for i in range(400):
+        actions.place_order(ctx, str(200000 + i))
+    script = " ".join([*(f"'{c}'" for c in mleg_command()), "orders", "--json", "|", "head", "-c", "3"])
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", script], env=cli_env, cwd=tmp_path,
+                       capture_output=True, timeout=60)
+    assert r.stdout == b'[\n ' and r.returncode == 0 and r.stderr == b"", r

@@ -255,25 +255,27 @@ def _checked_target(path: Path, overwrite: bool) -> Path:
 
 @contextlib.contextmanager
 def _staging(path: Path | None) -> Iterator[tuple[IO[bytes], Path | None]]:
-    """A private temporary file (0600) beside `path` (or anywhere, for a stream), removed
-    unless it was renamed into place."""
+    """A private temporary file (0600) beside `path` (or, for a stream, an unnamed one in
+    the system's temporary folder), removed unless it was renamed into place. A failing
+    disk (full, unwritable) is one Polish line."""
+    staged: Path | None = None
     try:
         if path is None:
             with tempfile.TemporaryFile(prefix="mleg-tui-eksport-") as f:
                 yield f, None
             return
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise _os_error(e, path) from None
-    staged = Path(name)
-    try:
+        staged = Path(name)
         with os.fdopen(fd, "w+b") as f:
             yield f, staged
+    except BrokenPipeError:  # the stream's reader went away (`| head`): not a disk's failure
+        raise
     except OSError as e:
         raise _os_error(e, path) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            staged.unlink()
+        if staged is not None:
+            with contextlib.suppress(FileNotFoundError):
+                staged.unlink()
 
 
 def _publish(staged: Path, path: Path, overwrite: bool) -> None:
