@@ -137,7 +137,7 @@ async def test_a_set_opened_from_the_overview_exports_exactly_that_set(make_app,
         await until(pilot, lambda: all(s is not None for s in screen.sections.values()), what="every section")
         label = "Kody do odbioru już wygasły (student anuluje i zamawia ponownie)"
         index = next(i for i, line in enumerate(screen.lines) if line.label == label)
-        screen.listed.highlighted = screen.listed.get_option_index(f"line-{index}")
+        screen.listed.highlighted = screen.listed.get_option_index(screen.line_ids[index])
         count = screen.lines[index].count
         await pilot.pause()
         await pilot.press("enter")
