@@ -74,7 +74,7 @@ def test_a_refresh_from_cron_and_a_sweep_from_the_tui_keep_their_reports(world, 
     assert (sweep.actor, sweep.actor_kind, sweep.origin, sweep.state) == ("ewa.k", Actor.STAFF, "TUI", RunState.DONE)
     assert (sweep.found, sweep.revoked, sweep.pending, sweep.failed) == (2, 2, 0, 0)
     report = run_report(ctx, sweep.id)
-    assert [(i.order_ref, i.person, i.album, i.outcome) for i in report.revoked] == [
+    assert [(i.order_ref, i.person, i.album, i.outcome) for i in report.swept] == [
         (order_of(ctx, n).order_ref, _name(n), album(n), ItemOutcome.REVOKED) for n in (1, 2)]
     assert all(i.reason and "skreślenie z listy studentów 1.09.2025" in i.reason for i in report.items)
     text = report.text()
@@ -85,7 +85,7 @@ def test_a_refresh_from_cron_and_a_sweep_from_the_tui_keep_their_reports(world, 
     # The next sweep finds nobody: its report says so, and the one before keeps its list.
     assert run_sweep(ctx).items == []
     assert "nikt nie stracił uprawnień" in run_report(ctx, list_runs(ctx)[0].id).text()
-    assert len(run_report(ctx, sweep.id).revoked) == 2
+    assert len(run_report(ctx, sweep.id).swept) == 2
 
     shown = world.cli("runs")
     assert shown.returncode == 0, shown

@@ -94,19 +94,20 @@ class RefreshScreen(BaseModal[RefreshSummary | None]):
             if len(summary.failures) > FAILURES_SHOWN:
                 t.append(f"\n  … i {len(summary.failures) - FAILURES_SHOWN} więcej "
                          "(pełna lista: mleg-tui refresh)")
-        self._end("Przerwano." if summary.cancelled else "Zakończono.", t)
+        self._end("Przerwano." if summary.cancelled else "Zakończono.", t,
+                  hint="Enter lub Esc: zamknij · raport zapisano (r na liście zamówień)")
         if summary.changed:
             self.app.orders_changed.publish([])
 
     def _failed(self, text: str) -> None:
         self._end("Nie wykonano.", rich_literal(text, "bold"))
 
-    def _end(self, line: str, text: Text) -> None:
+    def _end(self, line: str, text: Text, hint: str = "Enter lub Esc: zamknij") -> None:
         self.running = False
         self.query_one("#refresh-line", Static).update(line)
         self.query_one("#refresh-text", Static).update(text)
         self.query_one("#refresh-summary").display = True
-        self.query_one("#refresh-hint", Static).update("Enter lub Esc: zamknij")
+        self.query_one("#refresh-hint", Static).update(hint)
         self.refresh_bindings()
 
     # -- keys -------------------------------------------------------------------------------

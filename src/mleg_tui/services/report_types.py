@@ -135,11 +135,13 @@ class RunReport:
     items: tuple[RunItemView, ...]
 
     @property
-    def revoked(self) -> tuple[RunItemView, ...]:
-        return tuple(i for i in self.items if i.outcome is not ItemOutcome.FAILED)
+    def swept(self) -> tuple[RunItemView, ...]:
+        """Every order the sweep found, with what became of it (its failures too)."""
+        return tuple(i for i in self.items if i.status is not None)
 
     @property
     def failures(self) -> tuple[RunItemView, ...]:
+        """Every failure with why (the sweep's are in `swept` too, with their order)."""
         return tuple(i for i in self.items if i.outcome is ItemOutcome.FAILED)
 
     def head(self) -> list[str]:
@@ -162,7 +164,7 @@ class RunReport:
         """The whole report, for `mleg-tui runs show N`."""
         lines = self.head()
         if self.run.kind is RunKind.SWEEP:
-            done = self.revoked
+            done = self.swept
             lines.append(f"Zamówienia ({len(done)}):" if done else "Zamówienia: brak (nikt nie stracił uprawnień).")
             lines.extend(f"  {i.line()}" for i in done)
         if self.failures:
