@@ -121,3 +121,23 @@ def test_the_counts_and_the_prefix_go_through_the_code_index(ctx: Context, faile
         count_orders(ctx, OrderQuery(error_code="PESEL_MISMATCH", error_code_whole=True))
     assert scans.statements >= 4
     assert scans.found() == []
+
+
+def test_a_codes_window_comes_in_the_lists_order_from_the_index(ctx: Context, failed):  # type: ignore[no-untyped-def]
+    """A code many orders have (thousands at a million): the newest 40 are read from
+    ix_orders_error_at in the list's order, not every one of them read and sorted. A
+    beginning that stands for one code goes the same way."""
+    with scans_of(ctx) as scans:
+        find_orders(ctx, OrderQuery(error_code="PESEL_MISMATCH", error_code_whole=True), limit=40)
+        find_orders(ctx, OrderQuery(error_code="pesel"), limit=40)
+    assert scans.found() == []
+    if ctx.engine.dialect.name != "sqlite":
+        return  # PostgreSQL's planner sorts a table this small as it likes
+    windows = [(st, p) for st, p in scans.sent if "ORDER BY orders.ordered_at DESC" in st]
+    assert len(windows) == 2
+    with ctx.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        for statement, parameters in windows:
+            plan = [row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters)]  # type: ignore[union-attr]
+            assert any("ix_orders_error_at" in p for p in plan), plan
+            assert not any("TEMP B-TREE" in p for p in plan), plan

@@ -135,6 +135,7 @@ def make_version_1(path: Path, first_release: bool) -> None:
         # v6 added the lookup's indexes (PESEL, QR text).
         con.execute("DROP INDEX ix_person_pesel")
         con.execute("DROP INDEX ix_orders_qr")
+        con.execute("DROP INDEX ix_orders_error_at")  # v9's
         # v7 added the access trace, append-only.
         con.execute("DROP TRIGGER access_event_no_update")
         con.execute("DROP TRIGGER access_event_no_delete")
@@ -155,6 +156,8 @@ def test_newer_program_upgrades_an_older_store(placed: int, store_path: Path, ma
         "ordered_at", "id", "name_key"]
     assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_person_pesel)")] == ["pesel"]
     assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_orders_qr)")] == ["qr_code"]
+    assert [c for (_, _, c) in sql(store_path, "PRAGMA index_info(ix_orders_error_at)")] == [
+        "error_code", "ordered_at", "id"]
     assert sql(store_path, "SELECT count(*) FROM access_event") == [(0,)]
     assert sorted(n for (n,) in sql(store_path, "SELECT name FROM sqlite_master WHERE type = 'trigger' "
                                                 "AND tbl_name = 'access_event'")) == [

@@ -70,8 +70,15 @@ def _conditions(ctx: Context, s: Session, q: OrderQuery, *, counting: bool = Fal
     code = q.error_code.strip().upper()  # codes are kept upper-case (services.mc_answers)
     if code and q.error_code_whole:
         conds.append(col(Order.error_code) == code)
-    elif code:  # a prefix: "PESEL" finds PESEL_MISMATCH
+    elif code and counting:  # a prefix: "PESEL" finds PESEL_MISMATCH
         conds.append(search.starting_exactly(col(Order.error_code), code))
+    elif code:
+        # For a window, the whole codes it stands for (a few, read from the code's index):
+        # one code's rows come through ix_orders_error_at in the list's order, newest
+        # first, where a range of codes would have every row read and sorted.
+        starting = search.starting_exactly(col(Order.error_code), code)
+        codes = s.execute(select(col(Order.error_code)).where(starting).distinct()).scalars().all()
+        conds.append(col(Order.error_code).in_(sorted(codes)) if codes else false())
     if q.set is not None:  # a set the overview counted, with the same conditions
         from mleg_tui.services.order_sets import conditions
 

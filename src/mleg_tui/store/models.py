@@ -105,6 +105,9 @@ class Order(SQLModel, table=True):
         Index("ix_orders_name", "name_key", "id"),
         Index("ix_orders_expiry", "expiry_date", "id"),
         Index("ix_orders_error", "error_code", "id"),
+        # A code picked from the list, newest first: its rows in the list's order (v9),
+        # not thousands read and sorted.
+        Index("ix_orders_error_at", "error_code", "ordered_at", "id"),
         Index("ix_orders_pending", "pending_action"),
         # The lookup by the QR code's text (v5): only orders ready for pickup keep one.
         Index("ix_orders_qr", "qr_code", sqlite_where=_HAS_QR, postgresql_where=_HAS_QR),

@@ -76,12 +76,19 @@ def _v8_runs_and_audit(conn: Connection) -> None:
         conn.execute(CreateIndex(ix, if_not_exists=True))
 
 
+def _v9_error_list_index(conn: Connection) -> None:
+    """v9: the orders of one error code in the list's order (date, newest first)."""
+    for ix in SQLModel.metadata.tables["orders"].indexes:
+        if ix.name == "ix_orders_error_at":
+            ix.create(conn, checkfirst=True)
+
+
 # Steps from version N-1 to N, run in order inside the opening transaction.
 # Add a function here whenever the schema changes; never edit a released step.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate,
                                                       4: _v4_name_in_date_index, 5: _v5_recorded_at,
                                                       6: _v6_lookup_indexes, 7: _v7_access_trace,
-                                                      8: _v8_runs_and_audit}
+                                                      8: _v8_runs_and_audit, 9: _v9_error_list_index}
 
 
 def protect_events(conn: Connection) -> None:
