@@ -6,25 +6,21 @@ operating system says who runs the program, or the deployment's `--as`). See
 services.context for how the role is decided."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+import math
 import os
 import re
 import stat
 import tomllib
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
-    TomlConfigSettingsSource,
-)
 
 from mleg_tui.domain.rules import ValidityRules, parse_month_day
 from mleg_tui.domain.text import visible
@@ -38,6 +34,7 @@ NOT_FROM_ENV = ("roles", "login")
 # Settings whose presence makes the config file a secret: no one else may read or write it.
 GUARDED = ("mc_token", "roles")
 SECRETS = ("mc_token",)  # never shown, not even in a message about a wrong value
+ENV_PREFIX = "MLEG_TUI_"
 
 
 def config_path() -> Path:
@@ -69,37 +66,65 @@ def parse_today(text: str) -> dt.date | dt.datetime:
         raise ValueError(f"„{text}” nie jest datą RRRR-MM-DD") from None
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="MLEG_TUI_", extra="forbid", case_sensitive=False, validate_default=True
-    )
+class Secret:
+    """A value kept out of reprs and messages (the MC token), as pydantic's SecretStr."""
 
-    db: str = Field(default_factory=default_db)
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _bounds(**limits: float) -> dict[str, float]:
+    """A number's limits (ge, gt, le), in the field's metadata: pydantic's Field takes them."""
+    return limits
+
+
+@dataclass(kw_only=True)
+class Settings:
+    """The settings, checked (load_settings gives them from all three sources)."""
+
+    db: str = field(default_factory=default_db)
     today: str | None = None
     university: str = "UCZ"  # prefix of order references sent to MC (UW-000123)
     timezone: str = "Europe/Warsaw"
     mc_url: str | None = None
-    mc_token: SecretStr | None = None
+    mc_token: Secret | None = None
     mc_ca_bundle: str | None = None
     mc_client_cert: str | None = None
     mc_client_key: str | None = None
-    mc_concurrency: int = Field(default=16, ge=1, le=256)
-    mc_connect_timeout: float = Field(default=5.0, gt=0)
-    mc_read_timeout: float = Field(default=15.0, gt=0)
-    mc_max_tries: int = Field(default=5, ge=1, le=20)
-    mc_backoff_initial: float = Field(default=0.5, gt=0, le=60)  # seconds; doubles each try
-    mc_backoff_max: float = Field(default=30.0, gt=0, le=600)
+    mc_concurrency: int = field(default=16, metadata=_bounds(ge=1, le=256))
+    mc_connect_timeout: float = field(default=5.0, metadata=_bounds(gt=0))
+    mc_read_timeout: float = field(default=15.0, metadata=_bounds(gt=0))
+    mc_max_tries: int = field(default=5, metadata=_bounds(ge=1, le=20))
+    mc_backoff_initial: float = field(default=0.5, metadata=_bounds(gt=0, le=60))  # seconds; doubles each try
+    mc_backoff_max: float = field(default=30.0, metadata=_bounds(gt=0, le=600))
     mc_deadline: float = 30.0  # seconds one call to MC may take, every try included
     mc_max_response_bytes: int = 4 * 1024 * 1024  # MC's contract: an answer is at most 4 MiB
     mc_allow_insecure_http: bool = False  # http:// to another machine sends the token in the clear
-    validity_periods: list[tuple[str, str]] = [("10-01", "03-31"), ("03-01", "10-31")]
+    validity_periods: list[tuple[str, str]] = field(default_factory=lambda: [("10-01", "03-31"), ("03-01", "10-31")])
     graduate_until: str = "10-31"
-    renewal_days: int = Field(default=30, ge=0, le=365)
-    import_max_mb: int = Field(default=1024, ge=1)  # a register file larger than this is refused
+    renewal_days: int = field(default=30, metadata=_bounds(ge=0, le=365))
+    import_max_mb: int = field(default=1024, metadata=_bounds(ge=1))  # a register file larger than this is refused
     # Only from the config file. None: no [roles] section at all; an empty section (the
     # last staff member removed) still means "roles decide" (see services.context).
     roles: dict[str, Role] | None = None
-    keymap: dict[str, str] = {}
+    keymap: dict[str, str] = field(default_factory=dict)
     read_only: bool = False
     # The store's group may read it without a warning (offices that share one by group).
     store_group_readable: bool = False
@@ -108,71 +133,9 @@ class Settings(BaseSettings):
     # Who is acting, when not the operating-system login: `--as` (and tests) only.
     login: str | None = None
 
-    @field_validator("today")
-    @classmethod
-    def _today(cls, v: str | None) -> str | None:
-        if v:
-            parse_today(v)
-        return v or None
-
-    @field_validator("graduate_until")
-    @classmethod
-    def _md(cls, v: str) -> str:
-        parse_month_day(v)
-        return v
-
-    @field_validator("validity_periods")
-    @classmethod
-    def _periods(cls, v: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        if not v:
-            raise ValueError("podaj co najmniej jeden okres ważności")
-        for start, end in v:
-            parse_month_day(start)
-            parse_month_day(end)
-        return v
-
-    @field_validator("mc_deadline", mode="before")
-    @classmethod
-    def _deadline(cls, v: Any) -> float:
-        return float(_number(v, 0.1, 3600, "liczbę sekund od 0.1 do 3600, np. 30"))
-
-    @field_validator("mc_max_response_bytes", mode="before")
-    @classmethod
-    def _max_response(cls, v: Any) -> int:
-        n = _number(v, 65536, 1 << 30, "liczbę bajtów od 65536 (64 KiB) do 1073741824 (1 GiB), np. 4194304")
-        if n != int(n):
-            raise ValueError("podaj całkowitą liczbę bajtów, np. 4194304 (4 MiB)")
-        return int(n)
-
-    @field_validator("mc_allow_insecure_http", mode="before")
-    @classmethod
-    def _yes_no(cls, v: Any) -> bool:
-        if isinstance(v, bool):
-            return v
-        word = str(v).strip().lower()
-        if word in ("true", "1", "yes", "tak"):
-            return True
-        if word in ("false", "0", "no", "nie"):
-            return False
-        raise ValueError("podaj true albo false")
-
-    @field_validator("university")
-    @classmethod
-    def _university(cls, v: str) -> str:
-        if not v.isalnum() or len(v) > 12:
-            raise ValueError("skrót uczelni: same litery i cyfry, najwyżej 12 znaków")
-        return v.upper()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, _Env(settings_cls), TomlConfigSettingsSource(settings_cls, config_path()))
+    def __post_init__(self) -> None:
+        if isinstance(self.mc_token, str):
+            self.mc_token = Secret(self.mc_token)
 
     # Derived values -------------------------------------------------------------
     @property
@@ -194,14 +157,127 @@ class Settings(BaseSettings):
         )
 
 
+# Checks of one setting beyond its type, each a ValueError with a Polish message: "after"
+# ones get the typed value, "before" ones the value as written (and give the typed one).
 
-class _Env(EnvSettingsSource):
-    """MLEG_TUI_* variables, except those that would name roles or the acting login."""
+def _today(v: str | None) -> str | None:
+    if v:
+        parse_today(v)
+    return v or None
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        if field_name in NOT_FROM_ENV:
-            return None, field_name, False
-        return super().get_field_value(field, field_name)
+
+def _month_day(v: str) -> str:
+    parse_month_day(v)
+    return v
+
+
+def _periods(v: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if not v:
+        raise ValueError("podaj co najmniej jeden okres ważności")
+    for start, end in v:
+        parse_month_day(start)
+        parse_month_day(end)
+    return v
+
+
+def _deadline(v: Any) -> float:
+    return float(_number(v, 0.1, 3600, "liczbę sekund od 0.1 do 3600, np. 30"))
+
+
+def _max_response(v: Any) -> int:
+    n = _number(v, 65536, 1 << 30, "liczbę bajtów od 65536 (64 KiB) do 1073741824 (1 GiB), np. 4194304")
+    if n != int(n):
+        raise ValueError("podaj całkowitą liczbę bajtów, np. 4194304 (4 MiB)")
+    return int(n)
+
+
+def _yes_no(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    word = str(v).strip().lower()
+    if word in ("true", "1", "yes", "tak"):
+        return True
+    if word in ("false", "0", "no", "nie"):
+        return False
+    raise ValueError("podaj true albo false")
+
+
+def _university(v: str) -> str:
+    if not v.isalnum() or len(v) > 12:
+        raise ValueError("skrót uczelni: same litery i cyfry, najwyżej 12 znaków")
+    return v.upper()
+
+
+CHECKS: dict[str, tuple[Literal["before", "after"], Callable[[Any], Any]]] = {
+    "today": ("after", _today),
+    "graduate_until": ("after", _month_day),
+    "validity_periods": ("after", _periods),
+    "mc_deadline": ("before", _deadline),
+    "mc_max_response_bytes": ("before", _max_response),
+    "mc_allow_insecure_http": ("before", _yes_no),
+    "university": ("after", _university),
+}
+
+
+@functools.cache
+def _types() -> dict[str, Any]:
+    return typing.get_type_hints(Settings)
+
+
+@functools.cache
+def _checked_model() -> Any:
+    """The settings as a pydantic-settings model, built from Settings' fields and CHECKS: the
+    full reading of all three sources, with pydantic's error for any value not plainly right
+    (load_settings turns them into Polish). Imported only when the quick way gives up:
+    pydantic costs more than 100 ms at start."""
+    from pydantic import Field, SecretStr, create_model, field_validator
+    from pydantic.fields import FieldInfo
+    from pydantic_settings import (
+        BaseSettings,
+        EnvSettingsSource,
+        PydanticBaseSettingsSource,
+        SettingsConfigDict,
+        TomlConfigSettingsSource,
+    )
+
+    class Env(EnvSettingsSource):
+        """MLEG_TUI_* variables, except those that would name roles or the acting login."""
+
+        def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+            if field_name in NOT_FROM_ENV:
+                return None, field_name, False
+            return super().get_field_value(field, field_name)
+
+    class Sources(BaseSettings):
+        model_config = SettingsConfigDict(
+            env_prefix=ENV_PREFIX, extra="forbid", case_sensitive=False, validate_default=True
+        )
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, Env(settings_cls), TomlConfigSettingsSource(settings_cls, config_path()))
+
+    def validator(check: Callable[[Any], Any]) -> Any:
+        def run(cls: Any, v: Any) -> Any:
+            return check(v)
+        return run
+
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        kind = SecretStr | None if f.name in SECRETS else _types()[f.name]
+        default = ({"default_factory": f.default_factory} if f.default_factory is not dataclasses.MISSING
+                   else {"default": f.default})
+        fields[f.name] = (kind, Field(**default, **f.metadata))
+    checks = {f"check_{name}": field_validator(name, mode=mode)(validator(check))
+              for name, (mode, check) in CHECKS.items()}
+    return create_model("Settings", __base__=Sources, __validators__=checks, **fields)
 
 
 _forgotten: list[str] = []
@@ -246,7 +322,7 @@ def _number(value: Any, low: float, high: float, expected: str) -> float:
     return n
 
 
-def _check_file(path: Path) -> None:
+def _check_file(path: Path) -> dict[str, Any] | None:
     """Syntax first, then: a file holding the MC token or the roles must be its owner's
     alone (others who could read the token could act as the university at MC; others who
     could write the roles could make themselves administrators)."""
@@ -257,7 +333,7 @@ def _check_file(path: Path) -> None:
     if not exists:
         if "MLEG_TUI_CONFIG" in os.environ:
             raise ConfigError(f"Nie ma pliku konfiguracyjnego {path} (wskazuje go MLEG_TUI_CONFIG).")
-        return
+        return None
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
@@ -279,14 +355,21 @@ def _check_file(path: Path) -> None:
                 f"Plik {path} zawiera {what}, a dostęp do niego mają też inni użytkownicy "
                 f"(prawa {mode:04o}): wykonaj `chmod 600 {path}`."
             )
+    return data
 
 
 def load_settings(**flags: Any) -> Settings:
     """Settings from all three sources; flags set to None are not given."""
-    _check_file(config_path())
+    file = _check_file(config_path())
     given = {k: v for k, v in flags.items() if v is not None}
+    quick = _quick(given, file)
+    if quick is not None:
+        return quick
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     try:
-        return Settings(**given)
+        checked = _checked_model()(**given)
     except SettingsError as e:
         # A list or table from the environment that is not JSON (pydantic-settings parses it).
         m = re.search(r'field "(\w+)"', str(e))
@@ -298,6 +381,95 @@ def load_settings(**flags: Any) -> Settings:
     except ValidationError as e:
         problems = "; ".join(_problem(err, given) for err in e.errors())
         raise ConfigError(f"Błędne ustawienia: {problems}.") from None
+    values = {f.name: getattr(checked, f.name) for f in dataclasses.fields(Settings)}
+    token = values["mc_token"]
+    values["mc_token"] = Secret(token.get_secret_value()) if token is not None else None
+    return Settings(**values)
+
+
+# The quick way: the values in their plain forms, checked here; anything else (a wrong value,
+# an unknown setting, a list from the environment, ...) is read again the full way, by
+# pydantic, which says what is wrong. The quick way takes only what pydantic takes alike.
+_WHOLE = re.compile(r"[0-9]{1,12}")
+_DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
+_NOT_PLAIN = object()
+
+
+def _quick(given: dict[str, Any], file: dict[str, Any] | None) -> Settings | None:
+    names = {f.name for f in dataclasses.fields(Settings)}
+    values: dict[str, tuple[Any, bool]] = {}  # name -> (value as written, from the environment)
+    for key, value in (file or {}).items():
+        if key not in names:
+            return None
+        values[key] = (value, False)
+    from_env: dict[str, str] = {}
+    for variable, value in os.environ.items():
+        name = variable[len(ENV_PREFIX):].lower()
+        if not variable.upper().startswith(ENV_PREFIX) or name not in names or name in NOT_FROM_ENV:
+            continue
+        if name in from_env or not value:  # two spellings of one variable; an empty one
+            return None
+        from_env[name] = value
+    values |= {name: (value, True) for name, value in from_env.items()}
+    values |= {name: (value, False) for name, value in given.items()}
+    typed: dict[str, Any] = {}
+    for name, (value, env) in values.items():
+        v = _plain(name, value, env)
+        if v is _NOT_PLAIN:
+            return None
+        typed[name] = v
+    return Settings(**typed)
+
+
+def _plain(name: str, value: Any, env: bool) -> Any:
+    """The typed value of one setting written plainly, or _NOT_PLAIN."""
+    mode, check = CHECKS.get(name, (None, None))
+    try:
+        if mode == "before" and check is not None:
+            return check(value)
+        v = _typed(_types()[name], value, env)
+        if v is _NOT_PLAIN or not _within(name, v):
+            return _NOT_PLAIN
+        return check(v) if check is not None else v
+    except ValueError:
+        return _NOT_PLAIN
+
+
+def _typed(kind: Any, value: Any, env: bool) -> Any:
+    if kind in (str, str | None, Secret | None):
+        return value if isinstance(value, str) else _NOT_PLAIN
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        return value.lower() in ("true", "1") if env and value.lower() in ("true", "false", "1", "0") else _NOT_PLAIN
+    if kind is int:
+        if type(value) is int:
+            return value
+        return int(value) if env and _WHOLE.fullmatch(value) else _NOT_PLAIN
+    if kind is float:
+        if type(value) in (int, float) and math.isfinite(value):
+            return float(value)
+        return float(value) if env and _DECIMAL.fullmatch(value) else _NOT_PLAIN
+    if env:  # lists and tables from the environment are JSON: pydantic-settings reads them
+        return _NOT_PLAIN
+    if kind == list[tuple[str, str]]:
+        pairs = [tuple(p) for p in value] if isinstance(value, list) and all(isinstance(p, list) for p in value) else []
+        ok = pairs and all(len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs)
+        return pairs if ok else _NOT_PLAIN
+    if kind in (dict[str, str], dict[str, Role] | None):
+        allowed = ROLES if kind != dict[str, str] else None
+        ok = isinstance(value, dict) and all(
+            isinstance(v, str) and (allowed is None or v in allowed) for v in value.values())
+        return dict(value) if ok else _NOT_PLAIN
+    return _NOT_PLAIN
+
+
+def _within(name: str, value: Any) -> bool:
+    limits = Settings.__dataclass_fields__[name].metadata
+    if not limits:
+        return True
+    return (value >= limits.get("ge", value) and value <= limits.get("le", value)
+            and ("gt" not in limits or value > limits["gt"]))
 
 
 # What to write, for settings whose type alone does not say it.
@@ -333,7 +505,7 @@ def _problem(err: Any, flags: dict[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         import difflib
 
-        close = difflib.get_close_matches(name.lower(), Settings.model_fields, n=1)
+        close = difflib.get_close_matches(name.lower(), [f.name for f in dataclasses.fields(Settings)], n=1)
         return f"{where}: nieznane ustawienie" + (f" (może {close[0]}?)" if close else "") + _source(name, flags)
     if err["type"] == "value_error":  # our own validators' messages, Polish already
         return f"{where}: {str(err['msg']).removeprefix('Value error, ')}{_source(name, flags)}"
@@ -358,17 +530,17 @@ def _source(name: str, flags: dict[str, Any]) -> str:
 def _hint(name: str) -> str:
     if name in HINTS:
         return HINTS[name]
-    field = Settings.model_fields.get(name)
-    if field is None:
+    found = Settings.__dataclass_fields__.get(name)
+    if found is None:
         return ""
-    kind = next((t for t in (bool, int, float, str) if field.annotation in (t, t | None)), None)
+    kind = next((t for t in (bool, int, float, str) if _types()[name] in (t, t | None)), None)
     if kind is bool:
         return "podaj true albo false"
     if kind is str:
         return "podaj tekst w cudzysłowie"
     if kind is None:
         return ""
-    bounds = {k: getattr(m, k) for m in field.metadata for k in ("ge", "gt", "le") if hasattr(m, k)}
+    bounds = found.metadata
     low = f"od {bounds['ge']}" if "ge" in bounds else f"większą od {bounds['gt']}" if "gt" in bounds else ""
     high = f"do {bounds['le']}" if "le" in bounds else ""
     return " ".join(["podaj", "liczbę całkowitą" if kind is int else "liczbę", low, high]).strip()

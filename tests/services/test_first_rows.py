@@ -3,6 +3,7 @@ loaded): exactly the rows, keys and positions services.orders gives for the defa
 on both databases; and None, so the ordinary way is taken, where it does not apply."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,7 @@ def test_first_window_is_the_default_lists_first_window(ctx: Context) -> None:
 
 def test_no_first_window_where_the_ordinary_way_must_decide(tmp_path: Path, ctx: Context) -> None:
     def first(db: str) -> list[OrderRow] | None:
-        settings = ctx.settings.model_copy(update={"db": db})
+        settings = dataclasses.replace(ctx.settings, db=db)
         return first_window(settings, 10, ui_thread=True) or first_window(settings, 10)
 
     missing = tmp_path / "nothing-here.db"
