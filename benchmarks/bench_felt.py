@@ -47,7 +47,7 @@ MLEG = str(Path(PY).with_name("mleg-tui"))
 BARE = HERE / "felt_bare.py"
 WORD = "Krawczyk"
 ROW = re.compile(r"^\s*(\d+) \S.*\d{4}-\d{2}-\d{2}")
-SHOWN = re.compile(r"elementy (\d+)\.\.(\d+) \(spośród (\d+|…)")
+SHOWN = re.compile(r"elementy (\d+)\.\.(\d+) \(spośród:? (\d+|…|liczenie…)")
 TIMEOUT = 60.0
 
 
@@ -189,7 +189,7 @@ def moved(screen_before: list[str], down: bool) -> Callable[[list[str]], bool]:
 
 def at_end(screen: list[str]) -> bool:
     rows, s = rows_of(screen), shown(screen)
-    return bool(rows) and s is not None and s[2] != "…" and s[1] == int(s[2]) and rows[-1] == s[1]
+    return bool(rows) and s is not None and s[2].isdigit() and s[1] == int(s[2]) and rows[-1] == s[1]
 
 
 def filtered(word: str) -> Callable[[list[str]], bool]:
@@ -231,7 +231,7 @@ def mleg_round(term: Terminal, db: Path, today: str, album: str, out: dict[str, 
     out["filter"].append(term.key(WORD[-1], filtered(WORD), literal=True))
     term.key("Escape", lambda s: True)
     # the album lookup: l, the number, Enter; from Enter
-    term.key("l", lambda s: any("album" in line.lower() for line in s[-12:]))
+    term.key("l", lambda s: any("Znajdź studenta" in line for line in s))
     term.tmux("send-keys", "-t", "b", "-l", album)
     time.sleep(0.3)
     out["lookup"].append(term.key("Enter", student_shown(album)))

@@ -25,7 +25,7 @@ from mleg_tui.services.types import (
 from mleg_tui.widgets.filter_bar import FilterBar
 from mleg_tui.widgets.fmt import orders
 from mleg_tui.widgets.key_bar import KeyBar
-from mleg_tui.widgets.order_table import MARGIN, OrderTable, Window
+from mleg_tui.widgets.order_table import MARGIN, OrderTable, Shown, Window
 from mleg_tui.widgets.textual_pl import Header
 
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
@@ -85,7 +85,7 @@ class OrdersScreen(BaseScreen):
         self._hidden = 0  # marked orders the filter hides (asked of the store)
         self._counted = -1
         self._reload_timer: Timer | None = None
-        self._shown: tuple[int, int, int | None, bool] = (0, 0, None, False)
+        self._shown = Shown(0, 0, None, False)
         self._shown_text = ""
         self._shown_one_line = False
         self._first_tried = False  # the first rows were read before the store opened, or tried
@@ -109,6 +109,7 @@ class OrdersScreen(BaseScreen):
         self.table.set_sort(self.order_query.sort, self.order_query.descending)
         self.table.focus()
         self.app.orders_changed.subscribe(self, self.changed)
+        self.watch(self.table, "shown", self._shown_changed)
         self._first_rows(self.table.reset())
         self.query_one(KeyBar).rebuild()  # in the first frame, not one frame later
 
@@ -226,14 +227,17 @@ class OrdersScreen(BaseScreen):
     # -- the status line --------------------------------------------------------------------
     @on(OrderTable.Moved)
     def _moved(self, event: OrderTable.Moved) -> None:
-        self._shown = (event.first, event.last, event.total, event.pending)
-        self._status_line()
         self.refresh_bindings()
+
+    def _shown_changed(self, shown: Shown) -> None:
+        self._shown = shown
+        self._status_line()
 
     def _status_line(self) -> None:
         first, last, total, pending = self._shown
         t = Text()
-        t.append(f"Wyświetlane są elementy {first}..{last} (spośród {total if total is not None else '…'})")
+        of = f"spośród {total}" if total is not None else "spośród: liczenie…"  # it follows the rows
+        t.append(f"Wyświetlane są elementy {first}..{last} ({of})")
         if self.marks:
             hidden = self.hidden_marks()
             t.append(f" · zaznaczone: {len(self.marks)}", "bold")

@@ -2,8 +2,8 @@
 reference, QR text), order date from/to, status, error code (its start, or one picked from
 the list of the codes in the store: ↓ in its field).
 
-Typing filters live (debounced); a date that is not a date is marked in place and left
-out of the filter with a message saying so, never an exception.
+Typing filters live, at each key; a date that is not a date is marked in place (after a
+pause in typing) and left out of the filter with a message saying so, never an exception.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from mleg_tui.widgets.textual_pl import Select
 if TYPE_CHECKING:
     from mleg_tui.services.overview_types import OrderSet
 
-DEBOUNCE = 0.3
+DATE_PAUSE = 0.3  # seconds after the last key before a date being typed is marked as wrong
 
 TEXT_TAKES = ("Nazwisko i imię (w dowolnej kolejności, wystarczą początki, polskie znaki "
               "niepotrzebne), początek numeru albumu, cały PESEL, numer zamówienia albo tekst kodu QR")
@@ -147,10 +147,16 @@ class FilterBar(Widget):
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
+        """Each key filters at once (the list drops the rows of a key typed before); only a
+        date still being typed waits for a pause before it is marked as not a date."""
         event.stop()
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self.apply)
+            self._timer = None
+        if event.input.has_class("date") and not _date_or_empty(event.value):
+            self._timer = self.set_timer(DATE_PAUSE, self.apply)
+        else:
+            self.apply()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -251,3 +257,11 @@ class FilterBar(Widget):
             return None
         field_.remove_class("-invalid")
         return day
+
+
+def _date_or_empty(text: str) -> bool:
+    try:
+        parse_date(text.strip())
+    except ValueError:
+        return not text.strip()
+    return True

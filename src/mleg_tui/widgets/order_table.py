@@ -66,6 +66,15 @@ class Window:
     ahead: bool = False  # rows off screen, read ahead of need
 
 
+class Shown(NamedTuple):
+    """What the status line says: the visible range, the total, a visible row waiting for MC."""
+
+    first: int
+    last: int
+    total: int | None
+    pending: bool
+
+
 class Layout(NamedTuple):
     lp: int
     person: int
@@ -195,6 +204,9 @@ class OrderTable(ScrollView, can_focus=True):
 
     fetching: var[bool] = var(False)
     """Rows asked for have not all come yet, or the old list's stand in for them."""
+    shown: var[Shown] = var(Shown(0, 0, None, False))
+    """The visible range and the total: a watcher (the status line) runs at once, so what it
+    draws comes in the frame that shows the rows, not a message (and a frame) later."""
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -439,6 +451,7 @@ class OrderTable(ScrollView, can_focus=True):
         pending = any(
             (r := self._rows.get(i)) is not None and r.pending_action for i in range(top, last)
         )
+        self.shown = Shown(first, last, self.total, pending)
         state = (first, last, self.total, pending, self.cursor, self.generation)
         if state != self._last_moved:
             self._last_moved = state
