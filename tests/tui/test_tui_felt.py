@@ -96,3 +96,38 @@ async def test_the_count_follows_the_rows_marked_as_coming(make_app, monkeypatch
         await until(pilot, lambda: table.total is not None)
         await settle(pilot)
         assert f"(spośród {table.total})" in screen_text(app)
+
+
+async def test_the_first_pages_are_read_before_the_store_opens(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.screen.query_one(OrderTable)
+        # The first frame's rows come from the database driver alone; they reach three
+        # screens down, so page-downs at once need not wait for the store to open.
+        assert len(table.loaded_rows()) >= 3 * table.size.height
+        await loaded(pilot)
+
+
+async def test_end_before_the_count_goes_to_the_end_once_it_is_known(make_app, monkeypatch) -> None:
+    from mleg_tui.services import orders
+
+    held = threading.Event()
+    real = orders.count_orders
+
+    def held_count(ctx, q):  # type: ignore[no-untyped-def]
+        held.wait(10)
+        return real(ctx, q)
+
+    monkeypatch.setattr(orders, "count_orders", held_count)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.screen.query_one(OrderTable)
+        await until(pilot, lambda: table.loaded_rows())
+        await pilot.press("end")  # the count is not in: the end is not known yet
+        assert table.total is None
+        held.set()
+        await until(pilot, lambda: table.total is not None)
+        await settle(pilot)
+        assert table.current_row is not None and table.current_row.lp == table.total
+        _, (first, last, total) = one_frame(app)
+        assert last == total == table.total

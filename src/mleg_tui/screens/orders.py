@@ -29,6 +29,9 @@ from mleg_tui.widgets.order_table import MARGIN, OrderTable, Shown, Window
 from mleg_tui.widgets.textual_pl import Header
 
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
+# Screens of rows read before the first frame: page-downs right after the start need no store
+# (it opens in a worker meanwhile, SQLAlchemy taking a second on a busy machine).
+FIRST_PAGES = 3
 DESCENDING_FIRST: frozenset[SortKey] = frozenset({"ordered_at", "expiry"})  # newest first; names and codes A-Z
 EMPTY_STORE = ("Baza nie zawiera jeszcze żadnych zamówień. Wczytaj dane:\n"
                "  mleg-tui import PLIK.csv   (osoby i programy z rejestru)\n"
@@ -157,7 +160,7 @@ class OrdersScreen(BaseScreen):
         app = self.app
         if app.ctx is not None:
             return
-        w = Window(generation, 0, app.size.height + MARGIN)  # a screen's worth
+        w = Window(generation, 0, FIRST_PAGES * app.size.height + MARGIN)
         rows = first_window(app.settings, w.count, ui_thread=True)
         if rows is not None:
             self._first_tried = True

@@ -225,6 +225,7 @@ class OrderTable(ScrollView, can_focus=True):
         self._last_moved: tuple[Any, ...] | None = None
         self._line_pass: _Pass | None = None
         self._margins_later = False
+        self._end_wanted = False  # End was pressed before the count came
 
     # -- what the screen calls -----------------------------------------------------
     def reset(self, *, keep_position: bool = False) -> int:
@@ -236,6 +237,7 @@ class OrderTable(ScrollView, can_focus=True):
         self._stale, self._stale_n = dict(self._rows), self.row_count
         self._rows.clear()
         self.generation += 1
+        self._end_wanted = False
         self._inflight = None
         self._known = 0
         if not keep_position:
@@ -283,6 +285,8 @@ class OrderTable(ScrollView, can_focus=True):
         self.cursor = min(self.cursor, max(total - 1, 0))
         self._update_size()
         self.refresh()
+        if self._end_wanted:
+            self.action_last()
         self.need_rows()
 
     def show_error(self, text: str) -> None:
@@ -383,6 +387,7 @@ class OrderTable(ScrollView, can_focus=True):
 
     # -- cursor and scrolling -----------------------------------------------------------
     def _set_cursor(self, index: int) -> None:
+        self._end_wanted = False  # (action_last sets it again)
         n = self.row_count
         index = max(0, min(index, n - 1)) if n else 0
         old, self.cursor = self.cursor, index
@@ -409,6 +414,8 @@ class OrderTable(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self._set_cursor(self.row_count - 1)
+        # Before the count is in, the end is not known: go there when it comes (set_total).
+        self._end_wanted = self.total is None
 
     def action_select(self) -> None:
         row = self.current_row
