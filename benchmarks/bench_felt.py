@@ -229,7 +229,8 @@ def mleg_round(term: Terminal, db: Path, today: str, album: str, out: dict[str, 
         term.tmux("send-keys", "-t", "b", "-l", ch)
         time.sleep(0.06)
     out["filter"].append(term.key(WORD[-1], filtered(WORD), literal=True))
-    term.key("Escape", lambda s: True)
+    # Back to the list with Enter: an Escape with the next key close behind reads as Alt+key
+    term.key("Enter", lambda s: True)
     # the album lookup: l, the number, Enter; from Enter
     term.key("l", lambda s: any("Znajdź studenta" in line for line in s))
     term.tmux("send-keys", "-t", "b", "-l", album)
@@ -302,15 +303,22 @@ def main(argv: list[str] | None = None) -> int:
         stores.append(store)
     term = Terminal(cols, rows)
     results: dict[int, dict[str, dict[str, list[float]]]] = {}
+    lost: list[str] = []
     try:
         for rnd in range(args.rounds + 1):  # round 0 warms the caches and is not counted
             for store in stores:
                 keep = results.setdefault(store.n, {k: _new() for k in ("bare", "mleg", "vd")})
                 got = {k: _new() for k in keep}
-                bare_round(term, got["bare"])
-                mleg_round(term, Path(store.path), bench_tui.TODAY, store.albums[0], got["mleg"])
-                if args.visidata:
-                    vd_round(term, args.visidata, Path(store.path), got["vd"])
+                try:
+                    bare_round(term, got["bare"])
+                    mleg_round(term, Path(store.path), bench_tui.TODAY, store.albums[0], got["mleg"])
+                    if args.visidata:
+                        vd_round(term, args.visidata, Path(store.path), got["vd"])
+                except TimeoutError as e:  # a screen never seen: the round is left out, and said
+                    lost.append(f"round {rnd} at {store.n:,}: " + " / ".join(
+                        line.strip() for line in str(e).splitlines()[:3] if line.strip())[:200])
+                    log(f"round {rnd} n={store.n}: TIMED OUT, left out ({lost[-1]})")
+                    continue
                 log(f"round {rnd} n={store.n}: bare {got['bare']['first'][0]*1000:.0f} ms, "
                     f"mleg {got['mleg']['first'][0]*1000:.0f} ms, filter {got['mleg']['filter'][0]*1000:.0f} ms, "
                     f"pgdn {max(got['mleg']['pgdn'])*1000:.0f} ms")
@@ -321,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         term.close()
     text = report(args, cols, rows, stores, results)
+    if lost:
+        text += "\nRounds left out (a screen not seen within the timeout): " + "; ".join(lost) + "\n"
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
     return 0
