@@ -208,6 +208,18 @@ def _university(v: str) -> str:
     return v.upper()
 
 
+def _timezone(v: str) -> str:
+    """A zone the clock knows (the clock would fall back to the machine's zone in silence)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"„{v}” to nie znana strefa czasowa; podaj nazwę ze spisu stref IANA, "
+                         'np. "Europe/Warsaw"') from None
+    return v
+
+
 CHECKS: dict[str, tuple[Literal["before", "after"], Callable[[Any], Any]]] = {
     "today": ("after", _today),
     "graduate_until": ("after", _month_day),
@@ -216,6 +228,7 @@ CHECKS: dict[str, tuple[Literal["before", "after"], Callable[[Any], Any]]] = {
     "mc_max_response_bytes": ("before", _max_response),
     "mc_allow_insecure_http": ("before", _yes_no),
     "university": ("after", _university),
+    "timezone": ("after", _timezone),
 }
 
 

@@ -440,6 +440,7 @@ def error_cases(tmp_path: Path) -> list[tuple[tuple[str, ...], dict[str, str | N
         (("orders",), {"MLEG_TUI_CONFIG": str(tmp_path / "missing.toml")}, "missing.toml"),
         (("orders",), {"MLEG_TUI_TODAY": "2025-13-01"}, "today"),
         (("orders",), {"MLEG_TUI_RENEWAL_DAYS": "many"}, "renewal_days"),
+        (("orders",), {"MLEG_TUI_TIMEZONE": "Mars/Olympus"}, "timezone: „Mars/Olympus” to nie znana strefa czasowa"),
         (("orders",), {"MLEG_TUI_VALIDITY_PERIODS": "31.03"}, "validity_periods"),
         (("orders",), {"MLEG_TUI_DB": str(not_a_store)}, "file is not a database"),
         (("orders",), {"MLEG_TUI_DB": str(latin2 / "store.db")}, "Nie ma jeszcze magazynu"),
