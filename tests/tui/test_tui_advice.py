@@ -107,6 +107,8 @@ async def test_the_order_list_marks_an_expired_card(make_app, expired_card, size
     app = make_app(role="viewer")
     async with app.run_test(size=size) as pilot:
         await loaded(pilot)
+        if size[0] >= 120:
+            await pilot.press("p")  # the table alone (the student pane says it in its own words)
         await pilot.press("slash", *"300001")
         table = app.screen.query_one(OrderTable)
         await until(pilot, lambda: table.total == 2, what="filtered")

@@ -274,6 +274,8 @@ async def test_on_a_path_with_no_store_it_says_so_and_makes_none(tmp_path) -> No
     db = tmp_path / "literowka.db"
     app = MlegApp(settings_for(db))
     async with app.run_test(size=(250, 30)) as pilot:  # wide: the table's line shows it whole
+        await pilot.press("p")  # the table alone (the student pane beside it says the same)
+
         def notice() -> str | None:
             text = " ".join(screen_text(app).split())
             return text if "Nie ma jeszcze magazynu" in text else None

@@ -49,6 +49,23 @@ def test_orders(snap_compare, make_app, size) -> None:
     assert snap_compare(make_app(), terminal_size=size, run_before=loaded)
 
 
+@pytest.mark.parametrize("size", SIZES[1:])
+def test_student_pane_beside_the_list(snap_compare, make_app, size) -> None:
+    """At 120x40 the student of the cursor's row stands beside the list."""
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        from mleg_tui.screens.student_side import StudentSide
+
+        await loaded(pilot)
+        table = pilot.app.screen.query_one(OrderTable)
+        while table.current_row.album != "1234336607":  # a student with a QR code
+            await pilot.press("down")
+        side = pilot.app.screen.query_one(StudentSide)
+        await until(pilot, lambda: side.person_id == table.current_row.person_id)
+        await settle(pilot)
+
+    assert snap_compare(make_app(role="operator"), terminal_size=size, run_before=run)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_student_ready_with_qr(snap_compare, make_app, size) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -1,18 +1,21 @@
 """The start screen: figure 11's order list with its filter, marks and bulk actions."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Static
 
 from mleg_tui.domain.names import plural
 from mleg_tui.screens.base import BaseScreen, run_in_thread, run_service
+from mleg_tui.screens.student_side import EMPTY, FOLLOW_AFTER, SIDE_FROM, StudentSide, side_width
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.order_rows import first_window
 from mleg_tui.services.types import (
@@ -25,7 +28,7 @@ from mleg_tui.services.types import (
 from mleg_tui.widgets.filter_bar import FilterBar
 from mleg_tui.widgets.fmt import orders
 from mleg_tui.widgets.key_bar import KeyBar
-from mleg_tui.widgets.order_table import MARGIN, OrderTable, Shown, Window
+from mleg_tui.widgets.order_table import MARGIN, OrderTable, Shown, Window, narrowest_width
 from mleg_tui.widgets.textual_pl import Header
 
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
@@ -79,6 +82,8 @@ class OrdersScreen(BaseScreen):
                 tooltip="Raporty aktualizacji statusów i skryptu unieważniającego: kto, kiedy, co zrobiły"),
         Binding("d", "audit", "Dziennik", id="orders.audit", show=False,
                 tooltip="Kto co zrobił: dziennik zdarzeń z filtrem (login, czynność, daty, student)"),
+        Binding("p", "toggle_side", "Panel studenta", id="orders.side", show=False,
+                tooltip=f"Panel studenta obok listy: pokaż albo ukryj (od {SIDE_FROM} kolumn)"),
     ]
 
     def __init__(self) -> None:
@@ -93,17 +98,27 @@ class OrdersScreen(BaseScreen):
         self._shown_one_line = False
         self._first_tried = False  # the first rows were read before the store opened, or tried
         self._away = False  # another screen is over this one
+        self._side_on = True  # the student pane, where there is room (p hides it)
+        self._follow_timer: Timer | None = None
+        self._last_follow = 0.0  # time.monotonic() of the last call for the pane to follow
+        self._side_lp = 0  # the table's Lp. width the pane's width was worked out for
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield FilterBar(id="filter")
-        yield OrderTable(id="orders")
+        with Horizontal(id="orders-body"):
+            yield OrderTable(id="orders")
+            yield StudentSide(id="side")
         yield Static(id="shown")
         yield KeyBar()
 
     @property
     def table(self) -> OrderTable:
         return self.query_one(OrderTable)
+
+    @property
+    def side(self) -> StudentSide:
+        return self.query_one(StudentSide)
 
     def on_mount(self) -> None:
         self.title = "Zamówienia mLegitymacji"
@@ -113,6 +128,7 @@ class OrdersScreen(BaseScreen):
         self.table.focus()
         self.app.orders_changed.subscribe(self, self.changed)
         self.watch(self.table, "shown", self._shown_changed)
+        self._place_side()
         self._first_rows(self.table.reset())
         self.query_one(KeyBar).rebuild()  # in the first frame, not one frame later
 
@@ -184,6 +200,8 @@ class OrdersScreen(BaseScreen):
 
     def _rows_failed(self, text: str) -> None:
         self.table.show_error(text)
+        if self.side.display:
+            self.side.say(text, error=True)
         self.notify(text, title="Nie można odczytać zamówień", severity="error", timeout=10)
 
     def _arrived(self, window: Window, rows: list[OrderRow]) -> None:
@@ -191,6 +209,7 @@ class OrdersScreen(BaseScreen):
             if row.id in self.marks:
                 self.marks[row.id] = row
         self.table.put_rows(window, rows)
+        self._follow_later()  # the cursor's row may be among them
         if self._counted != window.generation:
             self._counted = window.generation
             # After the frame that shows the rows: the count's worker must not slow it.
@@ -215,6 +234,7 @@ class OrdersScreen(BaseScreen):
         if self._reload_timer is not None:
             self._reload_timer.stop()
             self._reload_timer = None
+        self.side.changed()
         self.table.reset(keep_position=True)
         self.refresh_bindings()
 
@@ -231,6 +251,60 @@ class OrdersScreen(BaseScreen):
     @on(OrderTable.Moved)
     def _moved(self, event: OrderTable.Moved) -> None:
         self.refresh_bindings()
+        if self.table.lp_width != self._side_lp:  # the list grew past 999, 9999, ...
+            self._place_side()
+        self._follow_later(moved=True)
+
+    # -- the student pane ---------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self._place_side()
+
+    def _place_side(self) -> None:
+        """The pane beside the table from SIDE_FROM columns on; the table keeps at least its
+        narrowest readable layout (+1: its scrollbar)."""
+        side, width = self.side, self.app.size.width
+        self._side_lp = self.table.lp_width
+        cols = side_width(width, narrowest_width(self._side_lp) + 1) if self._side_on else 0
+        shown_before = side.display
+        if cols:
+            side.styles.width = cols
+            self.call_after_refresh(side.fit_qr)
+        side.display = bool(cols)
+        if not cols:
+            side.changed()  # out of sight, it does not follow: read again when it is back
+        elif not shown_before:
+            self._follow_later()
+        self.refresh_bindings()
+
+    def _follow_later(self, *, moved: bool = False) -> None:
+        """Read the cursor's student: a move after a rest at once, else once the cursor
+        rests (keys in quick succession, a held PgDn: see screens.student_side)."""
+        if not self.side.display:
+            return
+        now = time.monotonic()
+        rested, self._last_follow = now - self._last_follow >= FOLLOW_AFTER, now
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+        elif rested and moved:
+            self._follow()
+            return
+        self._follow_timer = self.set_timer(FOLLOW_AFTER, self._follow)
+
+    def _follow(self) -> None:
+        self._follow_timer = None
+        side, table = self.side, self.table
+        if not side.display:
+            return
+        row = table.current_row
+        if row is not None:
+            side.show(row.person_id)
+        elif table.row_count == 0 and not table.fetching and table.total is not None:
+            side.say(EMPTY)
+        # Otherwise the row is on its way: its arrival calls again.
+
+    def action_toggle_side(self) -> None:
+        self._side_on = not self._side_on
+        self._place_side()
 
     def _shown_changed(self, shown: Shown) -> None:
         self._shown = shown
@@ -375,10 +449,15 @@ class OrdersScreen(BaseScreen):
             return self._filtered_now()
         if action == "cancel":  # the cursor's row alone: a student asks for one order
             return (row is not None and row.status.is_live and not row.pending_action) or None
+        if action == "toggle_side":
+            return self.app.size.width >= SIDE_FROM or None
         return True
 
     def why_not(self, action: str) -> str | None:
         row = self.table.current_row if self.is_mounted else None
+        if action == "toggle_side":
+            return (f"Panel studenta staje obok listy od {SIDE_FROM} kolumn (teraz: {self.app.size.width}). "
+                    "Enter pokazuje studenta z bieżącego wiersza na całym ekranie.")
         if action == "revoke" and len(self.marks) > 1:
             return (f"Operator unieważnia jedno zamówienie naraz (zaznaczone: {len(self.marks)}). "
                     "Zostaw jedno zaznaczenie (c usuwa wszystkie) albo poproś administratora.")

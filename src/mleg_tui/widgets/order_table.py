@@ -393,13 +393,16 @@ class OrderTable(ScrollView, can_focus=True):
         old, self.cursor = self.cursor, index
         self._refresh_index(old)
         self._refresh_index(index)
-        top, h = int(self.scroll_y), self._body_height
+        self._cursor_in_view()
+        self._post_moved()
+        self.need_rows()
+
+    def _cursor_in_view(self) -> None:
+        index, top, h = self.cursor, int(self.scroll_y), self._body_height
         if index < top:
             self.scroll_to(y=index, animate=False, immediate=True)
         elif index >= top + h:
             self.scroll_to(y=index - h + 1, animate=False, immediate=True)
-        self._post_moved()
-        self.need_rows()
 
     def action_move(self, delta: int) -> None:
         self._set_cursor(self.cursor + delta)
@@ -430,6 +433,7 @@ class OrderTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._update_size()
+        self._cursor_in_view()  # a shorter terminal (or a pane beside) must not hide it
         self.need_rows()
 
     def on_focus(self) -> None:
@@ -465,8 +469,12 @@ class OrderTable(ScrollView, can_focus=True):
             self.post_message(self.Moved(first, last, self.total, pending))
 
     # -- drawing ------------------------------------------------------------------------
+    @property
+    def lp_width(self) -> int:
+        return max(3, len(str(self.row_count)))
+
     def _layout(self) -> Layout:
-        return compute_layout(self.scrollable_content_region.width, max(3, len(str(self.row_count))))
+        return compute_layout(self.scrollable_content_region.width, self.lp_width)
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"order-table--{name}", partial=True)
