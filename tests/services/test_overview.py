@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import case, select
+from sqlalchemy import case, delete, select, update
+from sqlmodel import col
 
 from mleg_tui.domain.eligibility import (
     BAD_PESEL,
@@ -23,6 +24,7 @@ from mleg_tui.domain.eligibility import (
 from mleg_tui.domain.pesel import make_pesel
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.services.context import Context
+from mleg_tui.services.importer import import_csv
 from mleg_tui.services.orders import count_orders, iter_orders
 from mleg_tui.services.overview import lines_of, overview
 from mleg_tui.services.overview_types import FigureLine, StudentSet
@@ -30,8 +32,10 @@ from mleg_tui.services.student_sets import count_students, find_students_in
 from mleg_tui.services.students import verdict_for
 from mleg_tui.store import reading, writing
 from mleg_tui.store.models import Enrolment, Order, Person
-from mleg_tui.store.rules_sql import PERSON_REASONS, never_ordered, person_reason_table, reason_conditions
+from mleg_tui.store.person_facts import REASON_BITS
+from mleg_tui.store.rules_sql import PERSON_REASONS, never_ordered_tally, reason_conditions
 from support.demo import build_store
+from support.register import enrolment
 from support.stores import context_factory
 
 _serial = itertools.count(1)
@@ -100,18 +104,27 @@ def add_order(s: Any, person_id: int, status: S, *, ordered: dt.datetime, expiry
 
 def sql_reasons(ctx: Context) -> dict[int, set[str]]:
     today = ctx.clock.today()
-    conds = reason_conditions(today, ctx.rules, ctx.engine.dialect.name)
+    conds = reason_conditions(today, ctx.rules)
     with reading(ctx.engine) as s:
         rows = s.execute(select(Person.id, *(case((c, 1), else_=0) for c in conds.values()))).all()
     return {r[0]: {code for code, flag in zip(conds, r[1:]) if flag} for r in rows}
 
 
-def table_reasons(ctx: Context) -> dict[int, set[str]]:
-    """The overview's counting form, over the persons who never ordered."""
-    table, conds = person_reason_table(ctx.clock.today(), ctx.rules, ctx.engine.dialect.name, never_ordered())
+def tally(ctx: Context) -> dict[int, tuple[int, int]]:
+    """The overview's counting form: of the persons who never ordered, by the reasons kept
+    on the person (bits), how many a programme entitles and how many they are."""
     with reading(ctx.engine) as s:
-        rows = s.execute(select(table.c.id, *(case((conds[r], 1), else_=0) for r in PERSON_REASONS))).all()
-    return {r[0]: {code for code, flag in zip(PERSON_REASONS, r[1:]) if flag} for r in rows}
+        rows = s.execute(never_ordered_tally(ctx.clock.today(), ctx.rules)).all()
+    return {bits: (int(entitled), n) for bits, entitled, n in rows}
+
+
+def domain_tally(never: dict[int, set[str]]) -> dict[int, tuple[int, int]]:
+    out: dict[int, tuple[int, int]] = {}
+    for reasons in never.values():
+        bits = sum(REASON_BITS[r] for r in reasons if r in REASON_BITS)
+        entitled, n = out.get(bits, (0, 0))
+        out[bits] = (entitled + (NO_PROGRAMME not in reasons), n + 1)
+    return out
 
 
 def domain_reasons(ctx: Context) -> tuple[dict[int, set[str]], set[int]]:
@@ -129,8 +142,9 @@ def domain_reasons(ctx: Context) -> tuple[dict[int, set[str]], set[int]]:
 def assert_sql_agrees(ctx: Context) -> None:
     expected, ordered = domain_reasons(ctx)
     assert sql_reasons(ctx) == expected
-    never = {i: rs & set(PERSON_REASONS) for i, rs in expected.items() if i not in ordered}
-    assert table_reasons(ctx) == never
+    never = {i: rs for i, rs in expected.items() if i not in ordered}
+    assert set().union(*never.values()) <= set(PERSON_REASONS)  # nothing about orders they lack
+    assert tally(ctx) == domain_tally(never)
 
 
 def hand_built(ctx: Context) -> None:
@@ -271,3 +285,47 @@ def test_a_set_counted_at_an_instant_stays_that_set_as_the_clock_moves_on(make_c
     later = make_ctx("2025-09-03T12:05:00")  # the order is now older than 24 h
     assert count_orders(later, stuck.opens) == 0
     assert next(sec for sec in overview(later) if sec.key == "radar").lines[4].count == 1
+
+
+# -- the facts the store keeps on the person follow every write ------------------------------
+
+def student_figures(ctx: Context) -> dict[str, int]:
+    (students,) = [sec for sec in overview(ctx) if sec.key == "students"]
+    return {(line.opens.reason or line.opens.kind): line.count for line in students.lines
+            if isinstance(line.opens, StudentSet)}
+
+
+def test_an_import_that_changes_a_pesel_or_a_photo_moves_the_students_figures(
+        make_ctx: Callable[..., Context], write_csv: Callable[..., Any]) -> None:
+    ctx = make_ctx(NOW)
+    first = [enrolment("P1", "100001"), enrolment("P2", "100002", "Jan", "Nowak", birth_date="2001-07-21")]
+    import_csv(ctx, write_csv(first))
+    assert student_figures(ctx) == {"may_order": 2, "may_not": 0, NO_PROGRAMME: 0, NO_PESEL: 0, BAD_PESEL: 0,
+                                    NO_PHOTO: 0, NO_ALBUM: 0}
+    good = first[0]["pesel"]
+    changed = [dict(first[0], pesel=good[:10] + str((int(good[10]) + 1) % 10)), dict(first[1], has_photo="false")]
+    import_csv(ctx, write_csv(changed))
+    assert student_figures(ctx) == {"may_order": 0, "may_not": 2, NO_PROGRAMME: 0, NO_PESEL: 0, BAD_PESEL: 1,
+                                    NO_PHOTO: 1, NO_ALBUM: 0}
+    assert_every_line_opens_its_count(ctx)
+    import_csv(ctx, write_csv([dict(first[0], pesel=""), first[1]]))  # the PESEL taken away, the photo back
+    assert student_figures(ctx)[NO_PESEL] == 1 and student_figures(ctx)["may_order"] == 1
+    assert_sql_agrees(ctx)
+
+
+def test_a_first_order_takes_the_student_out_and_its_deletion_puts_them_back(make_ctx: Callable[..., Context]) -> None:
+    ctx = make_ctx(NOW)
+    with writing(ctx.engine) as s:
+        p, other = add_person(s), add_person(s)
+    assert student_figures(ctx)["may_order"] == 2
+    with writing(ctx.engine) as s:
+        order = add_order(s, p, S.OCZEKUJE, ordered=dt.datetime(2025, 9, 1, tzinfo=UTC))
+        add_order(s, p, S.BLAD, ordered=dt.datetime(2025, 8, 1, tzinfo=UTC), error="PHOTO_REJECTED")
+    assert student_figures(ctx)["may_order"] == 1
+    with writing(ctx.engine) as s:  # an order moved to another person (the store allows it)
+        s.execute(update(Order).where(col(Order.id) == order).values(person_id=other))
+    assert student_figures(ctx)["may_order"] == 0  # p keeps the failed one
+    with writing(ctx.engine) as s:
+        s.execute(delete(Order).where(col(Order.person_id) == p))
+    assert student_figures(ctx)["may_order"] == 1  # p back
+    assert_sql_agrees(ctx)

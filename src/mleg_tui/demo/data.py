@@ -64,9 +64,10 @@ from mleg_tui.store.bulk import (
     reset_sequences,
 )
 from mleg_tui.store.models import Person
+from mleg_tui.store.person_facts import blocked_by
 
 PERSON_COLS = ("id", "external_id", "album", "first_name", "last_name", "name_key", "pesel",
-               "birth_date", "has_photo", "updated_at")
+               "birth_date", "has_photo", "updated_at", "blocked_by")
 ENROL_COLS = ("id", "person_id", "programme_code", "programme_name", "level", "status",
               "status_date", "planned_end_date")
 ORDER_COLS = ("id", "order_ref", "person_id", "status", "ordered_at", "planned_expiry",
@@ -515,7 +516,8 @@ class _Gen:
         self.pid += 1
         day = self.fmt.day
         self.persons.append((self.pid, f"P{n:07d}", p.album, p.first, p.last, self.key(p.first, p.last),
-                             p.pesel, day(p.birth), int(p.photo), self.now_text))
+                             p.pesel, day(p.birth), int(p.photo), self.now_text,
+                             blocked_by(p.pesel, dt.date.fromordinal(p.birth), p.photo, p.album)))
         for code, name, level, status, when, planned in p.programmes:
             self.eid += 1
             self.enrols.append((self.eid, self.pid, code, name, level, status,

@@ -103,17 +103,7 @@ def assess(
     expiry = planned_expiry(programmes, today, rules)
     if expiry is None:
         reasons.append(Reason(NO_PROGRAMME, REASON_TEXTS[NO_PROGRAMME]))
-    pesel = (person.pesel or "").strip()
-    if not pesel:
-        reasons.append(Reason(NO_PESEL, REASON_TEXTS[NO_PESEL]))
-    else:
-        check = check_pesel(pesel, person.birth_date)
-        if not check.ok:
-            reasons.append(Reason(BAD_PESEL, f"{REASON_TEXTS[BAD_PESEL]} ({check.problem})"))
-    if not person.has_photo:
-        reasons.append(Reason(NO_PHOTO, REASON_TEXTS[NO_PHOTO]))
-    if not (person.album or "").strip():
-        reasons.append(Reason(NO_ALBUM, REASON_TEXTS[NO_ALBUM]))
+    reasons += person_reasons(person)
 
     notes: list[str] = []
     renewal = False
@@ -140,3 +130,21 @@ def assess(
             renewal = True
             notes.append(RENEWAL_NOTE)
     return Verdict(not reasons, tuple(reasons), expiry, renewal, tuple(notes))
+
+
+def person_reasons(person: PersonFacts) -> list[Reason]:
+    """The reasons about the person alone (not their programmes or orders), in assess's
+    order: they change only when the person's row does (the store keeps them, rules_sql)."""
+    reasons: list[Reason] = []
+    pesel = (person.pesel or "").strip()
+    if not pesel:
+        reasons.append(Reason(NO_PESEL, REASON_TEXTS[NO_PESEL]))
+    else:
+        check = check_pesel(pesel, person.birth_date)
+        if not check.ok:
+            reasons.append(Reason(BAD_PESEL, f"{REASON_TEXTS[BAD_PESEL]} ({check.problem})"))
+    if not person.has_photo:
+        reasons.append(Reason(NO_PHOTO, REASON_TEXTS[NO_PHOTO]))
+    if not (person.album or "").strip():
+        reasons.append(Reason(NO_ALBUM, REASON_TEXTS[NO_ALBUM]))
+    return reasons

@@ -39,6 +39,7 @@ from mleg_tui.errors import UserError
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.store import StoreMissing, remove_new_store, writing
 from mleg_tui.store.models import Enrolment, Order, Person
+from mleg_tui.store.person_facts import blocked_by
 from mleg_tui.store.staging import PERSON_COLUMNS, Staging
 
 COLUMNS = (
@@ -493,7 +494,7 @@ def _write(ctx: Context, s: Any, stage: Staging, report: ImportReport) -> None:
 def _write_persons(conn: Any, people: dict[str, list[tuple[Any, ...]]], handed: dict[str, str],
                    now: dt.datetime, report: ImportReport) -> None:
     pt, ot = Person.__table__, Order.__table__  # type: ignore[attr-defined]
-    fields = (*PERSON_FIELDS, "name_key")
+    fields = (*PERSON_FIELDS, "name_key", "blocked_by")
     existing: dict[str, dict[str, Any]] = {}
     for r in conn.execute(select(pt.c.id, pt.c.external_id, *(pt.c[f] for f in fields))
                           .where(pt.c.external_id.in_(list(people)))):
@@ -507,6 +508,7 @@ def _write_persons(conn: Any, people: dict[str, list[tuple[Any, ...]]], handed: 
         _, _, album, first, last, pesel, birth, photo = rows[0][:8]
         data = {"album": album, "first_name": first, "last_name": last, "pesel": pesel,
                 "birth_date": _date(birth), "has_photo": bool(photo), "name_key": name_key(first, last)}
+        data["blocked_by"] = blocked_by(pesel, data["birth_date"], data["has_photo"], album)
         old = existing.get(pid)
         if old is None:
             new_people.append(dict(data, external_id=pid, updated_at=now))

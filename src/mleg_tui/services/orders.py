@@ -200,11 +200,13 @@ def count_orders(ctx: Context, q: OrderQuery) -> int:
         return int(s.execute(stmt).scalar_one())
 
 
-def error_code_counts(ctx: Context, q: OrderQuery) -> list[ErrorCodeCount]:
+def error_code_counts(ctx: Context, q: OrderQuery, *, every_message: bool = False) -> list[ErrorCodeCount]:
     """The error codes on the orders the filter `q` shows, its code field aside, each with
     the number of rows the list shows when that code is picked (q with it as a whole code);
     the most frequent first. One GROUP BY on ix_orders_error, over the orders that have a
-    code only; then MC's message on one order of each code this program does not know."""
+    code only; then MC's message on the newest order of each code this program does not
+    know (of every code: `every_message`, as the overview's errors by code show it; the
+    overview's figures are this call on the failed orders, OrderSet("error"))."""
     with reading(ctx.engine) as s:
         conds = _conditions(ctx, s, replace(q, error_code="", error_code_whole=False), counting=True)
         code = col(Order.error_code)
@@ -212,7 +214,7 @@ def error_code_counts(ctx: Context, q: OrderQuery) -> list[ErrorCodeCount]:
         found = []
         for name, n in sorted(counted, key=lambda r: (-r[1], r[0])):
             known = name in MC_ERROR_CODES
-            message = None if known else s.execute(
+            message = None if known and not every_message else s.execute(
                 select(col(Order.error_message)).where(code == name, *conds)
                 .order_by(col(Order.id).desc()).limit(1)).scalar()  # the newest, as the overview says
             found.append(ErrorCodeCount(name, int(n), mc_error(name).meaning, known, message or None))

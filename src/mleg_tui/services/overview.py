@@ -19,11 +19,10 @@ from sqlmodel import col
 
 from mleg_tui.domain.dates import pl_date
 from mleg_tui.domain.events import PendingAction
-from mleg_tui.domain.mc_errors import mc_error
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.context import Context
 from mleg_tui.services.order_sets import conditions, graduates_day
-from mleg_tui.services.orders import _utc_midnight, count_orders
+from mleg_tui.services.orders import _utc_midnight, count_orders, error_code_counts
 from mleg_tui.services.overview_types import (
     CODES_SOON,
     SECTION_KEYS,
@@ -39,7 +38,8 @@ from mleg_tui.services.overview_types import (
 from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import reading
 from mleg_tui.store.models import Order
-from mleg_tui.store.rules_sql import PERSON_REASONS, never_ordered, person_reason_table
+from mleg_tui.store.person_facts import REASON_BITS
+from mleg_tui.store.rules_sql import PERSON_REASONS, never_ordered_tally
 
 S = OrderStatus
 AGE_STATUSES = (S.OCZEKUJE, S.W_TRAKCIE, S.DO_ODBIORU)
@@ -90,15 +90,15 @@ def _radar(ctx: Context, now: dt.datetime) -> Section:
 
 
 def _students(ctx: Context, now: dt.datetime) -> Section:
-    """One pass over the persons who never ordered, each reason a sum."""
+    """One pass over the persons who never ordered (rules_sql.never_ordered_tally)."""
     today = ctx.clock.local(now).date()
-    table, reasons = person_reason_table(today, ctx.rules, ctx.engine.dialect.name, never_ordered())
-    flags = [case((reasons[r], 1), else_=0) for r in PERSON_REASONS]
-    some = sum(flags[1:], start=flags[0])
     with reading(ctx.engine) as s:
-        sums = [func.coalesce(func.sum(f), 0) for f in [case((some > 0, 1), else_=0), *flags]]
-        row = s.execute(select(func.count(), *sums).select_from(table)).one()
-    total, may_not, by_reason = int(row[0]), int(row[1]), [int(x) for x in row[2:]]
+        tally = s.execute(never_ordered_tally(today, ctx.rules)).all()
+    total = sum(int(n) for _, _, n in tally)
+    entitled = sum(int(e or 0) for _, e, _ in tally)
+    may_not = total - sum(int(e or 0) for bits, e, _ in tally if bits == 0)
+    by_reason = [total - entitled, *(sum(int(n) for bits, _, n in tally if bits & REASON_BITS[r])
+                                     for r in PERSON_REASONS[1:])]
     lines = [FigureLine("Mogą zamówić, a nigdy nie zamawiali", total - may_not,
                         StudentSet("may_order", today=today), action=True),
              FigureLine("Nie mogą zamówić (jeden lub więcej powodów)", may_not, StudentSet("may_not", today=today))]
@@ -176,20 +176,14 @@ def _per_day(ctx: Context, days: tuple[dt.date, ...], *conds: ColumnElement[bool
 
 def _errors(ctx: Context, now: dt.datetime) -> Section:
     days = _days(ctx, now, ERROR_DAYS)
-    with reading(ctx.engine) as s:
-        failed = col(Order.status) == S.BLAD.value
-        totals = s.execute(select(col(Order.error_code), func.count()).where(failed)
-                           .group_by(col(Order.error_code)).order_by(func.count().desc(), col(Order.error_code))).all()
-        messages = {code: s.execute(select(col(Order.error_message)).where(failed, col(Order.error_code) == code)
-                                    .order_by(col(Order.id).desc()).limit(1)).scalar() for code, _ in totals}
-    series = _per_day(ctx, days, failed, by=col(Order.error_code))
+    # The order list's error-code picker on the failed orders: the same counts, one query.
+    totals = error_code_counts(ctx, OrderQuery(set=OrderSet("error")), every_message=True)
+    series = _per_day(ctx, days, col(Order.status) == S.BLAD.value, by=col(Order.error_code))
     lines = []
-    for code, n in totals:
-        known = mc_error(code)
-        said = messages.get(code)
-        note = f"MC: „{said}” · {known.meaning}" if said else known.meaning
-        lines.append(FigureLine(code, int(n), OrderQuery(set=OrderSet("error", code=code)), note=note,
-                                series=tuple(series.get(code, [0] * len(days))), action=True))
+    for c in totals:
+        note = f"MC: „{c.mc_message}” · {c.meaning}" if c.mc_message else c.meaning
+        lines.append(FigureLine(c.code, c.count, OrderQuery(set=OrderSet("error", code=c.code)), note=note,
+                                series=tuple(series.get(c.code, [0] * len(days))), action=True))
     recent = [sum(day) for day in zip(*series.values())] if series else [0] * len(days)
     lines.append(FigureLine(f"Wszystkie błędy z ostatnich {ERROR_DAYS} dni", sum(recent),
                             OrderQuery(date_from=days[0], date_to=days[-1], set=OrderSet("error")),

@@ -12,31 +12,23 @@ from mleg_tui.services.overview_types import StudentSet
 from mleg_tui.services.types import StudentMatch
 from mleg_tui.store import reading
 from mleg_tui.store.models import Person
-from mleg_tui.store.rules_sql import PERSON_REASONS, never_ordered, person_reason_table, reason_conditions
+from mleg_tui.store.rules_sql import PERSON_REASONS, never_ordered, reason_conditions
 
 
 def conditions(ctx: Context, s: StudentSet) -> list[ColumnElement[bool]]:
-    """On the person row: for reading a page of them by name."""
-    today = s.today or ctx.clock.today()
-    return [never_ordered(), _which(s, reason_conditions(today, ctx.rules, ctx.engine.dialect.name))]
-
-
-def _which(s: StudentSet, reasons: dict[str, ColumnElement[bool]]) -> ColumnElement[bool]:
+    """On the person row: the set's count and its pages by name."""
+    reasons = reason_conditions(s.today or ctx.clock.today(), ctx.rules)
     if s.kind == "may_order":
         # Never ordered: neither an order in progress nor a card can stand in the way.
-        return and_(*(not_(reasons[r]) for r in PERSON_REASONS))
-    if s.reason:
-        return reasons[s.reason]
-    return or_(*(reasons[r] for r in PERSON_REASONS))
+        which = and_(*(not_(reasons[r]) for r in PERSON_REASONS))
+    else:
+        which = reasons[s.reason] if s.reason else or_(*(reasons[r] for r in PERSON_REASONS))
+    return [never_ordered(), which]
 
 
 def count_students(ctx: Context, s: StudentSet) -> int:
-    """As the overview counts them: each person's facts read once (rules_sql.person_reason_table)."""
-    today = s.today or ctx.clock.today()
-    table, reasons = person_reason_table(today, ctx.rules, ctx.engine.dialect.name, never_ordered())
     with reading(ctx.engine) as session:
-        stmt = select(func.count()).select_from(table).where(_which(s, reasons))
-        return int(session.execute(stmt).scalar_one())
+        return int(session.execute(select(func.count()).select_from(Person).where(*conditions(ctx, s))).scalar_one())
 
 
 def find_students_in(ctx: Context, s: StudentSet, *, limit: int = 100,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from mleg_tui.store import search
+from mleg_tui.store import person_facts, search
 
 
 def _sqlite_datetime(v: dt.datetime) -> str:
@@ -113,9 +113,13 @@ def loading(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
     for ix in indexes:
         conn.execute(DropIndex(ix, if_exists=True))
     search.suspend(conn)
+    if "orders" in tables:
+        person_facts.suspend(conn)
     yield
     for ix in indexes:
         conn.execute(CreateIndex(ix, if_not_exists=True))
+    if "orders" in tables:
+        person_facts.rebuild_has_ordered(conn)
     search.rebuild(conn)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA cache_size = -2000")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex
 from sqlmodel import SQLModel, col
 
-from mleg_tui.store import models, search
+from mleg_tui.store import models, person_facts, search
 from mleg_tui.store.engine import StoreError, database_error, is_sqlite, missing
 from mleg_tui.store.version import SCHEMA_VERSION
 
@@ -83,12 +83,34 @@ def _v9_error_list_index(conn: Connection) -> None:
             ix.create(conn, checkfirst=True)
 
 
+def _v10_person_facts(conn: Connection) -> None:
+    """v10: what the overview counts the persons who never ordered by, kept on the person
+    (store.person_facts): the reasons about the person alone, and whether they ordered;
+    and the index that says from itself whether a programme entitles."""
+    false = "false" if conn.dialect.name == "postgresql" else "0"
+    have = {c["name"] for c in inspect(conn).get_columns("person")}
+    for name, kind in (("blocked_by", "INTEGER NOT NULL DEFAULT 0"),
+                       ("has_ordered", f"BOOLEAN NOT NULL DEFAULT {false}")):
+        if name not in have:
+            conn.exec_driver_sql(f"ALTER TABLE person ADD COLUMN {name} {kind}")
+    person_facts.fill_blocked_by(conn)
+    person_facts.rebuild_has_ordered(conn)
+    tables = SQLModel.metadata.tables
+    for ix in (*tables["person"].indexes, *tables["enrolment"].indexes):
+        if ix.name in ("ix_person_never_ordered", "ix_enrolment_entitles"):
+            conn.execute(CreateIndex(ix, if_not_exists=True))
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("ANALYZE person")
+        conn.exec_driver_sql("ANALYZE enrolment")
+
+
 # Steps from version N-1 to N, run in order inside the opening transaction.
 # Add a function here whenever the schema changes; never edit a released step.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate,
                                                       4: _v4_name_in_date_index, 5: _v5_recorded_at,
                                                       6: _v6_lookup_indexes, 7: _v7_access_trace,
-                                                      8: _v8_runs_and_audit, 9: _v9_error_list_index}
+                                                      8: _v8_runs_and_audit, 9: _v9_error_list_index,
+                                                      10: _v10_person_facts}
 
 
 def protect_events(conn: Connection) -> None:
@@ -194,6 +216,7 @@ def ensure(engine: Engine, *, create: bool = True) -> None:
                 protect_events(conn)
                 protect_access(conn)
                 search.install(conn)
+                person_facts.install(conn)
                 _set_version(conn, SCHEMA_VERSION)
                 return
             for version in range(found + 1, SCHEMA_VERSION + 1):
