@@ -30,13 +30,13 @@ from mleg_tui.services.overview import lines_of, overview
 from mleg_tui.services.overview_types import FigureLine, StudentSet
 from mleg_tui.services.student_sets import count_students, find_students_in
 from mleg_tui.services.students import verdict_for
-from mleg_tui.store import reading, writing
+from mleg_tui.store import SCHEMA_VERSION, reading, writing
 from mleg_tui.store.models import Enrolment, Order, Person
 from mleg_tui.store.person_facts import REASON_BITS
 from mleg_tui.store.rules_sql import PERSON_REASONS, never_ordered_tally, reason_conditions
 from support.demo import build_store
 from support.register import enrolment
-from support.stores import context_factory
+from support.stores import context_factory, is_pg, store_sql
 
 _serial = itertools.count(1)
 UTC = dt.UTC
@@ -329,3 +329,33 @@ def test_a_first_order_takes_the_student_out_and_its_deletion_puts_them_back(mak
         s.execute(delete(Order).where(col(Order.person_id) == p))
     assert student_figures(ctx)["may_order"] == 1  # p back
     assert_sql_agrees(ctx)
+
+
+def test_a_store_made_before_schema_10_gets_the_facts_on_opening(make_ctx: Callable[..., Context],
+                                                                 store_url: str) -> None:
+    ctx = make_ctx(NOW)
+    hand_built(ctx)
+    expected = student_figures(ctx)
+    ctx.engine.dispose()
+    # What version 9 wrote: no facts on the person, nothing keeping them.
+    if is_pg(store_url):
+        store_sql(store_url, "DROP TRIGGER orders_person_ordered ON orders")
+    else:
+        for when in ("ai", "ad", "au"):
+            store_sql(store_url, f"DROP TRIGGER orders_person_ordered_{when}")
+    for ix in ("ix_person_never_ordered", "ix_enrolment_entitles"):
+        store_sql(store_url, f"DROP INDEX {ix}")
+    for column in ("blocked_by", "has_ordered"):
+        store_sql(store_url, f"ALTER TABLE person DROP COLUMN {column}")
+    store_sql(store_url, "UPDATE meta SET value = '9' WHERE key = 'schema_version'")
+
+    later = make_ctx(NOW)  # opening upgrades
+    assert store_sql(store_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert student_figures(later) == expected
+    assert_sql_agrees(later)
+    with writing(later.engine) as s:  # and the triggers keep has_ordered from now on
+        fresh = add_person(s)
+    assert student_figures(later)["may_order"] == expected["may_order"] + 1
+    with writing(later.engine) as s:
+        add_order(s, fresh, S.OCZEKUJE, ordered=dt.datetime(2025, 9, 1, tzinfo=UTC))
+    assert student_figures(later)["may_order"] == expected["may_order"]
