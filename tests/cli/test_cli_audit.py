@@ -53,6 +53,29 @@ def test_audit_as_text_json_and_a_csv_polish_excel_opens(ctx, make_ctx, add_stud
                       (os_login(), "AUDIT", "dziennik zdarzeń: student: 100001", 2, "csv")]
 
 
+def test_a_viewers_export_is_in_the_audit_as_text_and_csv(ctx, make_ctx, add_students, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _office(ctx, make_ctx, add_students)
+    out = tmp_path / "lista.csv"
+    exported = cli("orders", "--csv", "--read-only", "--out", str(out), "--status", "OCZEKUJE")
+    assert exported.returncode == 0 and out.exists(), exported
+    raw = cli("audit", "--csv", "--login", os_login()).stdout
+    rows = list(csv.DictReader(io.StringIO(raw.removeprefix("\ufeff"), newline=""), delimiter=";"))
+    (row,) = rows  # the order events are the tester's and anna's: only the export is this login's
+    assert row["kod_czynnosci"] == "EXPORT" and row["login"] == os_login() and row["czas_zapisu"] == "tak"
+    assert row["czynnosc"] == "eksport listy zamówień (CSV, 1 wiersz, PESEL zamaskowany, z wiersza poleceń)"
+    assert row["eksport_wierszy"] == "1" and row["eksport_pelne_pesel"] == "nie"
+    assert "Oczekuje" in row["eksport_filtr"] and row["eksport_plik"] == str(out) and row["nr_zamowienia"] == ""
+    only = cli("audit", "--action", "eksport").stdout.splitlines()
+    # newest first: the audit's own CSV export above, then the viewer's export of the orders
+    assert [line.split(" · ")[2].split(" (")[0] for line in only] == ["eksport dziennika zdarzeń",
+                                                                      "eksport listy zamówień"]
+    assert only[1].endswith(f" · plik: {out}") and f" · {os_login()} · " in only[1]
+    assert cli("audit", "--action", "eksport", "--student", "100001").stdout.strip() == \
+        "Brak zdarzeń i eksportów pasujących do filtru."
+    events = cli("audit", "--action", "REVOKED").stdout
+    assert "eksport" not in events and "unieważnienie" in events
+
+
 def test_audit_bad_input_and_roles(ctx, make_ctx, add_students, cli, store_url) -> None:  # type: ignore[no-untyped-def]
     _office(ctx, make_ctx, add_students)
     bad = cli("audit", "--action", "kradzież")

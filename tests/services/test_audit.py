@@ -5,17 +5,20 @@ through indexes."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mleg_tui.domain.events import Action
+from mleg_tui.domain.events import AccessAction, Action, parse_audit_action
 from mleg_tui.domain.pesel import make_pesel
 from mleg_tui.errors import UserError
 from mleg_tui.services import actions
 from mleg_tui.services.audit import find_events, iter_events
 from mleg_tui.services.context import Context, Forbidden
+from mleg_tui.services.export import export_orders
 from mleg_tui.services.report_types import AuditQuery
+from mleg_tui.services.types import ExportOptions, OrderQuery
 from support.register import enrolment
 from support.stores import store_sql
 
@@ -128,3 +131,77 @@ def test_every_page_walks_an_index_in_order(ctx: Context, office) -> None:  # ty
         for statement, parameters in statements:
             plan = " | ".join(row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters))
             assert "INDEX ix_event_" in plan and "TEMP B-TREE" not in plan, (statement, plan)
+
+
+def _viewer_exports(make_ctx, tmp_path: Path, name: str = "lista.csv") -> Path:  # type: ignore[no-untyped-def]
+    """A viewer (read-only role) exports the orders a typed PESEL finds: one row."""
+    out = tmp_path / name
+    export_orders(make_ctx(role="viewer", login="przeglad"), OrderQuery(text=PESEL), out, ExportOptions(), via="TUI")
+    return out
+
+
+def test_a_viewers_export_is_in_the_admins_audit_with_its_login_count_filter_and_file(  # type: ignore[no-untyped-def]
+        ctx: Context, office, make_ctx, tmp_path: Path) -> None:
+    out = _viewer_exports(make_ctx, tmp_path)
+    every = find_events(ctx, AuditQuery())
+    export = every[0]  # newest first: after the five events
+    assert [a.access is not None for a in every] == [True, False, False, False, False, False]
+    assert export.who == "przeglad" and export.real_time and export.action_code == "EXPORT"
+    assert export.access is not None and export.access.rows == 1 and not export.access.pesel_unmasked
+    assert export.order_ref == "" and export.event is None
+    now = dt.datetime.now(dt.UTC)
+    assert now - dt.timedelta(minutes=1) < export.when <= now
+    line = export.line()
+    assert line.startswith(export.when_text() + " · przeglad · eksport listy zamówień (CSV, 1 wiersz, "
+                                                "PESEL zamaskowany, z aplikacji) · filtr: ")
+    assert f"*******{PESEL[-4:]}" in line and PESEL not in line  # the recorder masked the typed PESEL
+    assert line.endswith(f" · plik: {out}")
+    assert PESEL not in str(export.as_json()) and export.as_json()["rows"] == 1
+
+
+def test_the_filters_select_an_export_or_not(ctx: Context, office, make_ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _viewer_exports(make_ctx, tmp_path)
+
+    def exports(**q: Any) -> int:
+        return sum(a.access is not None for a in find_events(ctx, AuditQuery(**q)))
+
+    today = dt.date.today()
+    assert exports() == 1
+    assert exports(login="przeglad") == 1 and len(find_events(ctx, AuditQuery(login="przeglad"))) == 1
+    assert exports(login="anna") == 0
+    assert exports(action=AccessAction.EXPORT) == len(find_events(ctx, AuditQuery(action=AccessAction.EXPORT))) == 1
+    assert exports(action=Action.PLACED) == 0
+    assert exports(date_from=today, date_to=today) == 1
+    assert exports(date_to=today - dt.timedelta(days=1)) == 0 and exports(date_from=today + dt.timedelta(days=1)) == 0
+    # An export is of a list, not of one student, even when its filter named them.
+    assert exports(student=PESEL) == 0 and exports(student="100001") == 0
+    assert parse_audit_action("eksport") is AccessAction.EXPORT is parse_audit_action("EXPORT")
+    assert parse_audit_action("unieważnienie") is Action.REVOKED
+    with pytest.raises(UserError, match="Dozwolone: PLACED.*EKSPORT"):
+        parse_audit_action("kradzież")
+
+
+def test_pages_merge_the_exports_and_the_events_without_a_gap_or_a_repeat(  # type: ignore[no-untyped-def]
+        ctx: Context, office, make_ctx, tmp_path: Path, store_url: str) -> None:
+    _viewer_exports(make_ctx, tmp_path)
+    actions.place_order(make_ctx(login="ola"), "100002")  # a new order: an event between two exports
+    _viewer_exports(make_ctx, tmp_path, "druga.csv")
+    # An export at the very instant of an event: the key orders them (export first).
+    (when,) = store_sql(store_url, "SELECT recorded_at FROM order_event ORDER BY id DESC LIMIT 1")[0]
+    store_sql(store_url, "INSERT INTO access_event (recorded_at, login, actor_kind, role, via, source, filter_text, "
+              "filter_json, rows, format, pesel_unmasked, destination) "
+              "VALUES (?, 'anna', 'STAFF', 'admin', 'CLI', 'AUDIT', 'x', '{}', 3, 'json', ?, 'stdout')", when, False)
+    every = [(a.access is not None, a.event_id) for a in find_events(ctx, AuditQuery())]
+    assert sum(x for x, _ in every) == 3 and len(every) == len(set(every))
+    keys = [a.key for a in find_events(ctx, AuditQuery())]
+    assert keys == sorted(keys, reverse=True)
+    for size in (1, 2, 3):
+        walked, after = [], None
+        while page := find_events(ctx, AuditQuery(), limit=size, after=after):
+            walked += [(a.access is not None, a.event_id) for a in page]
+            after = page[-1].key
+        assert walked == every, size
+    assert [(a.access is not None, a.event_id) for a in iter_events(ctx, AuditQuery())] == every
+    stdout = next(a for a in find_events(ctx, AuditQuery(login="anna")) if a.access is not None)
+    assert stdout.line().endswith("eksport dziennika zdarzeń (JSON, 3 wiersze, PESEL zamaskowany, "
+                                  "z wiersza poleceń) · filtr: x · na standardowe wyjście")

@@ -102,3 +102,44 @@ async def test_an_operator_has_no_audit(make_app) -> None:
         await pilot.press("d")
         await settle(pilot)
         assert type(app.screen).__name__ == "OrdersScreen"
+
+
+async def test_the_audit_shows_a_viewers_export_beside_the_events(make_app, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mleg_tui.config import Settings
+    from mleg_tui.services.context import open_context
+    from mleg_tui.services.export import export_orders
+    from mleg_tui.services.types import ExportOptions, OrderQuery
+    from support.tui import TODAY
+
+    out = tmp_path / "zamowienia.csv"
+    viewer = open_context(Settings(db=str(db), today=TODAY, login="przeglad", roles={"przeglad": "viewer"}),
+                          role="viewer")
+    written = export_orders(viewer, OrderQuery(text="100007"), out, ExportOptions(), via="TUI").rows
+    app = make_app(role="admin")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: type(app.screen).__name__ == "AuditScreen" and app.screen.lines,
+                    what="the audit's first page")
+        await settle(pilot)
+        screen = app.screen
+        first = screen.lines[0]  # the newest: the demo's events are older
+        assert first.access is not None and first.who == "przeglad" and first.access.rows == written
+        text = screen_text(app)
+        assert "przeglad" in text and "eksport listy zamówie" in text
+        detail = str(screen.query_one("#audit-detail").render())  # the line under the cursor, in full
+        assert detail == first.line() and detail.endswith(f" · plik: {out}")
+        assert " · przeglad · eksport listy zamówień (CSV, " in detail and "PESEL zamaskowany, z aplikacji" in detail
+
+        _field(app, "audit-action").focus()
+        await pilot.press(*"eksport", "enter")
+        await until(pilot, lambda: not screen.loading and screen.lines
+                    and all(a.access is not None for a in screen.lines), what="the exports only")
+        assert [a.who for a in screen.lines] == ["przeglad"]
+        _field(app, "audit-action").value = ""
+        _field(app, "audit-student").focus()
+        await pilot.press(*"100007", "enter")
+        await until(pilot, lambda: not screen.loading and screen.lines
+                    and {a.album for a in screen.lines} == {"100007"}, what="the student's events, no export")
+        await settle(pilot)
+        assert "eksporty pominięte" in str(screen.query_one("#audit-status").render())

@@ -150,14 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="najwyżej tyle raportów, najnowsze pierwsze (domyślnie 50; 0: wszystkie)")
     p.add_argument("--json", action="store_true", help="w JSON (dla programów)")
 
-    p = cmd("audit", "kto co zrobił: dziennik zdarzeń (administrator)", run_audit)
+    p = cmd("audit", "kto co zrobił: dziennik zdarzeń i eksporty danych (administrator)", run_audit)
     p.add_argument("--login", default="", metavar="LOGIN", help="tylko zdarzenia tego loginu")
     p.add_argument("--from", dest="date_from", metavar="DATA", help="zapisane od dnia (dd.mm.rrrr)")
     p.add_argument("--to", dest="date_to", metavar="DATA", help="zapisane do dnia (dd.mm.rrrr)")
     p.add_argument("--action", default=None, metavar="CZYNNOŚĆ",
-                   help="tylko ta czynność (kod lub nazwa, np. REVOKED, „unieważnienie”)")
+                   help="tylko ta czynność (kod lub nazwa, np. REVOKED, „unieważnienie”; "
+                        "„eksport”: tylko eksporty danych)")
     p.add_argument("--student", default="", metavar="KTO",
-                   help="tylko zamówienia studenta: nr albumu, imię i nazwisko, PESEL, nr zamówienia")
+                   help="tylko zamówienia studenta (bez eksportów): nr albumu, imię i nazwisko, PESEL, nr zamówienia")
     p.add_argument("--limit", type=whole_number, default=0, metavar="LICZBA",
                    help="najwyżej tyle zdarzeń, najnowsze pierwsze (0: wszystkie)")
     fmt = p.add_mutually_exclusive_group()
@@ -519,15 +520,15 @@ def run_runs(args: argparse.Namespace) -> int:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    """`audit`: who did what, newest first (text, JSON or a spreadsheet's CSV)."""
+    """`audit`: who did what (order events and exports), newest first (text, JSON or a spreadsheet's CSV)."""
     import itertools
 
-    from mleg_tui.domain.events import parse_action
+    from mleg_tui.domain.events import parse_audit_action
     from mleg_tui.errors import UserError
     from mleg_tui.services.audit import check, iter_events
     from mleg_tui.services.report_types import AuditQuery
 
-    q = AuditQuery(login=args.login, action=parse_action(args.action) if args.action else None,
+    q = AuditQuery(login=args.login, action=parse_audit_action(args.action) if args.action else None,
                    date_from=_parse_date_arg(args.date_from, "--from"),
                    date_to=_parse_date_arg(args.date_to, "--to"), student=args.student)
     check(q)
@@ -551,7 +552,7 @@ def run_audit(args: argparse.Namespace) -> int:
     for n, line in enumerate(lines, 1):  # noqa: B007 - the count is said after
         _out(line.line())
     if not n:
-        _out("Brak zdarzeń pasujących do filtru.")
+        _out("Brak zdarzeń i eksportów pasujących do filtru.")
     return 0
 
 

@@ -67,11 +67,32 @@ class ExportedList(str, Enum):
     def label(self) -> str:
         return EXPORTED_LIST_LABELS[self]
 
+    @property
+    def exported(self) -> str:
+        """"eksport listy zamówień": the audit's words for an export of this list."""
+        return f"eksport {EXPORTED_LIST_OF[self]}"
+
 
 EXPORTED_LIST_LABELS = {
     ExportedList.ORDERS: "lista zamówień",
     ExportedList.AUDIT: "dziennik zdarzeń",
 }
+# "eksport listy zamówień": the audit's words for an export of the list.
+EXPORTED_LIST_OF = {
+    ExportedList.ORDERS: "listy zamówień",
+    ExportedList.AUDIT: "dziennika zdarzeń",
+}
+
+
+class AccessAction(str, Enum):
+    """The audit's action for the access trace's records, beside the event log's Action:
+    filtering by it shows exports only."""
+
+    EXPORT = "EXPORT"
+
+    @property
+    def label(self) -> str:
+        return "eksport"
 
 
 class PendingAction(str, Enum):
@@ -119,3 +140,17 @@ def parse_action(text: str) -> Action:
             return a
     codes = ", ".join(a.value for a in Action)
     raise UserError(f"Nieznana czynność „{text}”. Dozwolone: {codes}.")
+
+
+def parse_audit_action(text: str) -> Action | AccessAction:
+    """The audit's action filter: an event log's action, or "eksport" (EXPORT) for the
+    exports (the access trace); a clear error otherwise."""
+    from mleg_tui.domain.names import fold
+    from mleg_tui.errors import UserError
+
+    if fold(text).strip().upper() in ("EKSPORT", AccessAction.EXPORT.value):
+        return AccessAction.EXPORT
+    try:
+        return parse_action(text)
+    except UserError as e:
+        raise UserError(f"{str(e).rstrip('.')}, EKSPORT (eksporty danych).") from None

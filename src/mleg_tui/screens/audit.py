@@ -1,6 +1,8 @@
-"""Who did what (d on the order list, administrators): the event log newest first, filtered
-by login, action, the days it was written and student, a page at a time as the cursor
-nears the end; the line under the cursor in full below."""
+"""Who did what (d on the order list, administrators): the event log and the exports of
+personal data (the access trace) newest first in one list, filtered by login, action
+("eksport": the exports only), the days it was written and student (that student's order
+events; no export), a page at a time as the cursor nears the end; the line under the
+cursor in full below."""
 from __future__ import annotations
 
 import datetime as dt
@@ -34,8 +36,8 @@ class AuditScreen(BaseScreen):
         Binding("escape", "back", "Wróć", id="audit.back",
                 tooltip="Wróć do listy (z pola filtru: do tabeli)"),
         Binding("slash", "filter", "Filtr", id="audit.filter",
-                tooltip="Filtr: login, czynność (np. REVOKED, unieważnienie), daty zapisu od/do, "
-                        "student; Enter stosuje"),
+                tooltip="Filtr: login, czynność (np. REVOKED, unieważnienie; eksport: tylko eksporty), "
+                        "daty zapisu od/do, student (bez eksportów); Enter stosuje"),
         Binding("z", "export", "Eksport", id="audit.export", show=False,
                 tooltip="Eksport dziennika, jak go pokazuje filtr, do pliku CSV lub JSON"),
     ]
@@ -59,9 +61,9 @@ class AuditScreen(BaseScreen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.title = "Kto co zrobił: dziennik zdarzeń"
+        self.title = "Kto co zrobił: dziennik zdarzeń i eksporty"
         table = self.query_one(DataTable)
-        table.add_columns("Kiedy", "Kto", "Czynność", "Zamówienie", "Osoba", "Powód")
+        table.add_columns("Kiedy", "Kto", "Czynność", "Zamówienie", "Osoba", "Powód, filtr eksportu")
         table.focus()
         self._load()
 
@@ -94,8 +96,8 @@ class AuditScreen(BaseScreen):
             # Cells as Text: logins, names and reasons are data, never markup. Narrow
             # enough for 80 columns; the line in full is under the table.
             when = list_datetime(a.when)[:16] + ("" if a.real_time else "*")
-            table.add_row(when, Text(clip(visible(a.event.who), 16)), clip(a.what(), 22), a.order_ref,
-                          Text(clip(visible(a.person), 18)), Text(clip(visible(a.event.reason or ""), 40)))
+            table.add_row(when, Text(clip(visible(a.who), 16)), clip(a.what(), 22), a.order_ref,
+                          Text(clip(visible(a.person), 18)), Text(clip(a.why(), 40)))
         self._status()
         if self.lines and table.cursor_row == 0 and len(self.lines) == len(page):
             self._detail(0)
@@ -107,13 +109,15 @@ class AuditScreen(BaseScreen):
     def _status(self) -> None:
         n = len(self.lines)
         if not n:
-            text = "Brak zdarzeń pasujących do filtru."
+            text = "Brak zdarzeń i eksportów pasujących do filtru."
         else:
-            text = f"Zdarzenia, najnowsze pierwsze: {n}"
+            text = f"Zdarzenia i eksporty, najnowsze pierwsze: {n}"
             if self.more:
                 text += " (dalsze wczytują się przy przewijaniu)"
             if any(not a.real_time for a in self.lines):
                 text += " · * czas zdarzenia: czasu zapisu brak (starsze zdarzenia)"
+        if self.query_now.student.strip():
+            text += " · eksporty pominięte: dotyczą list, nie jednego studenta"
         self.query_one("#audit-status", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -128,13 +132,13 @@ class AuditScreen(BaseScreen):
     # -- the filter ------------------------------------------------------------------------------
     @on(Input.Submitted)
     def _apply(self, event: Input.Submitted) -> None:
-        from mleg_tui.domain.events import parse_action
+        from mleg_tui.domain.events import parse_audit_action
         from mleg_tui.services.audit import check
 
         value = {id_: self.query_one(f"#{id_}", Input).value.strip() for id_, _ in FIELDS}
         try:
             q = AuditQuery(login=value["audit-login"],
-                           action=parse_action(value["audit-action"]) if value["audit-action"] else None,
+                           action=parse_audit_action(value["audit-action"]) if value["audit-action"] else None,
                            date_from=self._date(value["audit-from"], "od"),
                            date_to=self._date(value["audit-to"], "do"),
                            student=value["audit-student"])

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from sqlalchemy import tuple_
 from sqlmodel import col, select
 
 from mleg_tui.domain.events import Actor, ExportedList
@@ -33,10 +34,14 @@ def record_access(ctx: Context, *, source: ExportedList, filter_text: str, filte
 
 
 def access_records(ctx: Context, *, login: str | None = None, since: dt.datetime | None = None,
-                   until: dt.datetime | None = None, limit: int | None = None) -> list[AccessView]:
+                   until: dt.datetime | None = None, limit: int | None = None,
+                   after: tuple[dt.datetime, int] | None = None) -> list[AccessView]:
     """The exports recorded, newest first: by `login`, from `since` (inclusive) to `until`
-    (exclusive), real time. For the audit screen and `mleg-tui audit`."""
+    (exclusive), real time; `after`: the (recorded_at, id) of the last one shown, for the
+    next page. For the audit (services.audit), a page at a time."""
     stmt = select(AccessEvent)
+    if after is not None:
+        stmt = stmt.where(tuple_(col(AccessEvent.recorded_at), col(AccessEvent.id)) < tuple_(*after))
     if login:
         stmt = stmt.where(col(AccessEvent.login) == login)
     if since is not None:

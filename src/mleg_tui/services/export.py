@@ -43,6 +43,7 @@ from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.types import (
     EXPORT_FORMATS,
     SEPARATORS,
+    STDOUT,
     ExportOptions,
     ExportProgress,
     ExportResult,
@@ -55,7 +56,6 @@ from mleg_tui.store.models import Person
 Value = str | int | bool | dt.date | dt.datetime | None
 CHUNK = 1000  # rows read (and PESELs looked up) at a time
 BOM = "\ufeff"
-STDOUT = "stdout"
 
 
 class ExportCancelled(UserError):

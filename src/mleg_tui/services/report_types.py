@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mleg_tui.domain.dates import pl_date, pl_datetime
-from mleg_tui.domain.events import Action, Actor
+from mleg_tui.domain.events import AccessAction, Action, Actor
 from mleg_tui.domain.numbers import seconds_taken
 from mleg_tui.domain.pesel import mask_in
 from mleg_tui.domain.runs import ItemOutcome, RunKind, RunState
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.domain.text import visible
-from mleg_tui.services.types import EventView
-
-ORIGIN_LABELS = {"TUI": "z aplikacji", "CLI": "z wiersza poleceń"}
+from mleg_tui.services.types import ORIGIN_LABELS, AccessView, EventView
 
 
 def _iso(t: dt.datetime | dt.date | None) -> str | None:
@@ -181,10 +179,23 @@ class RunReport:
 @dataclass(frozen=True)
 class AuditQuery:
     login: str = ""  # exact
-    action: Action | None = None
+    # An event log's action, or AccessAction.EXPORT: the exports only (the access trace).
+    action: Action | AccessAction | None = None
     date_from: dt.date | None = None  # by the real time of writing, office days, inclusive
     date_to: dt.date | None = None
-    student: str = ""  # anything the lookup takes: album, name, PESEL, order reference
+    # Anything the lookup takes: album, name, PESEL, order reference. Only that student's
+    # order events: an export is of a list, never of one student, so none is shown then.
+    student: str = ""
+
+    @property
+    def exports(self) -> bool:
+        """Whether the exports (the access trace) are among the lines this filter shows."""
+        return not self.student.strip() and self.action in (None, AccessAction.EXPORT)
+
+    @property
+    def events(self) -> bool:
+        """Whether the order events are."""
+        return self.action is not AccessAction.EXPORT
 
     def describe(self) -> str:
         """The filter in the clerk's words (the export's trace)."""
@@ -201,47 +212,91 @@ class AuditQuery:
                 "student": mask_in(self.student) or None}
 
 
+# The audit's two streams, in the key: at one instant an export comes before an event.
+EVENT_LINE, EXPORT_LINE = 0, 1
+
+
 @dataclass(frozen=True)
 class AuditLine:
-    event_id: int
-    event: EventView  # who, what and why, in the history's words
-    order_id: int
+    """One line of the audit: an order event (`event`, on an order), or an export of a list
+    (`access`, from the access trace; no order, no student)."""
+
+    event_id: int  # the order event's id, or the access record's
+    event: EventView | None  # who, what and why, in the history's words
+    order_id: int | None
     order_ref: str
     person: str
     album: str
-    key: tuple[dt.datetime, int]  # to page on from this line (UTC when, id)
+    # To page on from this line: (UTC when, EVENT_LINE or EXPORT_LINE, id), newest first.
+    key: tuple[dt.datetime, int, int]
+    access: AccessView | None = None
+
+    @staticmethod
+    def of_export(a: AccessView) -> AuditLine:
+        return AuditLine(event_id=a.id, event=None, order_id=None, order_ref="", person="", album="",
+                         key=(a.recorded_at.astimezone(dt.UTC), EXPORT_LINE, a.id), access=a)
 
     @property
     def when(self) -> dt.datetime:
         """The real time it was written; the business time for events that have none."""
+        if self.access is not None:
+            return self.access.recorded_at
+        assert self.event is not None
         return self.event.recorded_at or self.event.at
 
     @property
     def real_time(self) -> bool:
-        return self.event.recorded_at is not None
+        return self.event is None or self.event.recorded_at is not None
+
+    @property
+    def who(self) -> str:
+        if self.access is not None:
+            return self.access.login
+        assert self.event is not None
+        return self.event.who
+
+    @property
+    def action_code(self) -> str:
+        """The action's code, as the filter takes it (EXPORT for an export)."""
+        return self.event.action.value if self.event is not None else AccessAction.EXPORT.value
 
     def when_text(self) -> str:
         text = pl_datetime(self.when, seconds=True)
         return text if self.real_time else f"{text} (czas zdarzenia; czasu zapisu brak)"
 
     def what(self) -> str:
+        if self.access is not None:
+            return self.access.what()
+        assert self.event is not None
         e = self.event
         text = e.action.label
         if e.new_status is not None:
             text += f" ({e.old_status.label if e.old_status else '—'} → {e.new_status.label})"
         return text
 
+    def why(self) -> str:
+        """An event's reason; an export's filter in words and its file (shown as text)."""
+        if self.access is not None:
+            return self.access.particulars()
+        return visible(self.event.reason) if self.event is not None and self.event.reason else ""
+
     def line(self) -> str:
-        """One line of `mleg-tui audit`: when, who, what, on which order, why."""
-        e = self.event
-        parts = [self.when_text(), visible(e.who), self.what(),
-                 f"{self.order_ref} {visible(self.person)} ({visible(self.album or 'bez albumu')})"]
-        if e.reason:
-            parts.append(f"powód: {visible(e.reason)}")
+        """One line of `mleg-tui audit`: when, who, what, on which order, why; an export's
+        filter and file in place of the order and the reason."""
+        parts = [self.when_text(), visible(self.who), self.what()]
+        if self.event is not None:
+            parts.append(f"{self.order_ref} {visible(self.person)} ({visible(self.album or 'bez albumu')})")
+            if self.event.reason:
+                parts.append(f"powód: {self.why()}")
+        else:
+            parts.append(self.why())
         return " · ".join(parts)
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.event_id, "when": _iso(self.when), "real_time": self.real_time,
+        if self.access is not None:
+            return {"kind": "export", "id": self.event_id, "when": _iso(self.when), "real_time": True,
+                    "action": AccessAction.EXPORT.value, "action_label": self.what(), **self.access.as_json()}
+        assert self.event is not None
+        return {"kind": "event", "id": self.event_id, "when": _iso(self.when), "real_time": self.real_time,
                 **self.event.as_json(), "order_id": self.order_id, "order_ref": self.order_ref,
                 "person": self.person, "album": self.album or None}
-

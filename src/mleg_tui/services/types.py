@@ -157,6 +157,11 @@ class ExportResult:
         return f"Zapisano {rows} ({self.format.upper()}, {pesel}) do pliku {self.destination}."
 
 
+# Where a run or an export was started from (Run.origin, AccessEvent.via), in words.
+ORIGIN_LABELS = {"TUI": "z aplikacji", "CLI": "z wiersza poleceń"}
+STDOUT = "stdout"  # an export's destination when it went to standard output, not a file
+
+
 @dataclass(frozen=True)
 class AccessView:
     """One export in the access trace (store.models.AccessEvent)."""
@@ -175,13 +180,23 @@ class AccessView:
     pesel_unmasked: bool
     destination: str
 
-    def describe(self) -> str:
-        """By whom, what, with which filter, how many rows, in one line (the time apart).
-        The filter and the file name are data: a control character shows as a mark."""
+    def what(self) -> str:
+        """Which list, in which format, how many rows, whether PESELs were whole, from where:
+        the audit's "what" of an export."""
         pesel = "pełne numery PESEL" if self.pesel_unmasked else "PESEL zamaskowany"
-        return (f"{visible(self.login)} · eksport: {self.source.label} ({self.format.upper()}, "
-                f"{plural(self.rows, 'wiersz', 'wiersze', 'wierszy')}, {pesel}, {self.via}) · "
-                f"filtr: {visible(self.filter_text)} · dokąd: {visible(self.destination)}")
+        return (f"{self.source.exported} ({self.format.upper()}, "
+                f"{plural(self.rows, 'wiersz', 'wiersze', 'wierszy')}, {pesel}, "
+                f"{ORIGIN_LABELS.get(self.via, visible(self.via))})")
+
+    def particulars(self) -> str:
+        """The filter in words and the file: data, so a control character shows as a mark.
+        A PESEL typed into the filter was masked when it was recorded (describe())."""
+        where = "na standardowe wyjście" if self.destination == STDOUT else f"plik: {visible(self.destination)}"
+        return f"filtr: {visible(self.filter_text)} · {where}"
+
+    def describe(self) -> str:
+        """By whom, what, with which filter, how many rows, in one line (the time apart)."""
+        return f"{visible(self.login)} · {self.what()} · {self.particulars()}"
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "recorded_at": self.recorded_at.isoformat(timespec="seconds"),
