@@ -171,6 +171,9 @@ class AccessEvent(SQLModel, table=True):
     pesel_unmasked: bool = False
     destination: str = Field(sa_column=Column(Text, nullable=False))  # the file, or "stdout"
 
+    # One login's exports newest first, as the audit pages them (v11): a range, not a sort.
+    __table_args__ = (Index("ix_access_login_when", "login", "recorded_at", "id"),)
+
 
 # The audit reads the log newest first by the real time of writing, or the business time
 # where none was kept (v8): one expression, the same here and in services.audit.

@@ -104,13 +104,20 @@ def _v10_person_facts(conn: Connection) -> None:
         conn.exec_driver_sql("ANALYZE enrolment")
 
 
+def _v11_access_by_login(conn: Connection) -> None:
+    """v11: one login's exports in the audit's order (newest first), a range of an index."""
+    for ix in SQLModel.metadata.tables["access_event"].indexes:
+        if ix.name == "ix_access_login_when":
+            ix.create(conn, checkfirst=True)
+
+
 # Steps from version N-1 to N, run in order inside the opening transaction.
 # Add a function here whenever the schema changes; never edit a released step.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_name_search, 3: _v3_no_truncate,
                                                       4: _v4_name_in_date_index, 5: _v5_recorded_at,
                                                       6: _v6_lookup_indexes, 7: _v7_access_trace,
                                                       8: _v8_runs_and_audit, 9: _v9_error_list_index,
-                                                      10: _v10_person_facts}
+                                                      10: _v10_person_facts, 11: _v11_access_by_login}
 
 
 def protect_events(conn: Connection) -> None:

@@ -2,4 +2,4 @@
 upgrades) so that store.driver_rows can check a store's version without SQLAlchemy."""
 from __future__ import annotations
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
