@@ -131,11 +131,20 @@ async def test_the_audit_shows_a_viewers_export_beside_the_events(make_app, db, 
         assert detail == first.line() and detail.endswith(f" · plik: {out}")
         assert " · przeglad · eksport listy zamówień (CSV, " in detail and "PESEL zamaskowany, z aplikacji" in detail
 
+        await pilot.press("z")  # the admin's own export of the audit: on top once written
+        await until(pilot, lambda: type(app.screen).__name__ == "ExportScreen")
+        app.screen.query_one("#export-path").value = str(tmp_path / "dziennik.csv")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen and not screen.loading and screen.lines
+                    and screen.lines[0].who == "tester", timeout=20, what="the audit's own export on top")
+        assert screen.lines[0].what().startswith("eksport dziennika zdarzeń (CSV, ")
+        assert screen.lines[1].who == "przeglad"
+
         _field(app, "audit-action").focus()
         await pilot.press(*"eksport", "enter")
         await until(pilot, lambda: not screen.loading and screen.lines
                     and all(a.access is not None for a in screen.lines), what="the exports only")
-        assert [a.who for a in screen.lines] == ["przeglad"]
+        assert [a.who for a in screen.lines] == ["tester", "przeglad"]
         _field(app, "audit-action").value = ""
         _field(app, "audit-student").focus()
         await pilot.press(*"100007", "enter")

@@ -162,7 +162,8 @@ class AuditScreen(BaseScreen):
     def action_export(self) -> None:
         from mleg_tui.screens.export import open_audit_export
 
-        open_audit_export(self, self.query_now)
+        # Written: read again, so the export's own trace shows on top (when the filter has it).
+        open_audit_export(self, self.query_now, lambda result: self._load() if result is not None else None)
 
     def action_filter(self) -> None:
         self.query_one("#audit-login", Input).focus()

@@ -196,8 +196,10 @@ def open_export(screen: BaseScreen, q: OrderQuery, total: int | None) -> None:
     _open(screen, "lista zamówień", q.describe(), total, "zamowienia", exporter)
 
 
-def open_audit_export(screen: BaseScreen, q: AuditQuery) -> None:
-    """The audit list's export: the whole log its filter shows, not only the pages read."""
+def open_audit_export(screen: BaseScreen, q: AuditQuery,
+                      done: Callable[[ExportResult | None], None] | None = None) -> None:
+    """The audit list's export: the whole log its filter shows, not only the pages read;
+    `done` with the result (None: nothing written), so the audit can show its own trace."""
 
     def exporter(ctx: Context, target: Path, options: ExportOptions,
                  progress: Callable[[ExportProgress], None], cancel: threading.Event) -> ExportResult:
@@ -205,10 +207,10 @@ def open_audit_export(screen: BaseScreen, q: AuditQuery) -> None:
 
         return export_audit(ctx, q, target, options, via="TUI", progress=progress, cancel=cancel)
 
-    _open(screen, "dziennik zdarzeń", q.describe(), None, "dziennik", exporter)
+    _open(screen, "dziennik zdarzeń", q.describe(), None, "dziennik", exporter, done)
 
 
 def _open(screen: BaseScreen, what: str, filter_text: str, total: int | None, stem: str,
-          exporter: Exporter) -> None:
+          exporter: Exporter, done: Callable[[ExportResult | None], None] | None = None) -> None:
     now = dt.datetime.now().astimezone()  # the file's real time, whatever `today` says
-    screen.app.push_screen(ExportScreen(what, filter_text, total, stem, exporter, now))
+    screen.app.push_screen(ExportScreen(what, filter_text, total, stem, exporter, now), done)
