@@ -72,6 +72,10 @@ def test_a_viewers_export_is_in_the_audit_as_text_and_csv(ctx, make_ctx, add_stu
     assert only[1].endswith(f" · plik: {out}") and f" · {os_login()} · " in only[1]
     assert cli("audit", "--action", "eksport", "--student", "100001").stdout.strip() == \
         "Brak zdarzeń i eksportów pasujących do filtru."
+    listed = json.loads(cli("audit", "--action", "eksport", "--json").stdout)[-1]  # the oldest: the viewer's
+    assert listed["action"] == "EXPORT" and listed["actor"] == os_login() and listed["export_rows"] == 1
+    assert listed["export_pesel_unmasked"] is False and listed["export_destination"] == str(out)
+    assert listed["order_ref"] is None and listed["real_time"] is True
     events = cli("audit", "--action", "REVOKED").stdout
     assert "eksport" not in events and "unieważnienie" in events
 
