@@ -286,9 +286,15 @@ class OrdersScreen(BaseScreen):
         if self._follow_timer is not None:
             self._follow_timer.stop()
         elif rested and moved:
-            self._follow()
+            self.call_after_refresh(self._follow)
             return
-        self._follow_timer = self.set_timer(FOLLOW_AFTER, self._follow)
+        self._follow_timer = self.set_timer(FOLLOW_AFTER, self._follow_soon)
+
+    def _follow_soon(self) -> None:
+        # After the frame being drawn (the rows of a new list, the first screen): the
+        # student's read in its worker must not hold the GIL while that frame is built.
+        self._follow_timer = None
+        self.call_after_refresh(self._follow)
 
     def _follow(self) -> None:
         self._follow_timer = None
@@ -359,6 +365,7 @@ class OrdersScreen(BaseScreen):
         unfiltered = replace(event.query, sort="ordered_at", descending=True) == OrderQuery()
         self.table.empty_text = EMPTY_STORE if unfiltered else OrderTable.NO_MATCH
         self.table.reset()
+        self._follow_later()  # once the typing rests: the rows of each key come first
         self._count_hidden()
 
     @on(FilterBar.Leave)
