@@ -131,15 +131,9 @@ class PendingAction(str, Enum):
 
 def parse_action(text: str) -> Action:
     """An action from its code or its label, in any case; a clear error otherwise."""
-    from mleg_tui.domain.names import fold
-    from mleg_tui.errors import UserError
+    from mleg_tui.domain.names import parse_labelled
 
-    key = fold(text).replace(" ", "_").upper()
-    for a in Action:
-        if key in (a.value, fold(a.label).replace(" ", "_").upper()):
-            return a
-    codes = ", ".join(a.value for a in Action)
-    raise UserError(f"Nieznana czynność „{text}”. Dozwolone: {codes}.")
+    return parse_labelled(Action, text, "Nieznana czynność")
 
 
 def parse_audit_action(text: str) -> Action | AccessAction:

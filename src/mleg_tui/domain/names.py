@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
 # Letters that do not decompose into a base letter plus a combining mark.
 _EXTRA = str.maketrans({"ł": "l", "Ł": "l", "đ": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe"})
@@ -29,3 +31,27 @@ def plural(n: int, one: str, few: str, many: str) -> str:
     if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
         return f"{n} {few}"
     return f"{n} {many}"
+
+
+class _Labelled(Protocol):
+    @property
+    def value(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+_L = TypeVar("_L", bound=_Labelled)
+
+
+def parse_labelled(members: Iterable[_L], text: str, unknown: str) -> _L:
+    """The member named by `text`: its code or its Polish label, in any case, with or
+    without diacritics; otherwise a clear error starting with `unknown` ("Nieznany status")."""
+    from mleg_tui.errors import UserError
+
+    every = list(members)
+    key = fold(text).replace(" ", "_").upper()
+    for m in every:
+        if key in (m.value, fold(m.label).replace(" ", "_").upper()):
+            return m
+    codes = ", ".join(m.value for m in every)
+    raise UserError(f"{unknown} „{text}”. Dozwolone: {codes}.")

@@ -227,12 +227,6 @@ def reachable(old: OrderStatus, new: OrderStatus) -> bool:
 
 def parse_status(text: str) -> OrderStatus:
     """A status from its code or its label, in any case; a clear error otherwise."""
-    from mleg_tui.domain.names import fold
-    from mleg_tui.errors import UserError
+    from mleg_tui.domain.names import parse_labelled
 
-    key = fold(text).replace(" ", "_").upper()
-    for s in OrderStatus:
-        if key in (s.value, fold(s.label).replace(" ", "_").upper()):
-            return s
-    codes = ", ".join(s.value for s in OrderStatus)
-    raise UserError(f"Nieznany status „{text}”. Dozwolone: {codes}.")
+    return parse_labelled(OrderStatus, text, "Nieznany status")
