@@ -285,8 +285,9 @@ class OrdersScreen(BaseScreen):
         rested, self._last_follow = now - self._last_follow >= FOLLOW_AFTER, now
         if self._follow_timer is not None:
             self._follow_timer.stop()
-        elif rested and moved:
-            self.call_after_refresh(self._follow)
+        elif rested and moved:  # the row moved to now, read after the frame that shows it
+            row = self.table.current_row
+            self.call_after_refresh(self._follow, row.person_id if row is not None else None)
             return
         self._follow_timer = self.set_timer(FOLLOW_AFTER, self._follow_soon)
 
@@ -296,10 +297,14 @@ class OrdersScreen(BaseScreen):
         self._follow_timer = None
         self.call_after_refresh(self._follow)
 
-    def _follow(self) -> None:
-        self._follow_timer = None
+    def _follow(self, person_id: int | None = None) -> None:
         side, table = self.side, self.table
         if not side.display:
+            return
+        if person_id is None and self._follow_timer is not None:
+            return  # the cursor moved on since: its own rest is awaited
+        if person_id is not None:
+            side.show(person_id)
             return
         row = table.current_row
         if row is not None:
