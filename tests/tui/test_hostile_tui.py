@@ -403,3 +403,68 @@ async def test_keymap_warning_names_unknown_ids_as_text(hostile: tuple[str, list
         await until(pilot, lambda: "Nieznane polecenia" in screen_text(app), what="the warning")
         assert "Nieznane polecenia w sekcji [keymap]: [/], nie␛[2J" in norm(shown(app))
         assert running(app)
+
+
+async def test_codes_overview_audit_and_run_reports_show_data_as_text(
+        hostile: tuple[str, list[Hostile]]) -> None:
+    """The screens an administrator reads (the error-code list, the overview, the audit, the
+    run reports) over MC's hostile codes and messages, hostile names, a hostile login and
+    reason: shown literally, nothing raw reaches the terminal, nothing runs."""
+    from mleg_tui.screens.error_codes import ErrorCodePicker
+
+    store, students = hostile
+    app = make_app(store)
+    async with app.run_test(size=TALL) as pilot:
+        await loaded(pilot)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ErrorCodePicker) and app.screen.codes is not None,
+                    what="the list of codes")
+        await settle(pilot)
+        text = norm(shown(app))
+        for h in students:  # each one's failed order has the hostile text as MC's code
+            assert norm(visible(h.name.rsplit(" ", 1)[0][:64]))[:10] in text, h.name
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen")
+
+        await pilot.press("o")
+        await until(pilot, lambda: type(app.screen).__name__ == "OverviewScreen"
+                    and all(s is not None for s in app.screen.sections.values()), timeout=20,
+                    what="every section of the overview")
+        await settle(pilot)
+        overview = app.screen
+        for i in range(len(overview.lines)):  # each line's detail below the list, as text
+            overview.listed.highlighted = i
+            await pilot.pause()
+            shown(app)
+        assert running(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen")
+
+        await pilot.press("d")
+        await until(pilot, lambda: type(app.screen).__name__ == "AuditScreen" and app.screen.lines,
+                    what="the audit's first page")
+        await settle(pilot)
+        audit = norm(shown(app))
+        assert norm(visible(LOGIN))[:10] in audit  # who revoked: the hostile login, as text
+        assert running(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen")
+
+        await pilot.press("w")
+        await until(pilot, lambda: type(app.screen).__name__ == "SweepScreen" and app.screen.items,
+                    what="the preview")
+        screen = app.screen
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm dialog")
+        await pilot.click("#ok")
+        await until(pilot, lambda: app.screen is screen and screen.done is not None, timeout=20,
+                    what="sweep done")
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen")
+        await pilot.press("r")
+        await until(pilot, lambda: type(app.screen).__name__ == "RunsScreen" and app.screen.report is not None,
+                    timeout=20, what="the runs and the newest report")
+        await settle(pilot)
+        report = norm(shown(app))
+        assert any(norm(visible(h.name))[:10] in report for h in students), report[:400]
+        assert running(app)

@@ -180,7 +180,8 @@ class OverviewScreen(BaseScreen):
             opens = f"studenci — {line.opens.label}"
         else:
             opens = f"zamówienia — {_order_set_words(line.opens)}"
-        text = Text.assemble(("Enter: ", "bold"), f"{opens} ({whole(line.count)})")
+        # A set's words hold data (MC's error code): text, never terminal control.
+        text = Text.assemble(("Enter: ", "bold"), visible(f"{opens} ({whole(line.count)})"))
         if line.note:
             text.append("\n" + visible(line.note), style="dim")
         days = self._days.get(i)
