@@ -19,8 +19,8 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 
+from mleg_tui.collector import PAUSE_AT_MOST, TICK, Collector, warm_up
 from mleg_tui.domain.text import visible
-from mleg_tui.startup_gc import PAUSE_AT_MOST, StartupCollector, warm_up
 from mleg_tui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
@@ -61,15 +61,24 @@ class MlegApp(TypeAhead[int]):
         self.login = login_of(settings)
         self._ctx: Context | None = None
         self._ctx_lock = threading.Lock()
-        self._gc = StartupCollector()
+        self._gc = Collector()
         self.sub_title = self.login
         # Orders changed in the store (a refresh running): their ids, or [] for "some".
         self.orders_changed: Signal[list[int]] = Signal(self, "orders-changed")
 
-    # -- the garbage collector while starting (startup_gc) --------------------------------
+    # -- the garbage collector (collector.py) ------------------------------------------------
     def on_load(self) -> None:
         if self._gc.pause():
             self.set_timer(PAUSE_AT_MOST, self._gc.resume)
+        self.set_interval(TICK, self._gc.tick)
+
+    def key_typed(self) -> None:
+        self._gc.typed()
+
+    def __rich_repr__(self) -> Any:
+        # Textual's own asks every theme for its pseudo-classes, and every timer set on the
+        # app takes a repr of it: 1-2 ms for each key typed.
+        yield "title", self.title
 
     def _warm_up(self) -> None:
         """A worker, once the store is open: then the collector resumes."""

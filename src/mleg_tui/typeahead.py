@@ -55,6 +55,9 @@ class TypeAhead(App[ReturnType]):
         self._in_flight_timer: Timer | None = None
         self._holds: set[Hold] = set()
 
+    def key_typed(self) -> None:
+        """A key (or a paste) came from the terminal (for the app to know the clerk is busy)."""
+
     # -- holding --------------------------------------------------------------------------
     def hold_keys(self, why: str, *, at_most: float = SCREEN_AT_MOST) -> Hold:
         """Keys typed from now on wait (in order) until `release_keys` or `at_most` seconds."""
@@ -99,6 +102,7 @@ class TypeAhead(App[ReturnType]):
     # -- the keys -----------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            self.key_typed()
             self._typed.append(event)
             await self._pass_keys()
             return
