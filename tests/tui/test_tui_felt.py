@@ -3,15 +3,20 @@ follows the rows, and a page's rows come with their status line in one frame."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mleg_tui.app import MlegApp
+from mleg_tui.screens.student_side import StudentSide
 from mleg_tui.widgets.filter_bar import FilterBar
-from mleg_tui.widgets.order_table import OrderTable
-from support.tui import loaded, screen_text, settle, until
+from mleg_tui.widgets.order_table import PERSON_MIN, OrderTable, compute_layout
+from support.tui import loaded, screen_text, settings_for, settle, until
 
 ROW = re.compile(r"^[ ●]\s*(\d+) \S.*\d{4}-\d{2}-\d{2}")
 SHOWN = re.compile(r"Wyświetlane są elementy (\d+)\.\.(\d+) \(spośród(?: (\d+)|: liczenie…)\)")
@@ -80,10 +85,10 @@ async def test_the_count_follows_the_rows_marked_as_coming(make_app, monkeypatch
     held = threading.Event()
     real = orders.count_orders
 
-    def held_count(ctx, q):  # type: ignore[no-untyped-def]
+    def held_count(ctx, q, **kw):  # type: ignore[no-untyped-def]
         if q.text:
             held.wait(10)
-        return real(ctx, q)
+        return real(ctx, q, **kw)
 
     monkeypatch.setattr(orders, "count_orders", held_count)
     app = make_app()
@@ -119,9 +124,9 @@ async def test_end_before_the_count_goes_to_the_end_once_it_is_known(make_app, m
     held = threading.Event()
     real = orders.count_orders
 
-    def held_count(ctx, q):  # type: ignore[no-untyped-def]
+    def held_count(ctx, q, **kw):  # type: ignore[no-untyped-def]
         held.wait(10)
-        return real(ctx, q)
+        return real(ctx, q, **kw)
 
     monkeypatch.setattr(orders, "count_orders", held_count)
     app = make_app()
@@ -136,3 +141,85 @@ async def test_end_before_the_count_goes_to_the_end_once_it_is_known(make_app, m
         assert table.current_row is not None and table.current_row.lp == table.total
         _, (first, last, total) = one_frame(app)
         assert last == total == table.total
+
+
+@pytest.fixture(scope="module")
+def ten_thousand(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of over 10,000 orders (the Lp. column five digits wide), SQLite: what is
+    tried here is the screen, the same on either store."""
+    from mleg_tui.demo.data import build_demo
+    from mleg_tui.services.context import open_context
+
+    path = tmp_path_factory.mktemp("ten-thousand") / "store.db"
+    ctx = open_context(settings_for(path), role="admin")
+    build_demo(ctx, students=8000, seed=1)
+    ctx.engine.dispose()
+    return path
+
+
+async def test_a_filter_that_shrinks_the_list_leaves_the_pane_as_it_was(ten_thousand: Path) -> None:
+    # Placing the pane again for the narrower Lp. laid out the whole screen and measured the
+    # pane in the frame of the filter's rows (20-30 ms at a million orders), and the pane
+    # jumped by a column at each filter.
+    app = MlegApp(settings_for(ten_thousand, "viewer"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        table, side = app.screen.query_one(OrderTable), app.screen.query_one(StudentSide)
+        assert table.total is not None and table.total >= 10_000 and table.lp_width == 5
+        width = side.region.width
+        surname = table.current_row.person.split()[0].lower()
+        await pilot.press("slash", *surname)
+        await until(pilot, lambda: not table.fetching and table.total is not None and table.total < 1000)
+        await settle(pilot)
+        assert table.lp_width == 3 and side.region.width == width
+        assert all(surname in r.person.lower() for r in table.loaded_rows())
+        assert compute_layout(table.scrollable_content_region.width, table.lp_width).person >= PERSON_MIN
+
+
+@pytest.fixture
+def slowed_sqlite() -> Iterator[None]:
+    """Every SQLite connection opened from now on runs its statements slowly (a short sleep
+    every 10 steps of SQLite's machine): each key's count is still running at the next key."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    def slow() -> int:
+        time.sleep(0.001)
+        return 0  # go on
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_progress_handler(slow, 10)
+
+    event.listen(Pool, "connect", on_connect)
+    yield
+    event.remove(Pool, "connect", on_connect)
+
+
+async def test_a_filter_typed_over_slow_counts_ends_on_its_own_count_without_a_word(
+        ten_thousand: Path, slowed_sqlite: None) -> None:
+    # Each key stops the count and rows the key before asked for (services.interrupt): the
+    # store's "interrupted" must not reach the clerk as an error, and the count shown is
+    # the last filter's, not a stopped one's.
+    from mleg_tui.services.context import open_context
+    from mleg_tui.services.orders import count_orders
+    from mleg_tui.services.types import OrderQuery
+
+    settings = settings_for(ten_thousand, "viewer")
+    app = MlegApp(settings)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        table = app.screen.query_one(OrderTable)
+        await pilot.press("slash", "a", "n", "n", "a")
+        await until(pilot, lambda: not table.fetching and table.total is not None, timeout=60)
+        await settle(pilot)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors == []
+        ctx = open_context(settings)
+        try:
+            expected = count_orders(ctx, OrderQuery(text="anna"))
+        finally:
+            ctx.engine.dispose()
+        assert table.total == expected > 0
+        _, (_, _, shown_total) = one_frame(app)
+        assert shown_total == expected

@@ -11,6 +11,7 @@ from textual.worker import Worker, get_current_worker
 from mleg_tui.app import MlegApp
 from mleg_tui.errors import MlegError, unexpected
 from mleg_tui.services.context import Context, Permission
+from mleg_tui.services.interrupt import Interrupted
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -82,7 +83,7 @@ def run_in_thread(
 ) -> Worker[None]:
     """Run `work()` in a thread; hand its result (or its error, as one line) back to the
     UI thread. Only the newest job of a group counts: older ones are cancelled (unless
-    not `exclusive`)."""
+    not `exclusive`); a job whose read was interrupted (services.interrupt) ends silently."""
     app = node.app
     on_error = failed or (lambda text: app.notify(text, severity="error", timeout=8))
 
@@ -93,6 +94,8 @@ def run_in_thread(
     def run() -> None:
         try:
             result = work()
+        except Interrupted:  # a newer read made this one pointless: nobody waits for it
+            return
         except MlegError as e:
             back(on_error, str(e))
             return

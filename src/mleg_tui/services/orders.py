@@ -13,6 +13,7 @@ from mleg_tui.domain.names import fold
 from mleg_tui.domain.pesel import pesel_shaped
 from mleg_tui.domain.status import OrderStatus, lapse_of
 from mleg_tui.services.context import Context
+from mleg_tui.services.interrupt import Interrupt, interruptible
 from mleg_tui.services.types import SORT_KEYS, ErrorCodeCount, OrderQuery, OrderRow, SortKey
 from mleg_tui.store import identify, reading, search
 from mleg_tui.store.models import Order, Person
@@ -128,6 +129,7 @@ def find_orders(
     before: tuple[Any, ...] | None = None,
     before_lp: int = 0,
     total: int | None = None,
+    interrupt: Interrupt | None = None,
 ) -> list[OrderRow]:
     """One window of rows in list order.
 
@@ -135,9 +137,10 @@ def find_orders(
     there through the index. `offset` is a jump (End, a scrollbar drag): the key at that
     place is found in the sort index alone, then rows are read on from it; given the
     `total`, a place past the middle is counted from the end, so End costs nothing.
+    `interrupt` stops the read (services.interrupt): a newer list made it pointless.
     """
     cols = SORT_COLUMNS[q.sort]
-    with reading(ctx.engine) as s:
+    with reading(ctx.engine) as s, interruptible(s, interrupt):
         conds = _conditions(ctx, s, q)
 
         def window(desc: bool, anchor: tuple[Any, ...] | None = None, skip: int = 0,
@@ -194,8 +197,8 @@ def _row(ctx: Context, lp: int, o: Order, first: str, last: str, cols: tuple[Any
     )
 
 
-def count_orders(ctx: Context, q: OrderQuery) -> int:
-    with reading(ctx.engine) as s:
+def count_orders(ctx: Context, q: OrderQuery, *, interrupt: Interrupt | None = None) -> int:
+    with reading(ctx.engine) as s, interruptible(s, interrupt):
         stmt = select(func.count()).select_from(Order).where(*_conditions(ctx, s, q, counting=True))
         return int(s.execute(stmt).scalar_one())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +284,16 @@ def reading(engine: Engine) -> Iterator[Session]:
             yield session
         except SQLAlchemyError as e:
             raise database_error(e) from None
+
+
+def statement_stopper(session: Session) -> Callable[[], None] | None:
+    """What stops the statement the session's connection runs, from another thread: SQLite's
+    interrupt (a no-op once none runs); None for PostgreSQL (see services.interrupt)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return None
+    raw = session.connection().connection.dbapi_connection
+    return None if raw is None else raw.interrupt
 
 
 @contextlib.contextmanager
