@@ -331,6 +331,23 @@ def test_a_first_order_takes_the_student_out_and_its_deletion_puts_them_back(mak
     assert_sql_agrees(ctx)
 
 
+def test_after_a_bulk_load_every_person_is_marked_by_their_orders_again(ctx: Context, store_url: str) -> None:
+    # A bulk load suspends the triggers; one pass afterwards marks each person both ways
+    # (orders added, orders gone), on either database.
+    from mleg_tui.store.person_facts import rebuild_has_ordered
+
+    hand_built(ctx)
+    expected = student_figures(ctx)
+    truth = store_sql(store_url, "SELECT id, has_ordered FROM person ORDER BY id")
+    assert {bool(h) for _, h in truth} == {True, False}
+    store_sql(store_url, "UPDATE person SET has_ordered = NOT has_ordered")  # every one wrong
+    with ctx.engine.begin() as conn:
+        rebuild_has_ordered(conn)
+    assert store_sql(store_url, "SELECT id, has_ordered FROM person ORDER BY id") == truth
+    assert student_figures(ctx) == expected
+    assert_sql_agrees(ctx)
+
+
 def test_a_store_made_before_schema_10_gets_the_facts_on_opening(make_ctx: Callable[..., Context],
                                                                  store_url: str) -> None:
     ctx = make_ctx(NOW)
