@@ -19,6 +19,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 
+from mleg_tui import give_way
 from mleg_tui.collector import PAUSE_AT_MOST, TICK, Collector, warm_up
 from mleg_tui.domain.text import visible
 from mleg_tui.typeahead import TypeAhead
@@ -74,6 +75,7 @@ class MlegApp(TypeAhead[int]):
 
     def key_typed(self) -> None:
         self._gc.typed()
+        give_way.typed()
 
     def __rich_repr__(self) -> Any:
         # Textual's own asks every theme for its pseudo-classes, and every timer set on the
@@ -100,10 +102,12 @@ class MlegApp(TypeAhead[int]):
 
                 # The TUI only reads until someone acts: it never makes a store (it says
                 # there is none, and how to make one).
-                self._ctx = open_context(self.settings, create=False)
                 if threading.get_ident() == self._thread_id:
+                    self._ctx = open_context(self.settings, create=False)
                     self._context_ready()
                 else:
+                    with give_way.giving_way():  # its 300 ms of imports wait for the keys
+                        self._ctx = open_context(self.settings, create=False)
                     self.call_from_thread(self._context_ready)
             return self._ctx
 

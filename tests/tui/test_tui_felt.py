@@ -107,13 +107,13 @@ async def test_the_count_follows_the_rows_marked_as_coming(make_app, monkeypatch
 
 
 async def test_the_first_pages_are_read_before_the_store_opens(make_app, db) -> None:
-    if not isinstance(db, Path):
-        pytest.skip("PostgreSQL's first rows come from a worker, after the first frame")
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.screen.query_one(OrderTable)
-        # The first frame's rows come from the database driver alone; they reach three
-        # screens down, so page-downs at once need not wait for the store to open.
+        if not isinstance(db, Path):  # PostgreSQL's come from a worker, after the first frame
+            await until(pilot, lambda: table.loaded_rows() and app.ctx is None)
+        # The first rows come from the database driver alone; they reach three screens
+        # down, so page-downs at once need not wait for the store to open.
         assert len(table.loaded_rows()) >= 3 * table.size.height
         await loaded(pilot)
 
@@ -223,3 +223,22 @@ async def test_a_filter_typed_over_slow_counts_ends_on_its_own_count_without_a_w
         assert table.total == expected > 0
         _, (_, _, shown_total) = one_frame(app)
         assert shown_total == expected
+
+
+async def test_home_and_end_show_rows_read_before_the_key(ten_thousand: Path) -> None:
+    # The list's first and last screens are read ahead once the count is in: End and Home
+    # show their rows in the key's own frame, as page-down does, not a read later.
+    app = MlegApp(settings_for(ten_thousand, "viewer"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await settle(pilot)
+        table = app.screen.query_one(OrderTable)
+        for _ in range(3):  # away from the start: its rows may be gone from the cache by then
+            table.action_page(1)
+            await settle(pilot)
+        for act, at_end in ((table.action_last, True), (table.action_first, False), (table.action_last, True)):
+            act()
+            first_row, (first, last, total) = one_frame(app)
+            assert first_row == first, act.__name__
+            assert (last == total) if at_end else (first == 1), act.__name__
+            await settle(pilot)

@@ -47,6 +47,15 @@ def _common() -> Parser:
     return p
 
 
+def _app_start(argv: list[str]) -> argparse.Namespace | None:
+    """The settings of an app start (no command, no --help), read without building every
+    command's parser: that takes about 30 ms, an eighth of the start to the first screen.
+    Anything else (a command, --help, a word it does not know) is None: the whole parser
+    reads it, and says what is wrong as it always does."""
+    args, rest = Parser(prog="mleg-tui", parents=[_common()], add_help=False).parse_known_args(argv)
+    return None if rest else args
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mleg_tui.services.types import SEPARATORS, SORT_KEYS
 
@@ -658,8 +667,7 @@ def _main(argv: list[str]) -> int:
         from mleg_tui.simulator.server import main as sim_main
 
         return int(sim_main(argv[1:]) or 0)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _app_start(argv) or build_parser().parse_args(argv)
     fn = getattr(args, "fn", run_tui)
     try:
         return fn(args)

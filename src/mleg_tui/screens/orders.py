@@ -190,8 +190,10 @@ class OrdersScreen(BaseScreen):
         # Otherwise the table asks for its rows after the first frame (_fetch).
 
     def _first_in_worker(self, w: Window) -> None:
-        settings = self.app.settings
-        run_in_thread(self, "rows", lambda: first_window(settings, w.count),
+        # As many screens as from the UI thread: the first page-downs need not wait for the
+        # store, which opens after these rows (SQLAlchemy's import, 100-200 ms).
+        settings, count = self.app.settings, max(w.count, FIRST_PAGES * self.app.size.height + MARGIN)
+        run_in_thread(self, "rows", lambda: first_window(settings, count),
                       lambda rows: self._first_arrived(w, rows),
                       lambda _: self._first_arrived(w, None))  # the ordinary way says what is wrong
 

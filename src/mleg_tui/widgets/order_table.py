@@ -324,8 +324,10 @@ class OrderTable(ScrollView, can_focus=True):
 
     def need_rows(self, *, margins: bool = False) -> None:
         """Ask for the first run of missing rows: in the viewport first, then a page below
-        it (so PgDn shows rows already read), then a page above. Rows off screen are asked
-        for after the next frame (`margins`), so that their reading never slows it."""
+        it (so PgDn shows rows already read), then a page above, then the list's first and,
+        once the count is in, last screen (so Home and End show rows already read). Rows
+        off screen are asked for after the next frame (`margins`), so that their reading
+        never slows it."""
         if self._inflight is not None or not self.is_mounted:
             return
         top, h = int(self.scroll_y), self._body_height
@@ -335,7 +337,9 @@ class OrderTable(ScrollView, can_focus=True):
             limit = self.total
         elif self._known and self._rows:
             limit = self._known
-        ranges = ((top, top + h), (top + h, top + h + ahead), (max(0, top - ahead), top))
+        ranges = [(top, top + h), (top + h, top + h + ahead), (max(0, top - ahead), top), (0, h)]
+        if self.total is not None:
+            ranges.append((max(0, self.total - h), self.total))
         for n in range(len(ranges)):
             lo, hi = ranges[n]
             if limit is not None:
