@@ -1,7 +1,8 @@
 """Benchmark: speed as a clerk feels it, measured from outside in a real terminal. Not a test.
 
     .venv/bin/python benchmarks/bench_felt.py [--sizes 100000,1000000] [--rounds 7]
-        [--term 120x40] [--visidata PATH_TO_vd] [--out benchmarks/RESULTS-felt.md]
+        [--db sqlite|postgresql|both] [--term 120x40] [--visidata PATH_TO_vd]
+        [--out benchmarks/RESULTS-felt.md]
 
 The real `mleg-tui` runs in tmux (a server of its own), keys are sent from outside with
 `tmux send-keys`, and the time is read from a tmux control-mode client (`tmux -C attach -r`):
@@ -18,7 +19,9 @@ student shown), and the RSS (VmRSS of the pane's process at start and after End)
 visidata is given (or found on PATH), it opens the same store's order table in the same round
 (`vd STORE +:orders:1:1`) for first screen, page-down, End and memory.
 
-Stores as benchmarks/bench_tui.py builds them (benchmarks/out/sqlite-N.db, reused).
+Stores as benchmarks/bench_tui.py builds them (benchmarks/out/sqlite-N.db, and mleg_N of the
+PostgreSQL server it starts with its data in benchmarks/out/pg; reused). visidata opens SQLite
+only: on PostgreSQL the table has no visidata column.
 Medians and p95 over rounds; ratios are paired per round (mleg-tui / bare of the same round).
 """
 from __future__ import annotations
@@ -29,6 +32,7 @@ import platform
 import queue
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -97,7 +101,7 @@ class Terminal:
         while True:
             left = end - time.monotonic()
             if left <= 0:
-                raise TimeoutError("\n".join(self.screen()))
+                raise TimeoutError(f"waiting for {getattr(cond, '__qualname__', cond)}\n" + "\n".join(self.screen()))
             try:
                 stamp = self.events.get(timeout=min(left, 0.5))
             except queue.Empty:
@@ -211,8 +215,8 @@ def vd_rows(screen: list[str]) -> list[str]:
 
 
 # -- one round ---------------------------------------------------------------------------
-def mleg_round(term: Terminal, db: Path, today: str, album: str, out: dict[str, list[float]]) -> None:
-    cmd = f"env MLEG_TUI_TODAY={today} {MLEG} --db {db} --read-only"
+def mleg_round(term: Terminal, db: str, today: str, album: str, out: dict[str, list[float]]) -> None:
+    cmd = f"env MLEG_TUI_TODAY={today} {MLEG} --db '{db}' --read-only"
     out["first"].append(term.start(cmd, lambda s: has_rows(s) and shown(s) is not None))
     out["rss_start"].append(term.rss_mb())
     # page-down three times, page-up twice, each: rows and status line right
@@ -224,7 +228,7 @@ def mleg_round(term: Terminal, db: Path, today: str, album: str, out: dict[str, 
     out["rss_end"].append(term.rss_mb())
     out["home"].append(term.key("Home", window_is(1)))
     # the filter, typed a key at a time like a clerk (60 ms apart), from the last key
-    term.key("/", lambda s: any("Osoba lub nr albumu" in line for line in s), literal=True)
+    term.key("/", lambda s: any("Esc Do listy" in line for line in s), literal=True)  # the filter has the keys
     for ch in WORD[:-1]:
         term.tmux("send-keys", "-t", "b", "-l", ch)
         time.sleep(0.06)
@@ -280,7 +284,7 @@ def mb(xs: list[float]) -> str:
 
 def paired(a: list[float], b: list[float]) -> tuple[float, float]:
     r = [x / y for x, y in zip(a, b)]
-    return med(r), p95(r)
+    return (med(r), p95(r)) if r else (float("nan"), float("nan"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,43 +295,65 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--visidata", default=shutil.which("vd") or "")
     ap.add_argument("--out", default=str(HERE / "RESULTS-felt.md"))
     ap.add_argument("--store-dir", type=Path, default=bench_tui.OUT)
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
     args = ap.parse_args(argv)
     cols, rows = (int(x) for x in args.term.split("x"))
     sizes = [int(x) for x in args.sizes.split(",")]
-    stores = []
-    for n in sizes:
-        path = str(args.store_dir / f"sqlite-{n}.db")
-        store = bench_tui.Store("sqlite", n, path, path=path)
-        bench_tui.OUT.mkdir(exist_ok=True)
-        bench_tui.ensure_store(store)
-        stores.append(store)
-    term = Terminal(cols, rows)
-    results: dict[int, dict[str, dict[str, list[float]]]] = {}
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    bench_tui.OUT.mkdir(exist_ok=True)
+    pg = bench_tui.PgCluster() if "postgresql" in kinds else None
+    term: Terminal | None = None
+    results: dict[str, dict[str, dict[str, list[float]]]] = {}
     lost: list[str] = []
+    stores = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
     try:
+        if pg is not None:
+            pg.start()
+        for kind in kinds:
+            for n in sizes:
+                if kind == "sqlite":
+                    path = str(args.store_dir / f"sqlite-{n}.db")
+                    store = bench_tui.Store("sqlite", n, path, path=path)
+                else:
+                    assert pg is not None
+                    url, dsn = pg.database(f"mleg_{n}")
+                    store = bench_tui.Store("postgresql", n, url, dsn=dsn)
+                bench_tui.ensure_store(store)
+                stores.append(store)
+        # The programs in the terminal run as bench_tui runs them: bytecode cached as after
+        # an ordinary install, no user configuration (tmux passes this environment on).
+        wanted = bench_tui.env()
+        os.environ.clear()
+        os.environ.update(wanted)
+        term = Terminal(cols, rows)
         for rnd in range(args.rounds + 1):  # round 0 warms the caches and is not counted
             for store in stores:
-                keep = results.setdefault(store.n, {k: _new() for k in ("bare", "mleg", "vd")})
+                keep = results.setdefault(store.label, {k: _new() for k in ("bare", "mleg", "vd")})
                 got = {k: _new() for k in keep}
                 try:
                     bare_round(term, got["bare"])
-                    mleg_round(term, Path(store.path), bench_tui.TODAY, store.albums[0], got["mleg"])
-                    if args.visidata:
+                    mleg_round(term, store.url, bench_tui.TODAY, store.albums[0], got["mleg"])
+                    if args.visidata and store.kind == "sqlite":
                         vd_round(term, args.visidata, Path(store.path), got["vd"])
                 except TimeoutError as e:  # a screen never seen: the round is left out, and said
-                    lost.append(f"round {rnd} at {store.n:,}: " + " / ".join(
+                    lost.append(f"round {rnd} at {store.label}: " + " / ".join(
                         line.strip() for line in str(e).splitlines()[:3] if line.strip())[:200])
-                    log(f"round {rnd} n={store.n}: TIMED OUT, left out ({lost[-1]})")
+                    log(f"round {rnd} {store.label}: TIMED OUT, left out ({lost[-1]})")
                     continue
-                log(f"round {rnd} n={store.n}: bare {got['bare']['first'][0]*1000:.0f} ms, "
+                log(f"round {rnd} {store.label}: bare {got['bare']['first'][0]*1000:.0f} ms, "
                     f"mleg {got['mleg']['first'][0]*1000:.0f} ms, filter {got['mleg']['filter'][0]*1000:.0f} ms, "
-                    f"pgdn {max(got['mleg']['pgdn'])*1000:.0f} ms")
+                    f"pgdn {' '.join(f'{x * 1000:.0f}' for x in got['mleg']['pgdn'])} ms, "
+                    f"end {got['mleg']['end'][0]*1000:.0f} ms, lookup {got['mleg']['lookup'][0]*1000:.0f} ms")
                 if rnd:
                     for k in keep:
                         for m, xs in got[k].items():
                             keep[k][m].extend(xs)
     finally:
-        term.close()
+        if term is not None:
+            term.close()
+        if pg is not None:
+            pg.stop()
     text = report(args, cols, rows, stores, results)
     if lost:
         text += "\nRounds left out (a screen not seen within the timeout): " + "; ".join(lost) + "\n"
@@ -350,15 +376,18 @@ def report(args: argparse.Namespace, cols: int, rows: int, stores: list, results
         "",
     ]
     for store in stores:
-        r = results[store.n]
+        r = results.get(store.label)
+        if r is None:
+            continue
         b, m, v = r["bare"], r["mleg"], r["vd"]
         rm, rp = paired(m["first"], b["first"])
+        aim = "1.5x (p95 1.8x)" if store.kind == "sqlite" else "2x"
         lines += [
-            f"## {store.orders:,} orders (SQLite)", "",
+            f"## {store.orders:,} orders ({'SQLite' if store.kind == 'sqlite' else 'PostgreSQL'})", "",
             "| step | bare Textual | mleg-tui | aim | visidata |",
             "|---|---|---|---|---|",
             f"| first screen with rows | {ms(b['first'])} | {ms(m['first'])} "
-            f"({rm:.2f}x bare, p95 {rp:.2f}x) | 1.5x (p95 1.8x) | {ms(v['first'])} |",
+            f"({rm:.2f}x bare, p95 {rp:.2f}x) | {aim} | {ms(v['first'])} |",
             f"| filter \"{WORD}\": last key -> rows | - | {ms(m['filter'])} | p95 < 100 ms | - |",
             f"| page-down: key -> rows and status line | - | {ms(m['pgdn'])} | p95 < 20 ms | {ms(v['pgdn'])} |",
             f"| page-up | - | {ms(m['pgup'])} | p95 < 20 ms | - |",
