@@ -269,3 +269,26 @@ async def test_history_tells_a_fixed_today_from_the_real_time_of_writing(make_ap
     assert "20.11.2025, 10:00:00" in text  # the history: the detail's style, to the second
     assert f"data ustalona ustawieniem today, zapisano naprawdę {real_day}" in text
     assert text.count("zapisano naprawdę") == 1  # the generated events are not marked
+
+
+def test_an_event_too_long_for_its_line_wraps_under_its_own_text() -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from mleg_tui.widgets.student_pane import EventLines
+
+    console = Console(width=48, record=True, color_system=None)
+    console.print(EventLines([
+        ("  9.08.2025, 10:01:02", Text("student · anulowanie · Do odbioru → Anulowane przez użytkownika · "
+                                         "powód: na prośbę studenta")),
+        ("  19.11.2025, 22:20:09", Text("system MC · przekazanie")),
+    ]))
+    lines = console.export_text().splitlines()
+    assert lines[0].startswith("  9.08.2025, 10:01:02  student · anulowanie")
+    text_at = lines[0].index("student")  # one column for every event: the widest time's
+    assert lines[-1].index("system MC") == text_at
+    continued = lines[1:-1]
+    assert len(continued) >= 2 and all(len(line) <= 48 for line in lines)
+    assert all(line[:text_at].strip() == "" and line[text_at] != " " for line in continued)
+    assert "".join(line.strip() + " " for line in [lines[0][text_at:], *continued]).split() == (
+        "student · anulowanie · Do odbioru → Anulowane przez użytkownika · powód: na prośbę studenta").split()

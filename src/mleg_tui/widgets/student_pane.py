@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -125,13 +125,25 @@ def history(v: StudentView) -> list[RenderableType]:
         validity = f" · {label}: {pl_date(o.expiry_date)}" if label else ""
         out.append(Text.assemble((o.order_ref, "bold"), f" · {o.status_text()} · zamówione "
                                  f"{pl_datetime(o.ordered_at)}{validity}"))
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True)
-        grid.add_column()
-        for e in o.events:
-            grid.add_row("  " + pl_datetime(e.at, seconds=True), Text(e.describe()))
-        out.append(grid)
+        out.append(EventLines([("  " + pl_datetime(e.at, seconds=True), Text(e.describe())) for e in o.events]))
     return out
+
+
+class EventLines:
+    """An order's events as a grid of two columns draws them (the time, then what happened,
+    wrapped under its own text), without a table: rich's Table measured every cell of every
+    event twice at each draw, 20-30 ms of each move of the cursor beside the pane."""
+
+    def __init__(self, rows: list[tuple[str, Text]]) -> None:
+        self.rows = rows
+        self.indent = max((cell_len(at) for at, _ in rows), default=0) + 1
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width - self.indent)
+        for at, what in self.rows:
+            for i, line in enumerate(what.wrap(console, width)):
+                line.rstrip()
+                yield Text.assemble((at if i == 0 else "").ljust(self.indent), line)
 
 
 # The first screen shows the start of the history: the blank line, its heading, the first
