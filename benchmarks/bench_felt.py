@@ -339,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
                 except TimeoutError as e:  # a screen never seen: the round is left out, and said
                     lost.append(f"round {rnd} at {store.label}: " + " / ".join(
                         line.strip() for line in str(e).splitlines()[:3] if line.strip())[:200])
-                    log(f"round {rnd} {store.label}: TIMED OUT, left out ({lost[-1]})")
+                    log(f"round {rnd} {store.label}: TIMED OUT, left out ({lost[-1]})\n{e}")
+                    term.close()  # whatever the pane was left in (the server gone, once), a new one
+                    term = Terminal(cols, rows)
                     continue
                 log(f"round {rnd} {store.label}: bare {got['bare']['first'][0]*1000:.0f} ms, "
                     f"mleg {got['mleg']['first'][0]*1000:.0f} ms, filter {got['mleg']['filter'][0]*1000:.0f} ms, "
