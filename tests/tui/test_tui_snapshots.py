@@ -193,6 +193,7 @@ def test_sweep_confirm_dialog(snap_compare, make_app, size) -> None:
         await pilot.press("w")
         await until(pilot, lambda: type(pilot.app.screen).__name__ == "SweepScreen"
                     and pilot.app.screen.items is not None)
+        await settle(pilot)  # the table sized and drawn: under the dialog it is not drawn again
         await pilot.press("t")
         await until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmDialog")
         await settle(pilot)
