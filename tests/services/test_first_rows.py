@@ -12,9 +12,9 @@ from sqlalchemy import text
 
 from mleg_tui.demo.data import build_demo
 from mleg_tui.services.context import Context
-from mleg_tui.services.order_rows import first_window
-from mleg_tui.services.orders import find_orders
-from mleg_tui.services.types import OrderQuery, OrderRow
+from mleg_tui.services.order_rows import FirstWindow, first_window
+from mleg_tui.services.orders import count_orders, find_orders
+from mleg_tui.services.types import OrderQuery
 
 
 def test_first_window_is_the_default_lists_first_window(ctx: Context) -> None:
@@ -23,17 +23,20 @@ def test_first_window_is_the_default_lists_first_window(ctx: Context) -> None:
     sqlite = ctx.engine.dialect.name == "sqlite"
     # One way for each store: a local file before the first frame, a server from a worker.
     assert (now is not None, later is not None) == (sqlite, not sqlite)
-    quick = now if sqlite else later
-    assert quick is not None
+    found = now if sqlite else later
+    assert found is not None
+    quick = found.rows
     ordinary = find_orders(ctx, OrderQuery(), limit=45)
     assert quick == ordinary  # every field: lp, names, local times, statuses, keys
+    # As many digits as the count, or more: the Lp. column's width before the count comes.
+    assert len(str(found.orders_at_most)) >= len(str(count_orders(ctx, OrderQuery())))
     after = find_orders(ctx, OrderQuery(), limit=10, after=quick[-1].key,
                         after_lp=quick[-1].lp)  # its keys page on as the ORM's do
     assert after == find_orders(ctx, OrderQuery(), limit=55)[45:]
 
 
 def test_no_first_window_where_the_ordinary_way_must_decide(tmp_path: Path, ctx: Context) -> None:
-    def first(db: str) -> list[OrderRow] | None:
+    def first(db: str) -> FirstWindow | None:
         settings = dataclasses.replace(ctx.settings, db=db)
         return first_window(settings, 10, ui_thread=True) or first_window(settings, 10)
 

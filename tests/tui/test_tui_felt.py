@@ -242,3 +242,31 @@ async def test_home_and_end_show_rows_read_before_the_key(ten_thousand: Path) ->
             assert first_row == first, act.__name__
             assert (last == total) if at_end else (first == 1), act.__name__
             await settle(pilot)
+
+
+async def test_the_pane_stands_from_the_first_frame_where_the_count_will_leave_it(
+        ten_thousand: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Over 10,000 orders the Lp. column is five digits wide; before the count, the first
+    # rows alone gave it three, and the count's arrival placed the pane again (the whole
+    # screen and the pane laid out twice, amid the clerk's first keys).
+    from mleg_tui.services import orders
+
+    held = threading.Event()
+    real = orders.count_orders
+
+    def held_count(ctx, q, **kw):  # type: ignore[no-untyped-def]
+        held.wait(10)
+        return real(ctx, q, **kw)
+
+    monkeypatch.setattr(orders, "count_orders", held_count)
+    app = MlegApp(settings_for(ten_thousand, "viewer"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        table, side = app.screen.query_one(OrderTable), app.screen.query_one(StudentSide)
+        await until(pilot, lambda: table.loaded_rows())
+        await pilot.pause()
+        assert table.total is None  # the count is not in
+        before = side.region
+        held.set()
+        await until(pilot, lambda: table.total is not None)
+        await settle(pilot)
+        assert table.lp_width == 5 and side.region == before

@@ -18,7 +18,7 @@ from mleg_tui.screens.base import BaseScreen, run_in_thread, run_service
 from mleg_tui.screens.student_side import EMPTY, FOLLOW_AFTER, SIDE_FROM, StudentSide, side_width
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.interrupt import Interrupt
-from mleg_tui.services.order_rows import first_window
+from mleg_tui.services.order_rows import FirstWindow, first_window
 from mleg_tui.services.types import (
     ActionResult,
     OrderQuery,
@@ -183,10 +183,11 @@ class OrdersScreen(BaseScreen):
         if app.ctx is not None:
             return
         w = Window(generation, 0, FIRST_PAGES * app.size.height + MARGIN)
-        rows = first_window(app.settings, w.count, ui_thread=True)
-        if rows is not None:
+        first = first_window(app.settings, w.count, ui_thread=True)
+        if first is not None:
             self._first_tried = True
-            self._arrived(w, rows)  # the count (and with it the store) once shown
+            self._expect_orders(first.orders_at_most)
+            self._arrived(w, first.rows)  # the count (and with it the store) once shown
         # Otherwise the table asks for its rows after the first frame (_fetch).
 
     def _first_in_worker(self, w: Window) -> None:
@@ -194,17 +195,27 @@ class OrdersScreen(BaseScreen):
         # store, which opens after these rows (SQLAlchemy's import, 100-200 ms).
         settings, count = self.app.settings, max(w.count, FIRST_PAGES * self.app.size.height + MARGIN)
         run_in_thread(self, "rows", lambda: first_window(settings, count),
-                      lambda rows: self._first_arrived(w, rows),
+                      lambda first: self._first_arrived(w, first),
                       lambda _: self._first_arrived(w, None))  # the ordinary way says what is wrong
 
-    def _first_arrived(self, w: Window, rows: list[OrderRow] | None) -> None:
+    def _first_arrived(self, w: Window, first: FirstWindow | None) -> None:
         self._first_tried = True
         if w.generation != self.table.generation:  # the filter or sort changed meanwhile
             return
-        if rows is None or self.app.ctx is not None:
+        if first is None or self.app.ctx is not None:
             self.post_message(OrderTable.WindowNeeded(w))  # the ordinary way
             return
-        self._arrived(w, rows)  # the count (and with it the store) once they are shown
+        self._expect_orders(first.orders_at_most)
+        self._arrived(w, first.rows)  # the count (and with it the store) once they are shown
+
+    def _expect_orders(self, at_most: int) -> None:
+        """The pane is placed at once for the Lp. width the count will need (the highest
+        order id has as many digits, or more): placing it again when the count comes lays
+        out the whole screen and the pane twice, 50 ms in the middle of the first keys."""
+        lp = len(str(at_most))
+        if lp > self._side_lp:
+            self._side_lp = lp
+            self._place_side()
 
     def _rows_failed(self, text: str) -> None:
         self.table.show_error(text)

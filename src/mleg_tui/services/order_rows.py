@@ -4,6 +4,7 @@ the standard library, the domain, the plain types and that reader are imported.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mleg_tui.clock import Clock
@@ -17,7 +18,13 @@ QUICK_TIMEOUT = 0.2  # seconds: rows read in the UI thread wait no longer for a 
 TIMEOUT = 5.0
 
 
-def first_window(settings: Settings, limit: int, *, ui_thread: bool = False) -> list[OrderRow] | None:
+@dataclass(frozen=True)
+class FirstWindow:
+    rows: list[OrderRow]
+    orders_at_most: int  # the highest order id: the count has no more digits than this
+
+
+def first_window(settings: Settings, limit: int, *, ui_thread: bool = False) -> FirstWindow | None:
     """The first `limit` rows of the default list (no filter, newest first), or None: then
     read through services.orders (which also opens, creates or upgrades the store).
 
@@ -30,12 +37,13 @@ def first_window(settings: Settings, limit: int, *, ui_thread: bool = False) -> 
 
     if is_local_file(settings.db_url) != ui_thread:
         return None
-    raw = first_rows(settings.db_url, limit, timeout=QUICK_TIMEOUT if ui_thread else TIMEOUT)
-    if raw is None:
+    found = first_rows(settings.db_url, limit, timeout=QUICK_TIMEOUT if ui_thread else TIMEOUT)
+    if found is None:
         return None
+    raw, ceiling = found
     clock = Clock(settings.today_override, settings.timezone)
     today, now = clock.today(), clock.now()
-    return [
+    return FirstWindow([
         OrderRow(lp=i + 1, id=id_, order_ref=ref, person_id=pid, person=f"{first} {last}",
                  album=album or "", ordered_at=clock.local(at), status=OrderStatus(status),
                  expiry_date=expiry, error_code=err or "", pending_action=pending,
@@ -43,4 +51,4 @@ def first_window(settings: Settings, limit: int, *, ui_thread: bool = False) -> 
                  lapse=lapse_of(OrderStatus(status), expiry, codes, today, now))
         for i, (id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last, codes)
         in enumerate(raw)
-    ]
+    ], ceiling)

@@ -24,6 +24,7 @@ _FIRST = (
     "ORDER BY o.ordered_at DESC, o.id DESC LIMIT {}"
 )
 _VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
+_CEILING = "SELECT coalesce(max(id), 0) FROM orders"  # the primary key's last entry: at once
 
 # (id, order_ref, person_id, status, ordered_at (aware UTC), expiry_date, error_code,
 #  pending_action, version, album, first_name, last_name, codes_valid_until (aware UTC or None))
@@ -35,8 +36,9 @@ def is_local_file(db_url: str) -> bool:
     return db_url.startswith("sqlite:///")
 
 
-def first_rows(db_url: str, limit: int, *, timeout: float = 5.0) -> list[Row] | None:
-    """The first `limit` rows, or None when this way does not apply (not a plain SQLite
+def first_rows(db_url: str, limit: int, *, timeout: float = 5.0) -> tuple[list[Row], int] | None:
+    """The first `limit` rows and the highest order id (no more orders than that are
+    stored: the count's number of digits before the count), or None when this way does not apply (not a plain SQLite
     file or psycopg URL, no store there yet, a store of another schema version, locked
     longer than `timeout` seconds, any error): the caller then reads the ordinary way,
     which also creates or upgrades the store and says what is wrong."""
@@ -55,7 +57,7 @@ def _current(version: Any) -> bool:
     return version is not None and int(version[0]) == SCHEMA_VERSION
 
 
-def _sqlite(path: str, limit: int, timeout: float) -> list[Row] | None:
+def _sqlite(path: str, limit: int, timeout: float) -> tuple[list[Row], int] | None:
     import sqlite3
 
     if not path or "?" in path or path == ":memory:" or not os.path.isfile(path):
@@ -65,6 +67,7 @@ def _sqlite(path: str, limit: int, timeout: float) -> list[Row] | None:
         if not _current(conn.execute(_VERSION).fetchone()):
             return None
         found = conn.execute(_FIRST.format(int(limit))).fetchall()
+        ceiling = int(conn.execute(_CEILING).fetchone()[0])
     finally:
         conn.close()
     rows: list[Row] = [
@@ -72,7 +75,7 @@ def _sqlite(path: str, limit: int, timeout: float) -> list[Row] | None:
          first, last, _utc_text(codes) if codes else None)
         for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last, codes in found
     ]
-    return rows
+    return rows, ceiling
 
 
 def _utc_text(text: str) -> dt.datetime:
@@ -80,7 +83,7 @@ def _utc_text(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def _postgresql(url: str, limit: int, timeout: float) -> list[Row] | None:
+def _postgresql(url: str, limit: int, timeout: float) -> tuple[list[Row], int] | None:
     parts = urlsplit(url)
     if not parts.hostname or "," in parts.netloc:
         return None
@@ -99,9 +102,11 @@ def _postgresql(url: str, limit: int, timeout: float) -> list[Row] | None:
         if not _current(conn.execute(_VERSION).fetchone()):
             return None
         found = conn.execute(_FIRST.format(int(limit))).fetchall()
+        top = conn.execute(_CEILING).fetchone()
+        ceiling = int(top[0]) if top is not None else 0
     rows: list[Row] = [
         (id_, ref, pid, status, at.astimezone(UTC), expiry, err, pending, ver, album, first, last,
          codes.astimezone(UTC) if codes else None)
         for id_, ref, pid, status, at, expiry, err, pending, ver, album, first, last, codes in found
     ]
-    return rows
+    return rows, ceiling
