@@ -39,7 +39,7 @@ def rows_by_id(ctx: Context) -> dict[int, tuple[str, str]]:
     ordinary = find_orders(ctx, OrderQuery(), limit=50)
     local = ctx.engine.dialect.name == "sqlite"  # read before the first frame, or from a worker
     quick = first_window(ctx.settings, 50, ui_thread=local)
-    assert quick is not None and quick == ordinary
+    assert quick is not None and quick.rows == ordinary
     return {r.id: (r.status_text(), r.status_text(short=True)) for r in ordinary}
 
 
