@@ -31,6 +31,22 @@ def one_frame(app: Any) -> tuple[int | None, tuple[int, int, int | None]]:
     return (rows[0] if rows else None), (int(shown.group(1)), int(shown.group(2)), total)
 
 
+def hold_counts(monkeypatch: pytest.MonkeyPatch, *, filtered_only: bool = False) -> threading.Event:
+    """The store's counts (of filtered lists only, if asked) wait until the returned event is set."""
+    from mleg_tui.services import orders
+
+    held = threading.Event()
+    real = orders.count_orders
+
+    def held_count(ctx, q, **kw):  # type: ignore[no-untyped-def]
+        if q.text or not filtered_only:
+            held.wait(10)
+        return real(ctx, q, **kw)
+
+    monkeypatch.setattr(orders, "count_orders", held_count)
+    return held
+
+
 async def test_a_page_and_its_status_line_come_in_one_frame(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
@@ -80,17 +96,7 @@ async def test_a_date_being_typed_is_not_marked_wrong_at_each_key(make_app) -> N
 
 
 async def test_the_count_follows_the_rows_marked_as_coming(make_app, monkeypatch) -> None:
-    from mleg_tui.services import orders
-
-    held = threading.Event()
-    real = orders.count_orders
-
-    def held_count(ctx, q, **kw):  # type: ignore[no-untyped-def]
-        if q.text:
-            held.wait(10)
-        return real(ctx, q, **kw)
-
-    monkeypatch.setattr(orders, "count_orders", held_count)
+    held = hold_counts(monkeypatch, filtered_only=True)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
@@ -119,16 +125,7 @@ async def test_the_first_pages_are_read_before_the_store_opens(make_app, db) -> 
 
 
 async def test_end_before_the_count_goes_to_the_end_once_it_is_known(make_app, monkeypatch) -> None:
-    from mleg_tui.services import orders
-
-    held = threading.Event()
-    real = orders.count_orders
-
-    def held_count(ctx, q, **kw):  # type: ignore[no-untyped-def]
-        held.wait(10)
-        return real(ctx, q, **kw)
-
-    monkeypatch.setattr(orders, "count_orders", held_count)
+    held = hold_counts(monkeypatch)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.screen.query_one(OrderTable)
@@ -249,16 +246,7 @@ async def test_the_pane_stands_from_the_first_frame_where_the_count_will_leave_i
     # Over 10,000 orders the Lp. column is five digits wide; before the count, the first
     # rows alone gave it three, and the count's arrival placed the pane again (the whole
     # screen and the pane laid out twice, amid the clerk's first keys).
-    from mleg_tui.services import orders
-
-    held = threading.Event()
-    real = orders.count_orders
-
-    def held_count(ctx, q, **kw):  # type: ignore[no-untyped-def]
-        held.wait(10)
-        return real(ctx, q, **kw)
-
-    monkeypatch.setattr(orders, "count_orders", held_count)
+    held = hold_counts(monkeypatch)
     app = MlegApp(settings_for(ten_thousand, "viewer"))
     async with app.run_test(size=(120, 40)) as pilot:
         table, side = app.screen.query_one(OrderTable), app.screen.query_one(StudentSide)
