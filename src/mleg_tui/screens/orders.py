@@ -182,7 +182,7 @@ class OrdersScreen(BaseScreen):
         app = self.app
         if app.ctx is not None:
             return
-        w = Window(generation, 0, FIRST_PAGES * app.size.height + MARGIN)
+        w = Window(generation, 0, self._first_count)
         first = first_window(app.settings, w.count, ui_thread=True)
         if first is not None:
             self._first_tried = True
@@ -190,10 +190,15 @@ class OrdersScreen(BaseScreen):
             self._arrived(w, first.rows)  # the count (and with it the store) once shown
         # Otherwise the table asks for its rows after the first frame (_fetch).
 
+    @property
+    def _first_count(self) -> int:
+        """The first rows read by the driver alone: FIRST_PAGES screens and a margin."""
+        return FIRST_PAGES * self.app.size.height + MARGIN
+
     def _first_in_worker(self, w: Window) -> None:
         # As many screens as from the UI thread: the first page-downs need not wait for the
         # store, which opens after these rows (SQLAlchemy's import, 100-200 ms).
-        settings, count = self.app.settings, max(w.count, FIRST_PAGES * self.app.size.height + MARGIN)
+        settings, count = self.app.settings, max(w.count, self._first_count)
         run_in_thread(self, "rows", lambda: first_window(settings, count),
                       lambda first: self._first_arrived(w, first),
                       lambda _: self._first_arrived(w, None))  # the ordinary way says what is wrong
