@@ -84,7 +84,8 @@ class MlegApp(TypeAhead[int]):
 
     def _warm_up(self) -> None:
         """A worker, once the store is open: then the collector resumes."""
-        warm_up()
+        with give_way.giving_way():  # as the store's own imports (see give_way)
+            warm_up()
         try:
             self.call_from_thread(self._gc.resume)
         except RuntimeError:  # the app is closing

@@ -75,15 +75,13 @@ async def pane_caught_up(pilot: Any) -> None:
     """The student pane beside the list (where there is one) shows the cursor's student."""
     from mleg_tui.screens.student_side import StudentSide
     from mleg_tui.widgets.order_table import OrderTable
-    from mleg_tui.widgets.student_pane import StudentPane
-
     screen = pilot.app.screen
     side = next(iter(screen.query(StudentSide)), None)
     if side is None or not side.display:
         return
     table = screen.query_one(OrderTable)
     await until(pilot, lambda: side.person_id == side.wanted == table.current_row.person_id
-                and side.query(StudentPane), what="the student pane")
+                and side.view is not None, what="the student pane")
 
 
 async def settle(pilot: Any) -> None:

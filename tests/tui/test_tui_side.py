@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from mleg_tui.screens.student import StudentScreen
 from mleg_tui.screens.student_side import StudentSide
+from mleg_tui.services.types import StudentView
 from mleg_tui.widgets.order_table import PERSON_MIN, OrderTable, compute_layout
-from mleg_tui.widgets.student_pane import StudentPane
 from support.tui import burst, eligible_album, loaded, screen_text, settle, until
 
 
@@ -13,12 +13,13 @@ def side_of(app) -> StudentSide:  # type: ignore[no-untyped-def]
     return app.screen.query_one(StudentSide)
 
 
-async def showing(pilot, person_id: int) -> StudentPane:  # type: ignore[no-untyped-def]
+async def showing(pilot, person_id: int) -> StudentView:  # type: ignore[no-untyped-def]
     side = side_of(pilot.app)
-    await until(pilot, lambda: side.person_id == person_id and side.query(StudentPane),
+    await until(pilot, lambda: side.person_id == person_id and side.view is not None,
                 what=f"pane showing person {person_id}")
     await settle(pilot)
-    return side.query_one(StudentPane)
+    assert side.view is not None
+    return side.view
 
 
 def side_text(app) -> str:  # type: ignore[no-untyped-def]
@@ -42,8 +43,8 @@ async def test_pane_follows_the_cursor_at_120x40(make_app) -> None:
         while table.current_row.person_id == first.person_id:
             await pilot.press("down")
         moved = table.current_row
-        pane = await showing(pilot, moved.person_id)
-        assert pane.view.person_id == moved.person_id
+        view = await showing(pilot, moved.person_id)
+        assert view.person_id == moved.person_id
         text = side_text(app)
         assert moved.person in text and first.person not in text
         assert "Historia zamówień" in text
@@ -116,11 +117,11 @@ async def test_store_change_refreshes_the_pane(make_app, service_ctx) -> None:
         await pilot.press("slash", *album, "enter")
         table = app.screen.query_one(OrderTable)
         await until(pilot, lambda: table.current_row is not None and table.current_row.album == album)
-        pane = await showing(pilot, table.current_row.person_id)
-        assert len(pane.view.orders) == before
+        view = await showing(pilot, table.current_row.person_id)
+        assert len(view.orders) == before
         place_order(service_ctx, album)  # the student orders on the portal meanwhile
         app.orders_changed.publish([])
-        await until(pilot, lambda: len(side_of(app).query_one(StudentPane).view.orders) == before + 1,
+        await until(pilot, lambda: len(side_of(app).view.orders) == before + 1,
                     what="pane read again")
         await settle(pilot)
         assert f"Historia zamówień ({before + 1})" in side_text(app)
@@ -133,15 +134,15 @@ async def test_empty_list_and_the_reveal_stay_off_the_pane(make_app) -> None:
         await pilot.press("slash", *"1234336607", "enter")
         table = app.screen.query_one(OrderTable)
         await until(pilot, lambda: table.total == 2)
-        pane = await showing(pilot, table.current_row.person_id)
-        assert pane.view.current.has_activation_code
+        view = await showing(pilot, table.current_row.person_id)
+        assert view.current.has_activation_code
         text = side_text(app)
         assert "Kod aktywacyjny: ukryty" in text and "klawisz" not in text  # the reveal is on the student screen
-        assert pane.view.current.qr_code in text  # the QR code's text, always
+        assert view.current.qr_code in text  # the QR code's text, always
 
         await pilot.press("C", "slash", *"zzzz", "enter")
         await until(pilot, lambda: table.total == 0)
-        await until(pilot, lambda: not side_of(app).query(StudentPane), what="pane emptied")
+        await until(pilot, lambda: side_of(app).view is None, what="pane emptied")
         assert "nie ma studenta do pokazania" in side_text(app)
 
 
@@ -157,3 +158,26 @@ async def test_the_cursor_stays_in_view_when_the_terminal_shrinks(make_app) -> N
         assert table.current_row is row
         assert int(table.scroll_y) <= table.cursor < int(table.scroll_y) + table._body_height
         assert f"{row.lp} {row.person[:PERSON_MIN - 1]}" in screen_text(app)
+
+
+async def test_the_pane_is_drawn_again_for_its_new_width(make_app) -> None:
+    """Its lines are drawn for the pane's size: a wider terminal draws them again, wider
+    (an order's heading that wrapped in 48 columns stands on one line in 80)."""
+    from mleg_tui.domain.dates import pl_datetime
+
+    app = make_app(role="viewer")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        side, table = side_of(app), app.screen.query_one(OrderTable)
+        view = await showing(pilot, table.current_row.person_id)
+        o = view.orders[0]
+        heading = f"{o.order_ref} · {o.status_text()} · zamówione {pl_datetime(o.ordered_at)}"
+
+        def pane_rows() -> list[str]:
+            x = side.region.x + 1
+            return [line[x:].strip() for line in screen_text(app).splitlines()]
+
+        assert not any(heading in row for row in pane_rows())  # 48 columns: it wraps
+        await pilot.resize_terminal(200, 40)
+        await until(pilot, lambda: any(heading in row for row in pane_rows()), what="pane drawn 80 wide")
+        assert side.region.width > 48 and side.view is view  # drawn again, not read again

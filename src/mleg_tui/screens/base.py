@@ -69,7 +69,16 @@ def run_service(
     """Run `job(ctx)` in a thread (the store is opened by the first job that needs it); see
     run_in_thread for what comes back."""
     app = node.app
-    return run_in_thread(node, group, lambda: job(app.context()), done, failed, exclusive=exclusive)
+
+    def work() -> T:
+        ctx = app.context()
+        # Jobs queue up behind the store's opening (a key at a time, the count, the pane):
+        # one replaced meanwhile would only hold the GIL for a result nobody takes.
+        if get_current_worker().is_cancelled:
+            raise Interrupted
+        return job(ctx)
+
+    return run_in_thread(node, group, work, done, failed, exclusive=exclusive)
 
 
 def run_in_thread(

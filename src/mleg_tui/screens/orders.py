@@ -310,8 +310,7 @@ class OrdersScreen(BaseScreen):
         cols = side_width(width, narrowest_width(self._side_lp) + 1) if self._side_on else 0
         shown_before = side.display
         if cols:
-            side.styles.width = cols
-            self.call_after_refresh(side.fit_qr)
+            side.styles.width = cols  # it draws itself again for its new size
         side.display = bool(cols)
         if not cols:
             side.changed()  # out of sight, it does not follow: read again when it is back

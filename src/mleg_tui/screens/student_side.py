@@ -4,29 +4,31 @@ It follows the cursor and never holds up the table's keys: the student is read i
 worker (only the newest one wanted counts); at once for a move after a rest, else once
 the cursor has rested FOLLOW_AFTER (keys in quick succession, a held PgDn: nobody on the
 way is read), and not again for the same person unless the store changed. What it
-shows is the student screen's own StudentPane, without the help desk's revealed codes
-(those stay on the student screen)."""
+shows is the student screen's own parts (widgets.student_pane), without the help desk's
+revealed codes (those stay on the student screen), drawn into lines by the worker that
+reads the student (widgets.student_lines): the UI thread only shows them."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-from mleg_tui.screens.base import BaseScreen, run_service
-from mleg_tui.widgets.fmt import literal
-from mleg_tui.widgets.student_pane import StudentPane
+from mleg_tui.screens.base import BaseScreen, run_in_thread, run_service
+from mleg_tui.widgets.student_lines import Look, draw_message, draw_student
 
 if TYPE_CHECKING:
     from mleg_tui.screens.student import Found
     from mleg_tui.services.context import Context
+    from mleg_tui.services.types import StudentView
 
 FOLLOW_AFTER = 0.05  # seconds: a rest (a held key repeats faster, some 30 times a second)
 SIDE_FROM = 120  # columns: from here on the pane stands beside the table
 SIDE_SHARE = 0.4  # of the width, between the least and the most below
 SIDE_MIN, SIDE_MAX = 48, 80
 EMPTY = "Lista jest pusta: nie ma studenta do pokazania."
+LOADING = "Wczytywanie…"
 
 
 def side_width(width: int, table_least: int) -> int:
@@ -38,7 +40,7 @@ def side_width(width: int, table_least: int) -> int:
     return min(side, width - table_least)
 
 
-class StudentSide(VerticalScroll, can_focus=False):
+class StudentSide(ScrollView, can_focus=False):
     """Not focusable: the table keeps the keys (Enter opens the student in full)."""
 
     DEFAULT_CSS = """
@@ -48,32 +50,35 @@ class StudentSide(VerticalScroll, can_focus=False):
         border-left: solid $panel-lighten-2;
         scrollbar-size-vertical: 1;
     }
-    StudentSide .side-message { padding: 0 1; color: $text-muted; }
-    StudentSide .side-message.-error { color: $text-error; }
     """
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.person_id: int | None = None  # whose view is shown
         self.wanted: int | None = None  # whose view is shown or being read
+        self.view: StudentView | None = None  # what is shown (None: a message)
+        self._found: Found | None = None
         self._stale = False  # the store changed since it was read
+        self._lines: list[Strip] = []
+        self._drawn_for = Size(0, 0)  # the size the lines were drawn for
+        self._message: tuple[str, bool] | None = (LOADING, False)
 
-    def compose(self) -> ComposeResult:
-        yield Static("Wczytywanie…", classes="side-message")
-
+    # -- what is shown ------------------------------------------------------------------------
     def show(self, person_id: int) -> None:
-        """The student of this person (read in a worker, unless shown and fresh)."""
+        """The student of this person (read and drawn in a worker, unless shown and fresh)."""
         if person_id == self.wanted and not self._stale:
             return
         self.wanted, self._stale = person_id, False
+        size, look = self._draw_size(), self._look()
 
-        def job(ctx: Context) -> Found:
+        def job(ctx: Context) -> tuple[Found, list[Strip]]:
             from mleg_tui.screens.student import load_student
 
-            return load_student(ctx, person_id=person_id)
+            found = load_student(ctx, person_id=person_id)
+            return found, draw_student(*found, size.width, size.height, look)
 
         run_service(cast(BaseScreen, self.screen), "student-side", job,
-                    lambda found: self._arrived(person_id, found),
+                    lambda got: self._arrived(person_id, size, *got),
                     lambda text: self._failed(person_id, text))
 
     def changed(self) -> None:
@@ -83,29 +88,62 @@ class StudentSide(VerticalScroll, can_focus=False):
     def say(self, text: str, *, error: bool = False) -> None:
         """A message instead of a student (an empty list, rows that could not be read)."""
         self.wanted = self.person_id = None
-        self._replace(Static(literal(text), classes="side-message" + (" -error" if error else "")))
+        self.view = self._found = None
+        self._message = (text, error)
+        size = self._draw_size()
+        self._put(draw_message(text, size.width, self._look(), error=error), size)
 
-    def _arrived(self, person_id: int, found: Found) -> None:
+    def _arrived(self, person_id: int, size: Size, found: Found, lines: list[Strip]) -> None:
         if person_id != self.wanted:  # the cursor went on meanwhile
             return
-        view, qr = found
         same = person_id == self.person_id
-        self.person_id = person_id
-        self._replace(StudentPane(view, qr=qr), keep_place=same)
+        self.person_id, self.view, self._found, self._message = person_id, found[0], found, None
+        self._put(lines, size, keep_place=same)  # the same student again: where the clerk was reading
 
     def _failed(self, person_id: int, text: str) -> None:
         if person_id == self.wanted:
             self.say(text, error=True)
 
-    def _replace(self, widget: Static | StudentPane, *, keep_place: bool = False) -> None:
-        y = self.scroll_y if keep_place else 0
-        with self.app.batch_update():
-            self.remove_children()
-            self.mount(widget)
-            self.scroll_home(animate=False, immediate=True)
-        if y:  # the same student again (the store changed): where the clerk was reading
-            self.call_after_refresh(self.scroll_to, y=y, animate=False)
+    # -- drawing ------------------------------------------------------------------------------
+    def _draw_size(self) -> Size:
+        """The lines' size: the width as if the scrollbar were there (drawing must not
+        change the width it was drawn for), the height the first screen's."""
+        region = self.content_region
+        return Size(max(0, region.width - self.styles.scrollbar_size_vertical), region.height)
 
-    def fit_qr(self) -> None:
-        for pane in self.query(StudentPane):
-            pane.fit_qr()
+    def _look(self) -> Look:
+        return Look(self.visual_style, self.app.theme_variables, no_color=self.app.no_color)
+
+    def _put(self, lines: list[Strip], size: Size, *, keep_place: bool = False) -> None:
+        self._lines, self._drawn_for = lines, size
+        self.virtual_size = Size(size.width, len(lines))
+        if not keep_place:
+            self.scroll_home(animate=False, immediate=True)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        """Drawn again for the new size (the lines are the old size's meanwhile)."""
+        size = self._draw_size()
+        if size == self._drawn_for or not size.width:
+            return
+        if self._message is not None:
+            text, error = self._message
+            self.say(text, error=error)
+            return
+        found, person_id, look = self._found, self.person_id, self._look()
+        if found is None or person_id is None:
+            return
+        run_in_thread(cast(BaseScreen, self.screen), "student-side-draw",
+                      lambda: draw_student(*found, size.width, size.height, look),
+                      lambda lines: self._redrawn(person_id, size, lines))
+
+    def _redrawn(self, person_id: int, size: Size, lines: list[Strip]) -> None:
+        if person_id == self.person_id and size == self._draw_size():
+            self._put(lines, size, keep_place=True)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        i = y + int(self.scroll_y)
+        if 0 <= i < len(self._lines):
+            return self._lines[i].crop_extend(0, width, self.rich_style)
+        return Strip.blank(width, self.rich_style)

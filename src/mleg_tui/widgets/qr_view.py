@@ -68,7 +68,11 @@ class QRView(Widget):
     def render_line(self, y: int) -> Strip:
         if y >= len(self._lines):
             return Strip.blank(self.size.width)
-        if self.app.no_color:
-            return Strip([Segment("".join(_GLYPHS[p] for p in self._lines[y]), _REVERSE)])
-        segments = [Segment("▀", _STYLES[pair]) for pair in self._lines[y]]
-        return Strip(segments).simplify()
+        return qr_strip(self._lines[y], no_color=self.app.no_color)
+
+
+def qr_strip(line: list[tuple[bool, bool]], *, no_color: bool) -> Strip:
+    """One row of cells of the code (see half_block_lines)."""
+    if no_color:
+        return Strip([Segment("".join(_GLYPHS[p] for p in line), _REVERSE)])
+    return Strip([Segment("▀", _STYLES[pair]) for pair in line]).simplify()

@@ -2,6 +2,7 @@
 the current order (with its QR code when ready), and every order's history."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.cells import cell_len
@@ -146,6 +147,37 @@ class EventLines:
                 yield Text.assemble((at if i == 0 else "").ljust(self.indent), line)
 
 
+@dataclass(frozen=True)
+class PaneParts:
+    """What a student's pane shows, top to bottom: `head` (the person, the verdict, the
+    current order's heading, and its details unless they stand beside the QR code:
+    `beside_qr`), then the history."""
+
+    head: Content
+    beside_qr: Content | None
+    history: Group
+
+
+def pane_parts(v: StudentView, qr: list[list[bool]] | None, codes: dict[int, str],
+               reveal_hint: str | None, qr_hint: str | None) -> PaneParts:
+    head = [Content.from_rich_text(person_lines(v)), Content("\n\n"), verdict_head(v)]
+    reasons = verdict_lines(v)
+    if reasons.plain:
+        head += [Content("\n"), Content.from_rich_text(reasons)]
+    current = v.current
+    details = beside = None
+    if current is not None:
+        head += [Content("\n\n"), current_head(current)]
+        details = Content.from_rich_text(
+            order_details(current, codes.get(current.id), reveal_hint, qr_hint))
+    if details is not None and qr and current is not None and not current.codes_expired:
+        beside = details
+    elif details is not None:
+        head += [Content("\n"), details]
+    return PaneParts(Content("").join(head), beside,
+                     Group(Text(f"\nHistoria zamówień ({len(v.orders)})", "bold"), *history(v)))
+
+
 # The first screen shows the start of the history: the blank line, its heading, the first
 # order's line and its first event.
 HISTORY_START = 4
@@ -181,28 +213,13 @@ class StudentPane(Vertical):
         self.reveal_hint = reveal_hint
 
     def compose(self) -> ComposeResult:
-        v = self.view
-        head = [Content.from_rich_text(person_lines(v)), Content("\n\n"), verdict_head(v)]
-        reasons = verdict_lines(v)
-        if reasons.plain:
-            head += [Content("\n"), Content.from_rich_text(reasons)]
-        current = v.current
-        details = None
-        if current is not None:
-            head += [Content("\n\n"), current_head(current)]
-            details = Content.from_rich_text(
-                order_details(current, self.codes.get(current.id), self.reveal_hint, self.qr_hint))
-        if details is not None and self.qr and current is not None and not current.codes_expired:
-            yield Static(Content("").join(head), id="person")
+        parts = pane_parts(self.view, self.qr, self.codes, self.reveal_hint, self.qr_hint)
+        yield Static(parts.head, id="person")
+        if parts.beside_qr is not None and self.qr:
             with Horizontal(id="current"):
-                yield Static(details, id="current-details")
+                yield Static(parts.beside_qr, id="current-details")
                 yield QRView(self.qr, id="qr")
-        else:
-            if details is not None:
-                head += [Content("\n"), details]
-            yield Static(Content("").join(head), id="person")
-        yield Static(Group(Text(f"\nHistoria zamówień ({len(v.orders)})", "bold"), *history(v)),
-                     id="history")
+        yield Static(parts.history, id="history")
 
     @property
     def qr_drawn(self) -> bool:
