@@ -15,7 +15,7 @@ import pytest_textual_snapshot
 
 from mleg_tui.widgets.order_table import OrderTable
 from support.stores import BACKENDS
-from support.tui import loaded, settle, until
+from support.tui import loaded, screen_text, settle, until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 _BACKEND_ID = re.compile(r"(?<=\[)(?:{0})-|-(?:{0})(?=\])".format("|".join(BACKENDS)))
@@ -196,6 +196,10 @@ def test_sweep_confirm_dialog(snap_compare, make_app, size) -> None:
         await settle(pilot)  # the table sized and drawn: under the dialog it is not drawn again
         await pilot.press("t")
         await until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmDialog")
+        await settle(pilot)
+        # The list under the dialog drawn with its columns sized (the whole name shown).
+        items = pilot.app.screen_stack[-2].items
+        await until(pilot, lambda: items[0].person in screen_text(pilot.app), what="list under the dialog")
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run)

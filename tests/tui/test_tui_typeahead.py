@@ -47,6 +47,29 @@ async def test_filter_typed_in_one_burst_gets_every_letter(make_app) -> None:
         assert names and all("Walczak" in n for n in names)
 
 
+async def test_keys_typed_before_the_filter_fields_are_mounted_reach_them(make_app) -> None:
+    """The filter's fields come a frame after the first rows: `/` and a name typed in
+    that frame (a scanner at the start) wait for them, and none goes to the list."""
+    app = make_app(role="admin")  # `w` is the sweep's key on the list
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not app.screen.query("#f-text")  # not mounted yet: this is that window
+        burst(app, "/", *"walczak")
+        await until(pilot, lambda: app.screen.query("#f-text")
+                    and app.screen.query_one("#f-text").value == "walczak", what="filter text")
+        assert isinstance(app.screen, OrdersScreen) and app.screen.query_one("#f-text").has_focus
+        await until(pilot, lambda: app.screen.order_query.text == "walczak", what="filter applied")
+
+
+async def test_a_name_pasted_before_the_filter_fields_are_mounted_lands_in_them(make_app) -> None:
+    app = make_app(role="admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not app.screen.query("#f-text")
+        burst(app, paste="kowalska")
+        burst(app, *" marta")
+        await until(pilot, lambda: app.screen.query("#f-text")
+                    and app.screen.query_one("#f-text").value == "kowalska marta", what="pasted, typed on")
+
+
 async def test_a_name_pasted_after_slash_lands_in_the_filter(make_app) -> None:
     app = make_app(role="admin")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -8,6 +8,7 @@ pause in typing) and left out of the filter with a message saying so, never an e
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from textual.widgets import Input, Label, Static
 from mleg_tui.domain.dates import parse_date
 from mleg_tui.domain.status import FINAL, LIVE, OrderStatus
 from mleg_tui.services.types import OrderQuery
+from mleg_tui.typeahead import TypeAhead
 from mleg_tui.widgets.fmt import CONTROL_MARKS, literal
 from mleg_tui.widgets.textual_pl import Select
 
@@ -54,7 +56,7 @@ class FilterBar(Widget):
     clerk asked for as an OrderQuery; the sort in it stays the default (the list's keys sort)."""
 
     DEFAULT_CSS = """
-    FilterBar { height: auto; padding: 0 1; }
+    FilterBar { height: auto; min-height: 2; padding: 0 1; }
     FilterBar Horizontal { height: 1; }
     FilterBar Label { padding: 0 1 0 0; }
     FilterBar .gap { padding: 0 1 0 2; }
@@ -97,30 +99,49 @@ class FilterBar(Widget):
         self._picked = ""  # the code last picked from the list: while the field holds it, whole
         self.current = OrderQuery()
         self.order_set: OrderSet | None = None  # from the overview: not a field, but shown
+        self._built = self._ready = False  # the fields are in the tree / mounted (see _build)
+        self._when_ready: list[Callable[[], object]] = []
 
-    def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield Label("Szukaj:")
-            yield Input(id="f-text", placeholder="nazwisko, nr albumu, PESEL, nr zam., QR", compact=True,
-                        highlighter=CONTROL_MARKS, tooltip=TEXT_TAKES)
-            yield Label("Status:", classes="gap")
-            yield Select(STATUS_OPTIONS, value="all", allow_blank=False, id="f-status", compact=True)
-        with Horizontal():
-            yield Label("Data zamówienia od:")
-            yield Input(id="f-from", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True,
-                        highlighter=CONTROL_MARKS)
-            yield Label("do:", classes="gap")
-            yield Input(id="f-to", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True,
-                        highlighter=CONTROL_MARKS)
-            yield Label("Kod błędu:", classes="gap")
-            yield Input(id="f-err", placeholder="np. PESEL · ↓ lista", compact=True, highlighter=CONTROL_MARKS,
-                        tooltip="Kod błędu MC albo jego początek (np. PESEL); ↓: lista kodów w bazie "
-                                "z liczbą zamówień")
-        yield Static(id="f-problem")
-        yield Static(id="f-set")
+    # -- the fields, after the first frame -----------------------------------------------------
+    # Four inputs and a dropdown are a tenth of the first screen's time (25 ms, measured in
+    # a real terminal): the list's first rows are shown without them, and they are mounted
+    # right after, in the two lines kept for them. Whatever needs them meanwhile builds them
+    # at once; what needs them mounted (the focus, a paste) runs once they are, the keys
+    # typed meanwhile waiting (typeahead), so none goes past them to the list.
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._build)
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        self._built = True
+        app = self.app
+        hold = app.hold_keys("the filter's fields") if isinstance(app, TypeAhead) else None
+        mounted = self.mount(FilterFields())
+
+        async def ready() -> None:
+            await mounted
+            self._ready = True
+            for fn in self._when_ready:
+                fn()
+            self._when_ready.clear()
+            if hold is not None and isinstance(app, TypeAhead):
+                app.call_later(app.release_keys, hold)  # after the focus those asked for
+
+        self.call_later(ready)
+
+    def _once_ready(self, fn: Callable[[], object]) -> None:
+        self._build()
+        if self._ready:
+            fn()
+        else:
+            self._when_ready.append(fn)
 
     def pick_code(self, code: str) -> None:
         """A code chosen from the list: the filter shows the orders with that code, whole."""
+        self._once_ready(lambda: self._pick_code(code))
+
+    def _pick_code(self, code: str) -> None:
         self._picked = code
         self.query_one("#f-err", Input).value = code
         self.apply()
@@ -130,15 +151,18 @@ class FilterBar(Widget):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "error_codes":  # ↓ means the list in the code field alone
-            return self.screen.focused is self.query_one("#f-err", Input)
+            return self._ready and self.screen.focused is self.query_one("#f-err", Input)
         return True
 
     def focus_text(self) -> None:
-        self.query_one("#f-text", Input).focus()
+        self._once_ready(lambda: self.query_one("#f-text", Input).focus())
 
     def take_paste(self, text: str) -> None:
         """Text pasted over the list: a name or a number to look for, into the text field
         (its first line, in place of what was there), with the focus, so typing goes on there."""
+        self._once_ready(lambda: self._paste(text))
+
+    def _paste(self, text: str) -> None:
         field = self.query_one("#f-text", Input)
         lines = text.strip().splitlines()
         field.value = lines[0].strip() if lines else ""
@@ -171,11 +195,16 @@ class FilterBar(Widget):
 
     def has_text(self) -> bool:
         """Something is typed or chosen (a bad date, left out of the filter, counts too)."""
+        if not self._ready:  # nothing could be typed yet
+            return self.order_set is not None
         return (any(f.value.strip() for f in self.query(Input))
                 or self.query_one("#f-status", Select).value != "all" or self.order_set is not None)
 
     def clear(self) -> None:
         """Every field empty and every status shown: the whole list again."""
+        self._once_ready(self._clear)
+
+    def _clear(self) -> None:
         for field_ in self.query(Input):
             field_.value = ""
             field_.remove_class("-invalid")
@@ -187,6 +216,9 @@ class FilterBar(Widget):
     def show(self, query: OrderQuery) -> None:
         """Exactly `query` (a line of the overview): its dates and status in their fields,
         its set on a line of its own; the other fields empty."""
+        self._once_ready(lambda: self._show(query))
+
+    def _show(self, query: OrderQuery) -> None:
         from mleg_tui.domain.dates import pl_date
 
         for selector, value in (("#f-text", query.text), ("#f-from", pl_date(query.date_from)),
@@ -212,6 +244,9 @@ class FilterBar(Widget):
 
     def apply(self) -> None:
         """Read the fields, mark bad dates, and announce the filter if it changed."""
+        self._once_ready(self._apply)
+
+    def _apply(self) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -257,6 +292,35 @@ class FilterBar(Widget):
             return None
         field_.remove_class("-invalid")
         return day
+
+
+class FilterFields(Widget):
+    """The filter's fields, mounted after the first frame (see FilterBar._build): a widget
+    of their own, composed as any (mounting them one by one raced the Select's own
+    mounting: it looked for its label before it was there)."""
+
+    DEFAULT_CSS = "FilterFields { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label("Szukaj:")
+            yield Input(id="f-text", placeholder="nazwisko, nr albumu, PESEL, nr zam., QR", compact=True,
+                        highlighter=CONTROL_MARKS, tooltip=TEXT_TAKES)
+            yield Label("Status:", classes="gap")
+            yield Select(STATUS_OPTIONS, value="all", allow_blank=False, id="f-status", compact=True)
+        with Horizontal():
+            yield Label("Data zamówienia od:")
+            yield Input(id="f-from", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True,
+                        highlighter=CONTROL_MARKS)
+            yield Label("do:", classes="gap")
+            yield Input(id="f-to", placeholder="dd.mm.rrrr", classes="date", max_length=10, compact=True,
+                        highlighter=CONTROL_MARKS)
+            yield Label("Kod błędu:", classes="gap")
+            yield Input(id="f-err", placeholder="np. PESEL · ↓ lista", compact=True, highlighter=CONTROL_MARKS,
+                        tooltip="Kod błędu MC albo jego początek (np. PESEL); ↓: lista kodów w bazie "
+                                "z liczbą zamówień")
+        yield Static(id="f-problem")
+        yield Static(id="f-set")
 
 
 def _date_or_empty(text: str) -> bool:

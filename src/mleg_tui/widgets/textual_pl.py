@@ -39,6 +39,20 @@ class Select(widgets.Select[Any]):
         yield SelectCurrent(self.prompt)
         yield _SelectList(type_to_search=self._type_to_search).data_bind(compact=widgets.Select.compact)
 
+    # Mounted as the app closes (the filter's fields come a frame after the first rows, and
+    # the app may end at once: a store that cannot be opened), its parts were never
+    # composed: Textual's own mount handler would fail looking for them.
+    def _composed(self) -> bool:
+        return bool(self.query(SelectOverlay)) and bool(self.query("SelectCurrent #label"))
+
+    def _setup_options_renderables(self) -> None:
+        if self._composed():
+            super()._setup_options_renderables()
+
+    def _init_selected_option(self, hint: Any = widgets.Select.NULL) -> None:
+        if self._composed():
+            super()._init_selected_option(hint)
+
 
 class _HeaderIcon(HeaderIcon):
     def on_mount(self) -> None:
