@@ -49,6 +49,7 @@ class StudentSide(ScrollView, can_focus=False):
         height: 1fr;
         border-left: solid $panel-lighten-2;
         scrollbar-size-vertical: 1;
+        overflow-y: scroll;  /* always there: a student of another length needs no new layout */
     }
     """
 
@@ -106,24 +107,19 @@ class StudentSide(ScrollView, can_focus=False):
 
     # -- drawing ------------------------------------------------------------------------------
     def _draw_size(self) -> Size:
-        """The lines' size: the width as if the scrollbar were there (drawing must not
-        change the width it was drawn for), the height the first screen's."""
-        region = self.content_region
-        return Size(max(0, region.width - self.styles.scrollbar_size_vertical), region.height)
+        """The lines' size: the width beside the scrollbar, the height the first screen's."""
+        return self.scrollable_content_region.size
 
     def _look(self) -> Look:
         return Look(self.visual_style, self.app.theme_variables, no_color=self.app.no_color)
 
     def _put(self, lines: list[Strip], size: Size, *, keep_place: bool = False) -> None:
         self._lines, self._drawn_for = lines, size
+        # No new layout of the whole screen (7-12 ms, the first keys' time): the scrollbar is
+        # always there (see the CSS), only its thumb and these lines change.
         virtual = Size(size.width, len(lines))
-        if (virtual.height > size.height) == (self.virtual_size.height > size.height):
-            # The scrollbar stays (or stays away): no new layout of the whole screen
-            # (7-8 ms), only its thumb and these lines.
-            self.set_reactive(StudentSide.virtual_size, virtual)
-            self._scroll_update(virtual)
-        else:
-            self.virtual_size = virtual
+        self.set_reactive(StudentSide.virtual_size, virtual)
+        self._scroll_update(virtual)
         if not keep_place:
             self.scroll_home(animate=False, immediate=True)
         self.refresh()
