@@ -1,4 +1,4 @@
-"""Modules loaded in the background give way to the keys.
+"""Modules loaded in the background, and jobs nobody waits for, give way to the keys.
 
 The store opens after the first screen, in a worker: SQLAlchemy, SQLModel and the models
 are about 300 ms of CPU, all of it under the GIL, so a key pressed meanwhile got half the
@@ -20,8 +20,9 @@ from collections.abc import Iterator, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-GIVE_WAY = 0.05  # seconds after a key in which a background import waits
+GIVE_WAY = 0.05  # seconds after a key in which a background import (or job) waits
 WAIT_AT_MOST = 1.0  # seconds of waiting in one `giving_way` block, all modules together
+REST_AT_MOST = 0.25  # seconds a background job waits for a rest (see `rest`)
 STEP = 0.005
 
 
@@ -65,3 +66,15 @@ def giving_way() -> Iterator[None]:
         yield
     finally:
         _FINDER.budget.pop(me, None)
+
+
+def rest(at_most: float = REST_AT_MOST) -> None:
+    """In a worker, before work nobody is waiting for this instant (the count, the pane's
+    student, rows read ahead): wait until no key has come for GIVE_WAY seconds, `at_most`
+    seconds at most. Such jobs queue up behind the store's opening and all ran the moment it
+    was open, sharing the interpreter with the key being handled then (30-50 ms for a
+    page-down instead of 15)."""
+    end = time.monotonic() + at_most
+    while time.monotonic() < end and time.monotonic() - _FINDER.last_key < GIVE_WAY:
+        time.sleep(STEP)
+

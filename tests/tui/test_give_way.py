@@ -50,3 +50,32 @@ def test_background_imports_wait_while_keys_come_and_not_longer_than_the_budget(
     got = run(3 * WAIT_AT_MOST)  # a clerk who never pauses delays the store by the budget only
     assert got["giving_way"] < 2 * WAIT_AT_MOST + 1.0
     assert got["other"] < WAIT_AT_MOST  # another thread's imports never wait
+
+
+def test_a_background_job_waits_for_a_rest_and_never_longer_than_its_bound() -> None:
+    """The count, the pane's student, rows read ahead: each starts once no key has come for
+    a moment, or after REST_AT_MOST however fast the keys come."""
+    import threading
+    import time
+
+    from mleg_tui import give_way
+
+    def started_after(typing_for: float) -> float:
+        t0 = time.monotonic()
+        started: list[float] = []
+        job = threading.Thread(target=lambda: (give_way.rest(), started.append(time.monotonic() - t0)))
+        give_way.typed()
+        job.start()
+        while time.monotonic() - t0 < typing_for:
+            give_way.typed()  # a key every 20 ms
+            time.sleep(0.02)
+        job.join()
+        return started[0]
+
+    assert started_after(0.0) >= give_way.GIVE_WAY * 0.9  # a key just came: it waits for the rest
+    assert started_after(0.15) >= 0.15  # not while the keys come
+    assert started_after(1.0) < give_way.REST_AT_MOST + 0.2  # but a bounded time
+    time.sleep(give_way.GIVE_WAY)  # the clerk rests
+    t = time.monotonic()
+    give_way.rest()
+    assert time.monotonic() - t < give_way.GIVE_WAY / 2  # no key lately: at once

@@ -8,6 +8,7 @@ from textual import events, getters
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, get_current_worker
 
+from mleg_tui import give_way
 from mleg_tui.app import MlegApp
 from mleg_tui.errors import MlegError, unexpected
 from mleg_tui.services.context import Context, Permission
@@ -65,13 +66,17 @@ def run_service(
     failed: Callable[[str], None] | None = None,
     *,
     exclusive: bool = True,
+    background: bool = False,
 ) -> Worker[None]:
     """Run `job(ctx)` in a thread (the store is opened by the first job that needs it); see
-    run_in_thread for what comes back."""
+    run_in_thread for what comes back. A `background` job (nobody waits for it this instant)
+    first gives way to a key just typed (give_way.rest)."""
     app = node.app
 
     def work() -> T:
         ctx = app.context()
+        if background:
+            give_way.rest()
         # Jobs queue up behind the store's opening (a key at a time, the count, the pane):
         # one replaced meanwhile would only hold the GIL for a result nobody takes.
         if get_current_worker().is_cancelled:

@@ -171,7 +171,7 @@ class OrdersScreen(BaseScreen):
                 self._rows_failed(text)
 
         run_service(self, "rows-ahead" if w.ahead else "rows", job,
-                    lambda rows: self._arrived(w, rows), failed, exclusive=not w.ahead)
+                    lambda rows: self._arrived(w, rows), failed, exclusive=not w.ahead, background=w.ahead)
 
     # The start screen's rows come before the store is open: the database driver alone
     # reads them (services.order_rows), so they do not wait for SQLAlchemy and SQLModel to
@@ -253,7 +253,7 @@ class OrdersScreen(BaseScreen):
 
             return count_orders(ctx, q, interrupt=interrupt)
 
-        run_service(self, "count", job, lambda n: self.table.set_total(generation, n))
+        run_service(self, "count", job, lambda n: self.table.set_total(generation, n), background=True)
 
     def _interrupt_stale(self, group: str) -> Interrupt:
         """A new read of `group` ("rows", "count"): the one it replaces is stopped in the

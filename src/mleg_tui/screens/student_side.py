@@ -80,7 +80,7 @@ class StudentSide(ScrollView, can_focus=False):
 
         run_service(cast(BaseScreen, self.screen), "student-side", job,
                     lambda got: self._arrived(person_id, size, *got),
-                    lambda text: self._failed(person_id, text))
+                    lambda text: self._failed(person_id, text), background=True)
 
     def changed(self) -> None:
         """The store changed: the next `show`, even of the same person, reads again."""
