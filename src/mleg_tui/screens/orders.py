@@ -224,6 +224,7 @@ class OrdersScreen(BaseScreen):
 
     def _rows_failed(self, text: str) -> None:
         self.table.show_error(text)
+        self.query_one(FilterBar).build()
         if self.side.display:
             self.side.say(text, error=True)
         self.notify(text, title="Nie można odczytać zamówień", severity="error", timeout=10)
@@ -233,6 +234,7 @@ class OrdersScreen(BaseScreen):
             if row.id in self.marks:
                 self.marks[row.id] = row
         self.table.put_rows(window, rows)
+        self.call_after_refresh(self.query_one(FilterBar).build)  # once the rows are drawn
         self._follow_later()  # the cursor's row may be among them
         if self._counted != window.generation:
             self._counted = window.generation

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from mleg_tui.services.overview_types import OrderSet
 
 DATE_PAUSE = 0.3  # seconds after the last key before a date being typed is marked as wrong
+FIELDS_AT_MOST = 0.5  # seconds from the start to the fields, should the list's rows not come
 
 TEXT_TAKES = ("Nazwisko i imię (w dowolnej kolejności, wystarczą początki, polskie znaki "
               "niepotrzebne), początek numeru albumu, cały PESEL, numer zamówienia albo tekst kodu QR")
@@ -99,19 +100,20 @@ class FilterBar(Widget):
         self._picked = ""  # the code last picked from the list: while the field holds it, whole
         self.current = OrderQuery()
         self.order_set: OrderSet | None = None  # from the overview: not a field, but shown
-        self._built = self._ready = False  # the fields are in the tree / mounted (see _build)
+        self._built = self._ready = False  # the fields are in the tree / mounted (see build)
         self._when_ready: list[Callable[[], object]] = []
 
-    # -- the fields, after the first frame -----------------------------------------------------
+    # -- the fields, after the first rows ------------------------------------------------------
     # Four inputs and a dropdown are a tenth of the first screen's time (25 ms, measured in
     # a real terminal): the list's first rows are shown without them, and they are mounted
-    # right after, in the two lines kept for them. Whatever needs them meanwhile builds them
-    # at once; what needs them mounted (the focus, a paste) runs once they are, the keys
-    # typed meanwhile waiting (typeahead), so none goes past them to the list.
+    # right after (`build`, called by the list once its first rows are drawn; at the latest
+    # FIELDS_AT_MOST after the start), in the two lines kept for them. Whatever needs them
+    # meanwhile builds them at once; what needs them mounted (the focus, a paste) runs once
+    # they are, the keys typed meanwhile waiting (typeahead), so none goes past them.
     def on_mount(self) -> None:
-        self.call_after_refresh(self._build)
+        self.set_timer(FIELDS_AT_MOST, self.build)
 
-    def _build(self) -> None:
+    def build(self) -> None:
         if self._built:
             return
         self._built = True
@@ -131,7 +133,7 @@ class FilterBar(Widget):
         self.call_later(ready)
 
     def _once_ready(self, fn: Callable[[], object]) -> None:
-        self._build()
+        self.build()
         if self._ready:
             fn()
         else:
@@ -295,7 +297,7 @@ class FilterBar(Widget):
 
 
 class FilterFields(Widget):
-    """The filter's fields, mounted after the first frame (see FilterBar._build): a widget
+    """The filter's fields, mounted after the first frame (see FilterBar.build): a widget
     of their own, composed as any (mounting them one by one raced the Select's own
     mounting: it looked for its label before it was there)."""
 
