@@ -16,7 +16,7 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
@@ -68,13 +68,14 @@ def giving_way() -> Iterator[None]:
         _FINDER.budget.pop(me, None)
 
 
-def rest(at_most: float = REST_AT_MOST) -> None:
+def rest(at_most: float = REST_AT_MOST, *, unless: Callable[[], bool] = lambda: False) -> None:
     """In a worker, before work nobody is waiting for this instant (the count, the pane's
     student, rows read ahead): wait until no key has come for GIVE_WAY seconds, `at_most`
     seconds at most. Such jobs queue up behind the store's opening and all ran the moment it
     was open, sharing the interpreter with the key being handled then (30-50 ms for a
-    page-down instead of 15)."""
+    page-down instead of 15). `unless()`: stop waiting (the job was replaced)."""
     end = time.monotonic() + at_most
-    while time.monotonic() < end and time.monotonic() - _FINDER.last_key < GIVE_WAY:
+    while (time.monotonic() < end and time.monotonic() - _FINDER.last_key < GIVE_WAY
+           and not unless()):
         time.sleep(STEP)
 

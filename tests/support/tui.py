@@ -86,9 +86,14 @@ async def pane_caught_up(pilot: Any) -> None:
 
 async def settle(pilot: Any) -> None:
     """Every worker done and every message handled."""
+    from textual.worker import WorkerCancelled
+
     app = pilot.app
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # replaced by a newer one: it ends on its own
+            pass
         await pilot.pause()
     # A DataTable sizes its columns on an idle event: on a busy machine that can come
     # after the pauses above, and a snapshot would catch headers-wide columns.

@@ -75,11 +75,12 @@ def run_service(
 
     def work() -> T:
         ctx = app.context()
+        worker = get_current_worker()
         if background:
-            give_way.rest()
+            give_way.rest(unless=lambda: worker.is_cancelled)
         # Jobs queue up behind the store's opening (a key at a time, the count, the pane):
         # one replaced meanwhile would only hold the GIL for a result nobody takes.
-        if get_current_worker().is_cancelled:
+        if worker.is_cancelled:
             raise Interrupted
         return job(ctx)
 

@@ -91,6 +91,11 @@ class StudentSide(ScrollView, can_focus=False):
         self.wanted = self.person_id = None
         self.view = self._found = None
         self._message = (text, error)
+        self._put_message()
+
+    def _put_message(self) -> None:
+        assert self._message is not None
+        text, error = self._message
         size = self._draw_size()
         self._put(draw_message(text, size.width, self._look(), error=error), size)
 
@@ -129,9 +134,8 @@ class StudentSide(ScrollView, can_focus=False):
         size = self._draw_size()
         if size == self._drawn_for or not size.width:
             return
-        if self._message is not None:
-            text, error = self._message
-            self.say(text, error=error)
+        if self._message is not None:  # drawn again; a student being read still comes
+            self._put_message()
             return
         found, person_id, look = self._found, self.person_id, self._look()
         if found is None or person_id is None:
