@@ -55,16 +55,24 @@ class StudentSide(ScrollView, can_focus=False):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        self.person_id: int | None = None  # whose view is shown
         self.wanted: int | None = None  # whose view is shown or being read
-        self.view: StudentView | None = None  # what is shown (None: a message)
-        self._found: Found | None = None
+        self._found: Found | None = None  # what is shown (None: a message)
         self._stale = False  # the store changed since it was read
         self._lines: list[Strip] = []
         self._drawn_for = Size(0, 0)  # the size the lines were drawn for
         self._message: tuple[str, bool] | None = (LOADING, False)
 
     # -- what is shown ------------------------------------------------------------------------
+    @property
+    def view(self) -> StudentView | None:
+        return self._found[0] if self._found is not None else None
+
+    @property
+    def person_id(self) -> int | None:
+        """Whose view is shown."""
+        view = self.view
+        return view.person_id if view is not None else None
+
     def show(self, person_id: int) -> None:
         """The student of this person (read and drawn in a worker, unless shown and fresh)."""
         if person_id == self.wanted and not self._stale:
@@ -88,8 +96,7 @@ class StudentSide(ScrollView, can_focus=False):
 
     def say(self, text: str, *, error: bool = False) -> None:
         """A message instead of a student (an empty list, rows that could not be read)."""
-        self.wanted = self.person_id = None
-        self.view = self._found = None
+        self.wanted = self._found = None
         self._message = (text, error)
         self._put_message()
 
@@ -103,7 +110,7 @@ class StudentSide(ScrollView, can_focus=False):
         if person_id != self.wanted:  # the cursor went on meanwhile
             return
         same = person_id == self.person_id
-        self.person_id, self.view, self._found, self._message = person_id, found[0], found, None
+        self._found, self._message = found, None
         self._put(lines, size, keep_place=same)  # the same student again: where the clerk was reading
 
     def _failed(self, person_id: int, text: str) -> None:
