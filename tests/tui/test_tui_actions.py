@@ -76,6 +76,9 @@ async def test_viewer_has_no_destructive_action_at_all(make_app) -> None:
         await settle(pilot)
         assert type(app.screen).__name__ == "OrdersScreen"  # nothing opened
         assert "podgląd" in app.sub_title
+        # ... and the keys say why, not nothing
+        said = [str(n.message) for n in app._notifications]
+        assert any("tester (podgląd) nie może wykonać tej czynności" in t and "[roles]" in t for t in said), said
 
 
 async def test_read_only_forces_viewer(make_app) -> None:

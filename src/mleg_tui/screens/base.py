@@ -11,7 +11,7 @@ from textual.worker import Worker, get_current_worker
 from mleg_tui import give_way
 from mleg_tui.app import MlegApp
 from mleg_tui.errors import MlegError, unexpected
-from mleg_tui.services.context import Context, Permission
+from mleg_tui.services.context import Context, Permission, forbidden
 from mleg_tui.services.interrupt import Interrupted
 
 T = TypeVar("T")
@@ -40,16 +40,32 @@ class BaseScreen(Screen[Any]):
         return None
 
     def on_key(self, event: events.Key) -> None:
-        # A greyed-out key would do nothing in silence: say why instead. (Keys that
-        # act never get here as disabled; typing into a field never reaches the screen.)
+        # A greyed-out key would do nothing in silence: say why instead; so would the key
+        # of an action this role lacks (it is no key at all). (Keys that act never get here
+        # as disabled; typing into a field never reaches the screen.)
         active = self.active_bindings.get(event.key)
-        if active is None or active.enabled or active.node is not self:
+        if active is None:
+            why = self._not_allowed(event.key)
+        elif active.enabled or active.node is not self:
             return
-        why = self.why_not(active.binding.action)
+        else:
+            why = self.why_not(active.binding.action)
         if why:
             event.stop()
             event.prevent_default()
             self.notify(why, title="Nie można teraz", severity="warning", timeout=6)
+
+
+    def _not_allowed(self, key: str) -> str | None:
+        """Why this role may not do what `key` does on this screen (None: it is not such a key)."""
+        ctx = self.app.ctx
+        if ctx is None:  # who this is is not known yet
+            return None
+        for binding in self._bindings.key_to_bindings.get(key, []):
+            perm = self.PERMISSIONS.get(binding.action)
+            if perm is not None and not ctx.can(perm):
+                return str(forbidden(ctx.settings, ctx.login, ctx.role, perm))
+        return None
 
 
 class BaseModal(ModalScreen[R]):
