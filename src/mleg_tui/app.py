@@ -11,10 +11,13 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.content import Content
+from textual.driver import Driver
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
@@ -75,7 +78,22 @@ class MlegApp(TypeAhead[int]):
 
     def key_typed(self) -> None:
         self._gc.typed()
-        give_way.typed()
+        give_way.busy()
+
+    def get_driver_class(self) -> type[Driver]:
+        base = super().get_driver_class()
+
+        class KeysFirst(base):  # type: ignore[valid-type, misc]
+            """Textual's driver for this terminal. Its input thread tells background work
+            to give way as a key comes in, not once the event loop gets to it: a key that
+            came during a frame waited behind it 25 ms with the store's import running."""
+
+            def process_message(self, message: Message) -> None:
+                if isinstance(message, (events.Key, events.Paste)):
+                    give_way.busy()
+                super().process_message(message)
+
+        return cast("type[Driver]", KeysFirst)
 
     def __rich_repr__(self) -> Any:
         # Textual's own asks every theme for its pseudo-classes, and every timer set on the
@@ -109,6 +127,9 @@ class MlegApp(TypeAhead[int]):
                 else:
                     with give_way.giving_way():  # its 300 ms of imports wait for the keys
                         self._ctx = open_context(self.settings, create=False)
+                    # Its title, keys and the jobs that waited for it (the count, rows,
+                    # the pane's student) land in a rest, not in the middle of a key.
+                    give_way.rest()
                     self.call_from_thread(self._context_ready)
             return self._ctx
 

@@ -253,8 +253,40 @@ async def test_the_pane_stands_from_the_first_frame_where_the_count_will_leave_i
         await until(pilot, lambda: table.loaded_rows())
         await pilot.pause()
         assert table.total is None  # the count is not in
-        before = side.region
+        before, header = side.region, lp_header(app)
         held.set()
         await until(pilot, lambda: table.total is not None)
         await settle(pilot)
         assert table.lp_width == 5 and side.region == before
+        assert lp_header(app) == header  # nor did the table's columns move
+
+
+def lp_header(app: MlegApp) -> str:
+    return next(line for line in screen_text(app).splitlines() if "Lp." in line)
+
+
+async def test_before_the_store_opens_each_page_down_goes_a_whole_page(make_app, db) -> None:
+    # The store opens in a worker while the clerk starts (SQLAlchemy's import, giving way to
+    # the keys): here it is held shut. The first rows come from the database driver alone,
+    # and so do the next screens' (SQLite: at each key; PostgreSQL: many screens at once).
+    # Past the rows first read, page-downs waited for the store, and stopped short where the
+    # rows known ended (a page-down moved 15 rows instead of 34, before the count).
+    app = make_app(role="viewer")
+    app._ctx_lock.acquire()  # the store is still opening
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.screen.query_one(OrderTable)
+            await until(pilot, lambda: table.loaded_rows())
+            h = table._body_height
+            if isinstance(db, Path):
+                assert len(table.loaded_rows()) < 8 * h  # the pages below are read at each key
+            for n in range(1, 9):
+                await pilot.press("pagedown")
+                await until(pilot, lambda n=n: one_frame(app) == (1 + n * h, (1 + n * h, (n + 1) * h, None)),
+                            what=f"page {n + 1}")
+            assert app.ctx is None and table.total is None
+            app._ctx_lock.release()
+            await loaded(pilot)
+    finally:
+        if app._ctx_lock.locked():
+            app._ctx_lock.release()

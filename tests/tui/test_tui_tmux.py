@@ -94,3 +94,37 @@ def test_filter_sent_in_one_burst_and_a_paste_keep_every_letter(terminal: Termin
     time.sleep(0.2)  # an Esc right before another key would read as Alt+that key
     terminal.paste("Kowalska")  # on the list: into the filter
     terminal.wait_for("Szukaj: Kowalska", "Marta Kowalska")
+
+
+def test_every_screen_from_the_start_says_which_rows_it_shows(db: Path | str, tmp_path: Path) -> None:
+    """Watched as fast as tmux shows it, from the start until the count is in: every screen
+    with rows names those rows in its status line (the first frame said "1..1" for 35 ms),
+    and nothing but the fields' own text stands where they come ("FilterBar#filter")."""
+    import re
+
+    if TMUX is None:
+        pytest.skip("TMUX IS NOT INSTALLED (apt-get install tmux)")
+    row = re.compile(r"^[ ●]\s*(\d+) \S.*\d{4}-\d{2}-\d{2}")
+    shown = re.compile(r"Wyświetlane są elementy (\d+)\.\.(\d+) \(spośród(?: (\d+)|: liczenie…)\)")
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    term = Terminal(f"mleg-test-{os.getpid()}-{next(_sockets)}")
+    term.start(f"env MLEG_TUI_CONFIG={config} TERM=xterm-256color {MLEG} --db '{db}' --today {TODAY} tui")
+    socket = Path(term.tmux("display-message", "-p", "#{socket_path}").strip())
+    try:
+        seen, deadline = 0, time.monotonic() + 30
+        while time.monotonic() < deadline:
+            screen = term.screen()
+            assert "FilterBar" not in screen and "#filter" not in screen, screen
+            rows = [int(m.group(1)) for line in screen.splitlines() if (m := row.match(line))]
+            if rows:
+                seen += 1
+                found = shown.search(screen)
+                assert found is not None, screen
+                assert (int(found.group(1)), int(found.group(2))) == (rows[0], rows[-1]), screen
+                if found.group(3):  # the count is in: the start is over
+                    break
+        assert seen, "no rows shown"
+    finally:
+        subprocess.run([TMUX, "-L", term.socket, "kill-server"], capture_output=True, timeout=30)
+        socket.unlink(missing_ok=True)

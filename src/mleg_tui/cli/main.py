@@ -572,6 +572,9 @@ def run_tui(args: argparse.Namespace) -> int:
         raise UserError("Aplikacja potrzebuje terminala: uruchom ją w terminalu "
                         "(przez SSH: ssh -t ...); polecenia wsadowe: mleg-tui --help.")
     settings = settings_for(args)
+    from mleg_tui.frames import quick_frames
+
+    quick_frames()
     from mleg_tui.app import run_app
 
     return run_app(settings)

@@ -120,6 +120,9 @@ def _live_at_mc(ctx: Any) -> list[dict[str, Any]]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from mleg_tui.frames import quick_frames
+
+    quick_frames()
     from mleg_tui.app import run_app
     from mleg_tui.demo.data import build_demo
     from mleg_tui.simulator.server import start_simulator

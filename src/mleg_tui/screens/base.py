@@ -86,7 +86,8 @@ def run_service(
 ) -> Worker[None]:
     """Run `job(ctx)` in a thread (the store is opened by the first job that needs it); see
     run_in_thread for what comes back. A `background` job (nobody waits for it this instant)
-    first gives way to a key just typed (give_way.rest)."""
+    first gives way to a key just typed (give_way.rest), then to each key that comes while
+    it runs (give_way.giving_way)."""
     app = node.app
 
     def work() -> T:
@@ -98,7 +99,10 @@ def run_service(
         # one replaced meanwhile would only hold the GIL for a result nobody takes.
         if worker.is_cancelled:
             raise Interrupted
-        return job(ctx)
+        if not background:
+            return job(ctx)
+        with give_way.giving_way():  # and gives way again to each key that comes meanwhile
+            return job(ctx)
 
     return run_in_thread(node, group, work, done, failed, exclusive=exclusive)
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from rich.text import Text
 from textual import events, on
@@ -11,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widget import Widget
 
 from mleg_tui.domain.names import plural
 from mleg_tui.screens.base import BaseScreen, run_in_thread, run_service
@@ -36,10 +38,26 @@ RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports change
 # Screens of rows read before the first frame: page-downs right after the start need no store
 # (it opens in a worker meanwhile, SQLAlchemy taking a second on a busy machine).
 FIRST_PAGES = 3
+WORKER_PAGES = 15  # ... read by a worker (PostgreSQL), after the first frame
+EARLY_ROWS = 2000  # rows of the start list read the same way while the store opens
 DESCENDING_FIRST: frozenset[SortKey] = frozenset({"ordered_at", "expiry"})  # newest first; names and codes A-Z
 EMPTY_STORE = ("Baza nie zawiera jeszcze żadnych zamówień. Wczytaj dane:\n"
                "  mleg-tui import PLIK.csv   (osoby i programy z rejestru)\n"
                "  mleg-tui demo-data         (przykładowa baza demonstracyjna)")
+
+
+class StatusLine(Widget):
+    """The line under the list: which rows are shown, of how many. Its text is worked out as
+    it is drawn, from the table as it is then: in the first frame the table's height is
+    known only once the screen is laid out, after the rows came (a text set then said
+    "1..1" for a frame)."""
+
+    def __init__(self, text: Callable[[], Text], **kw: Any) -> None:
+        super().__init__(**kw)
+        self._text = text
+
+    def render(self) -> Text:
+        return self._text()
 
 
 class OrdersScreen(BaseScreen):
@@ -94,16 +112,17 @@ class OrdersScreen(BaseScreen):
         self._hidden = 0  # marked orders the filter hides (asked of the store)
         self._counted = -1
         self._reload_timer: Timer | None = None
-        self._shown = Shown(0, 0, None, False)
         self._shown_text = ""
         self._shown_one_line = False
         self._first_tried = False  # the first rows were read before the store opened, or tried
+        self._first_local = False  # ... from the UI thread: so are the next (_before_the_store)
         self._away = False  # another screen is over this one
         self._side_on = True  # the student pane, where there is room (p hides it)
         self._follow_timer: Timer | None = None
         self._last_follow = 0.0  # time.monotonic() of the last call for the pane to follow
         self._reads: dict[str, Interrupt] = {}  # the newest read of rows, of the count
         self._side_lp = 0  # the widest Lp. of the table seen: the pane's width is worked out for it
+        self._all_lp = 0  # the Lp. width the whole list's count will need (the highest order id's)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -111,7 +130,7 @@ class OrdersScreen(BaseScreen):
         with Horizontal(id="orders-body"):
             yield OrderTable(id="orders")
             yield StudentSide(id="side")
-        yield Static(id="shown")
+        yield StatusLine(self.status_text, id="shown")
         yield KeyBar()
 
     @property
@@ -152,6 +171,8 @@ class OrdersScreen(BaseScreen):
                 and w.after is None and w.before is None and q == OrderQuery()):
             self._first_in_worker(w)
             return
+        if self._before_the_store(w):
+            return
 
         # A read ahead is never interrupted: it may serve the list after the next move.
         interrupt = None if w.ahead else self._interrupt_stale("rows")
@@ -185,10 +206,23 @@ class OrdersScreen(BaseScreen):
         w = Window(generation, 0, self._first_count)
         first = first_window(app.settings, w.count, ui_thread=True)
         if first is not None:
-            self._first_tried = True
+            self._first_tried = self._first_local = True
             self._expect_orders(first.orders_at_most)
             self._arrived(w, first.rows)  # the count (and with it the store) once shown
         # Otherwise the table asks for its rows after the first frame (_fetch).
+
+    def _before_the_store(self, w: Window) -> bool:
+        """The next screens of the start list while the store opens: read as its first rows
+        were, at once (a local SQLite file), so a page-down in the first second does not
+        wait for the store (100-150 ms, measured in a real terminal). True if served."""
+        if (not self._first_local or self.app.ctx is not None or w.before is not None
+                or w.start > EARLY_ROWS or self.order_query != OrderQuery()):
+            return False
+        first = first_window(self.app.settings, w.count, offset=w.start, ui_thread=True)
+        if first is None:
+            return False
+        self._arrived(w, first.rows)
+        return True
 
     @property
     def _first_count(self) -> int:
@@ -196,9 +230,9 @@ class OrdersScreen(BaseScreen):
         return FIRST_PAGES * self.app.size.height + MARGIN
 
     def _first_in_worker(self, w: Window) -> None:
-        # As many screens as from the UI thread: the first page-downs need not wait for the
-        # store, which opens after these rows (SQLAlchemy's import, 100-200 ms).
-        settings, count = self.app.settings, max(w.count, self._first_count)
+        # Many screens at once: the first page-downs need not wait for the store, which
+        # opens after these rows (SQLAlchemy's import, 300 ms of CPU giving way to keys).
+        settings, count = self.app.settings, max(w.count, WORKER_PAGES * self.app.size.height)
         run_in_thread(self, "rows", lambda: first_window(settings, count),
                       lambda first: self._first_arrived(w, first),
                       lambda _: self._first_arrived(w, None))  # the ordinary way says what is wrong
@@ -214,10 +248,13 @@ class OrdersScreen(BaseScreen):
         self._arrived(w, first.rows)  # the count (and with it the store) once they are shown
 
     def _expect_orders(self, at_most: int) -> None:
-        """The pane is placed at once for the Lp. width the count will need (the highest
-        order id has as many digits, or more): placing it again when the count comes lays
-        out the whole screen and the pane twice, 50 ms in the middle of the first keys."""
+        """The table's Lp. column and the pane are placed at once for the width the count
+        will need (the highest order id has as many digits, or more): placing them again
+        when the count comes moved every column and laid out the whole screen and the pane
+        twice, 50 ms in the middle of the first keys."""
         lp = len(str(at_most))
+        self._all_lp = max(self._all_lp, lp)
+        self.table.lp_at_least = self._all_lp  # the whole list's (a filter's count is not known)
         if lp > self._side_lp:
             self._side_lp = lp
             self._place_side()
@@ -362,11 +399,11 @@ class OrdersScreen(BaseScreen):
         self._place_side()
 
     def _shown_changed(self, shown: Shown) -> None:
-        self._shown = shown
         self._status_line()
 
-    def _status_line(self) -> None:
-        first, last, total, pending = self._shown
+    def status_text(self) -> Text:
+        """The status line, from the table as it is now (see StatusLine)."""
+        first, last, total, pending = self.table.shown_now()
         t = Text()
         of = f"spośród {total}" if total is not None else "spośród: liczenie…"  # it follows the rows
         t.append(f"Wyświetlane są elementy {first}..{last} ({of})")
@@ -377,12 +414,16 @@ class OrdersScreen(BaseScreen):
                 t.append(f" (w tym ukryte przez filtr: {hidden})")
         if pending:
             t.append(" · * czeka na potwierdzenie MC")
+        return t
+
+    def _status_line(self) -> None:
+        t = self.status_text()
         if t.plain != self._shown_text:  # cursor moves must not redraw it
-            shown = self.query_one("#shown", Static)
+            shown = self.query_one(StatusLine)
             width = shown.content_region.width
             one_line = bool(width) and t.cell_len <= width
             # Only a change of its height needs a new layout of the screen (a full redraw).
-            shown.update(t, layout=not (one_line and self._shown_one_line))
+            shown.refresh(layout=not (one_line and self._shown_one_line))
             self._shown_text, self._shown_one_line = t.plain, one_line
 
     def hidden_marks(self) -> int:
@@ -413,6 +454,7 @@ class OrdersScreen(BaseScreen):
         self.order_query = replace(event.query, sort=self.order_query.sort, descending=self.order_query.descending)
         unfiltered = replace(event.query, sort="ordered_at", descending=True) == OrderQuery()
         self.table.empty_text = EMPTY_STORE if unfiltered else OrderTable.NO_MATCH
+        self.table.lp_at_least = self._all_lp if unfiltered else 0
         self._interrupt_reads()
         self.table.reset()
         self._follow_later()  # once the typing rests: the rows of each key come first

@@ -24,9 +24,12 @@ class FirstWindow:
     orders_at_most: int  # the highest order id: the count has no more digits than this
 
 
-def first_window(settings: Settings, limit: int, *, ui_thread: bool = False) -> FirstWindow | None:
+def first_window(settings: Settings, limit: int, *, offset: int = 0,
+                 ui_thread: bool = False) -> FirstWindow | None:
     """The first `limit` rows of the default list (no filter, newest first), or None: then
-    read through services.orders (which also opens, creates or upgrades the store).
+    read through services.orders (which also opens, creates or upgrades the store). With
+    `offset`: the rows after the first `offset` ones (the next screens, before the store is
+    open: page-downs in the first second waited 100-150 ms for it, measured in a terminal).
 
     Each store is read from the thread that suits it. A local SQLite file is read from the
     UI thread (`ui_thread`), before the first frame, so that the rows are in it: a few ms,
@@ -37,14 +40,15 @@ def first_window(settings: Settings, limit: int, *, ui_thread: bool = False) -> 
 
     if is_local_file(settings.db_url) != ui_thread:
         return None
-    found = first_rows(settings.db_url, limit, timeout=QUICK_TIMEOUT if ui_thread else TIMEOUT)
+    found = first_rows(settings.db_url, limit, offset=offset,
+                       timeout=QUICK_TIMEOUT if ui_thread else TIMEOUT)
     if found is None:
         return None
     raw, ceiling = found
     clock = Clock(settings.today_override, settings.timezone)
     today, now = clock.today(), clock.now()
     return FirstWindow([
-        OrderRow(lp=i + 1, id=id_, order_ref=ref, person_id=pid, person=f"{first} {last}",
+        OrderRow(lp=offset + i + 1, id=id_, order_ref=ref, person_id=pid, person=f"{first} {last}",
                  album=album or "", ordered_at=clock.local(at), status=OrderStatus(status),
                  expiry_date=expiry, error_code=err or "", pending_action=pending,
                  version=ver, key=(at, id_),

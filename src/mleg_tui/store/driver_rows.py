@@ -21,7 +21,7 @@ _FIRST = (
     "SELECT o.id, o.order_ref, o.person_id, o.status, o.ordered_at, o.expiry_date, "
     "o.error_code, o.pending_action, o.version, o.album, p.first_name, p.last_name, "
     "o.codes_valid_until FROM orders AS o JOIN person AS p ON p.id = o.person_id "
-    "ORDER BY o.ordered_at DESC, o.id DESC LIMIT {}"
+    "ORDER BY o.ordered_at DESC, o.id DESC LIMIT {} OFFSET {}"
 )
 _VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
 _CEILING = "SELECT coalesce(max(id), 0) FROM orders"  # the primary key's last entry: at once
@@ -36,17 +36,19 @@ def is_local_file(db_url: str) -> bool:
     return db_url.startswith("sqlite:///")
 
 
-def first_rows(db_url: str, limit: int, *, timeout: float = 5.0) -> tuple[list[Row], int] | None:
-    """The first `limit` rows and the highest order id (no more orders than that are
-    stored: the count's number of digits before the count), or None when this way does not apply (not a plain SQLite
-    file or psycopg URL, no store there yet, a store of another schema version, locked
-    longer than `timeout` seconds, any error): the caller then reads the ordinary way,
-    which also creates or upgrades the store and says what is wrong."""
+def first_rows(db_url: str, limit: int, *, offset: int = 0,
+               timeout: float = 5.0) -> tuple[list[Row], int] | None:
+    """The first `limit` rows (after `offset` rows: the next screens, while the store
+    opens) and the highest order id (no more orders than that are stored: the count's
+    number of digits before the count), or None when this way does not apply (not a plain
+    SQLite file or psycopg URL, no store there yet, a store of another schema version,
+    locked longer than `timeout` seconds, any error): the caller then reads the ordinary
+    way, which also creates or upgrades the store and says what is wrong."""
     try:
         if is_local_file(db_url):
-            return _sqlite(db_url.removeprefix("sqlite:///"), limit, timeout)
+            return _sqlite(db_url.removeprefix("sqlite:///"), limit, offset, timeout)
         if db_url.startswith("postgresql+psycopg://"):
-            return _postgresql(db_url, limit, timeout)
+            return _postgresql(db_url, limit, offset, timeout)
     except Exception:  # noqa: BLE001 - the ordinary way will say what is wrong
         return None
     return None
@@ -57,7 +59,7 @@ def _current(version: Any) -> bool:
     return version is not None and int(version[0]) == SCHEMA_VERSION
 
 
-def _sqlite(path: str, limit: int, timeout: float) -> tuple[list[Row], int] | None:
+def _sqlite(path: str, limit: int, offset: int, timeout: float) -> tuple[list[Row], int] | None:
     import sqlite3
 
     if not path or "?" in path or path == ":memory:" or not os.path.isfile(path):
@@ -66,7 +68,7 @@ def _sqlite(path: str, limit: int, timeout: float) -> tuple[list[Row], int] | No
     try:
         if not _current(conn.execute(_VERSION).fetchone()):
             return None
-        found = conn.execute(_FIRST.format(int(limit))).fetchall()
+        found = conn.execute(_FIRST.format(int(limit), int(offset))).fetchall()
         ceiling = int(conn.execute(_CEILING).fetchone()[0])
     finally:
         conn.close()
@@ -83,7 +85,7 @@ def _utc_text(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def _postgresql(url: str, limit: int, timeout: float) -> tuple[list[Row], int] | None:
+def _postgresql(url: str, limit: int, offset: int, timeout: float) -> tuple[list[Row], int] | None:
     parts = urlsplit(url)
     if not parts.hostname or "," in parts.netloc:
         return None
@@ -101,7 +103,7 @@ def _postgresql(url: str, limit: int, timeout: float) -> tuple[list[Row], int] |
     with psycopg.connect(**params, autocommit=True) as conn:
         if not _current(conn.execute(_VERSION).fetchone()):
             return None
-        found = conn.execute(_FIRST.format(int(limit))).fetchall()
+        found = conn.execute(_FIRST.format(int(limit), int(offset))).fetchall()
         top = conn.execute(_CEILING).fetchone()
         ceiling = int(top[0]) if top is not None else 0
     rows: list[Row] = [

@@ -15,9 +15,11 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from mleg_tui.errors import ConfigError, MlegError
+from mleg_tui.read_pause import pause_point
 from mleg_tui.store.filemode import make_private
 
 BUSY_TIMEOUT_MS = 15_000
+PAUSE_EVERY = 20_000  # SQLite steps between pause points (a few hundred microseconds)
 log = logging.getLogger("mleg_tui.store")
 
 
@@ -147,6 +149,11 @@ def remove_new_store(engine: Engine) -> None:
             name.unlink()
 
 
+def _pause_point() -> int:
+    pause_point()
+    return 0  # go on
+
+
 def _sqlite(url: str, database: str | None) -> Engine:
     # LIFO: the connection used last, its page cache warm, serves the next request.
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
@@ -159,6 +166,8 @@ def _sqlite(url: str, database: str | None) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
+        # A long read (the count over a million orders) pauses where a front end asks it to.
+        dbapi_conn.set_progress_handler(_pause_point, PAUSE_EVERY)
         if database and database != ":memory:":
             # WAL: readers never block the writer nor the writer readers, so staff
             # sessions and a cron job can share one file.

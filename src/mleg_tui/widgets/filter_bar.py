@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
+from mleg_tui import give_way
 from mleg_tui.domain.dates import parse_date
 from mleg_tui.domain.status import FINAL, LIVE, OrderStatus
 from mleg_tui.services.types import OrderQuery
@@ -113,10 +114,14 @@ class FilterBar(Widget):
     def on_mount(self) -> None:
         self.set_timer(FIELDS_AT_MOST, self.build)
 
+    def render(self) -> str:
+        return ""  # the two lines are empty until the fields come (not Textual's "FilterBar#filter")
+
     def build(self) -> None:
         if self._built:
             return
         self._built = True
+        give_way.busy()  # 40-100 ms of mounting: the store's opening waits meanwhile
         app = self.app
         hold = app.hold_keys("the filter's fields") if isinstance(app, TypeAhead) else None
         mounted = self.mount(FilterFields())

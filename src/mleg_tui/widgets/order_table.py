@@ -221,6 +221,10 @@ class OrderTable(ScrollView, can_focus=True):
         self._stale: dict[int, OrderRow] = {}
         self._stale_n = 0
         self._known = 0  # rows known to exist while the count is not in yet
+        self._end_known = False  # ... and they are all: a read came back short
+        # The Lp. column's least width: as many digits as the count can have, known before
+        # it comes (the highest order id), so that its coming does not move every column.
+        self.lp_at_least = 0
         self._inflight: Window | None = None
         self._last_moved: tuple[Any, ...] | None = None
         self._line_pass: _Pass | None = None
@@ -239,7 +243,7 @@ class OrderTable(ScrollView, can_focus=True):
         self.generation += 1
         self._end_wanted = False
         self._inflight = None
-        self._known = 0
+        self._known, self._end_known = 0, False
         if not keep_position:
             self.total = None
             self.cursor = 0
@@ -265,7 +269,7 @@ class OrderTable(ScrollView, can_focus=True):
             self._rows.popitem(last=False)
         if window.before is None and len(rows) < window.count:
             end = window.start + len(rows)  # the end of the list
-            self._known = end
+            self._known, self._end_known = end, True
             if self.total is not None and end < self.total:
                 self.total = end  # it shrank since the count (a refresh moved rows out)
         elif rows:
@@ -335,8 +339,10 @@ class OrderTable(ScrollView, can_focus=True):
         limit = None
         if self.total is not None:
             limit = self.total
-        elif self._known and self._rows:
+        elif self._end_known:
             limit = self._known
+        # Otherwise the rows below the known ones are asked for too: until the count comes,
+        # only reading them says whether there are more (a page-down stopped short there).
         ranges = [(top, top + h), (top + h, top + h + ahead), (max(0, top - ahead), top), (0, h)]
         if self.total is not None:
             ranges.append((max(0, self.total - h), self.total))
@@ -458,7 +464,8 @@ class OrderTable(ScrollView, can_focus=True):
     def _refresh_index(self, index: int) -> None:
         self.refresh_line(index + 1)
 
-    def _post_moved(self) -> None:
+    def shown_now(self) -> Shown:
+        """The rows in view and the total, from the table's size and scroll as they are now."""
         n = self.row_count
         top = int(self.scroll_y)
         first = min(top + 1, n)
@@ -466,7 +473,11 @@ class OrderTable(ScrollView, can_focus=True):
         pending = any(
             (r := self._rows.get(i)) is not None and r.pending_action for i in range(top, last)
         )
-        self.shown = Shown(first, last, self.total, pending)
+        return Shown(first, last, self.total, pending)
+
+    def _post_moved(self) -> None:
+        self.shown = shown = self.shown_now()
+        first, last, _, pending = shown
         state = (first, last, self.total, pending, self.cursor, self.generation)
         if state != self._last_moved:
             self._last_moved = state
@@ -475,7 +486,7 @@ class OrderTable(ScrollView, can_focus=True):
     # -- drawing ------------------------------------------------------------------------
     @property
     def lp_width(self) -> int:
-        return max(3, len(str(self.row_count)))
+        return max(3, self.lp_at_least, len(str(self.row_count)))
 
     def _layout(self) -> Layout:
         return compute_layout(self.scrollable_content_region.width, self.lp_width)

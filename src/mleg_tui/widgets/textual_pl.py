@@ -64,10 +64,17 @@ class _HeaderIcon(HeaderIcon):
             self.tooltip = PALETTE_TOOLTIP
 
 
+class _HeaderTitle(HeaderTitle):
+    def update(self, content: Any = "", *, layout: bool = True) -> None:
+        # Its size is the header's whatever the title says: a new title (the role, once the
+        # store is open) needs no layout of the whole screen (12 ms, in the middle of a key).
+        super().update(content, layout=False)
+
+
 class Header(widgets.Header):
     def compose(self) -> ComposeResult:  # Textual's, with the icon above
         yield _HeaderIcon().data_bind(widgets.Header.icon)
-        yield HeaderTitle()
+        yield _HeaderTitle()
         yield HeaderClock().data_bind(widgets.Header.time_format) if self._show_clock else HeaderClockSpace()
 
 
