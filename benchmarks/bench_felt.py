@@ -167,10 +167,6 @@ def shown(screen: list[str]) -> tuple[int, int, str] | None:
     return None
 
 
-def has_rows(screen: list[str]) -> bool:
-    return bool(rows_of(screen))
-
-
 def window_is(first: int) -> Callable[[list[str]], bool]:
     """The rows start at `first` and the status line says so too."""
     def ok(screen: list[str]) -> bool:
@@ -180,15 +176,26 @@ def window_is(first: int) -> Callable[[list[str]], bool]:
 
 
 def moved(screen_before: list[str], down: bool) -> Callable[[list[str]], bool]:
-    """The window moved (down or up) and the rows and the status line agree on where."""
-    was = rows_of(screen_before)[0]
+    """The window moved a whole page (down or up, or as far as the list goes) and the rows
+    and the status line agree on where."""
+    before = rows_of(screen_before)
+    was, page = before[0], len(before)
 
     def ok(screen: list[str]) -> bool:
         rows, s = rows_of(screen), shown(screen)
         if not rows or s is None or rows[0] != s[0] or rows[-1] != s[1]:
             return False
-        return rows[0] > was if down else rows[0] < was
+        if down:
+            total = int(s[2]) if s[2].isdigit() else None
+            return rows[0] == was + page or (total is not None and rows[-1] == total and rows[0] > was)
+        return rows[0] == max(1, was - page)
     return ok
+
+
+def agrees(screen: list[str]) -> bool:
+    """Rows, and a status line that names them."""
+    rows, s = rows_of(screen), shown(screen)
+    return bool(rows) and s is not None and (rows[0], rows[-1]) == (s[0], s[1])
 
 
 def at_end(screen: list[str]) -> bool:
@@ -217,7 +224,7 @@ def vd_rows(screen: list[str]) -> list[str]:
 # -- one round ---------------------------------------------------------------------------
 def mleg_round(term: Terminal, db: str, today: str, album: str, out: dict[str, list[float]]) -> None:
     cmd = f"env MLEG_TUI_TODAY={today} {MLEG} --db '{db}' --read-only"
-    out["first"].append(term.start(cmd, lambda s: has_rows(s) and shown(s) is not None))
+    out["first"].append(term.start(cmd, agrees))
     out["rss_start"].append(term.rss_mb())
     # page-down three times, page-up twice, each: rows and status line right
     for _ in range(3):

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mleg_tui.config import Settings
     from mleg_tui.screens.student import Found
     from mleg_tui.services.context import Context, Permission
+    from mleg_tui.services.order_rows import ReadAside
 
 KEY_NAMES = {"space": "spacja", "escape": "Esc", "enter": "Enter", "pageup": "PgUp",
              "pagedown": "PgDn", "home": "Home", "end": "End", "tab": "Tab"}
@@ -57,12 +58,13 @@ class MlegApp(TypeAhead[int]):
                 tooltip="Zakończ program"),
     ]
 
-    def __init__(self, settings: Settings, **kw: Any) -> None:
+    def __init__(self, settings: Settings, *, first_aside: ReadAside | None = None, **kw: Any) -> None:
         from mleg_tui.services.context import login_of
 
         super().__init__(**kw)
         self.settings = settings
         self.login = login_of(settings)
+        self.first_aside = first_aside  # the start list's first rows, on their way (order_rows)
         self._ctx: Context | None = None
         self._ctx_lock = threading.Lock()
         self._gc = Collector()
@@ -111,6 +113,8 @@ class MlegApp(TypeAhead[int]):
 
     def on_unmount(self) -> None:
         self._gc.end()
+        if self.first_aside is not None:
+            self.first_aside.drop()
 
     # -- the store and who is acting ----------------------------------------------------
     def context(self) -> Context:
@@ -302,7 +306,7 @@ class MlegApp(TypeAhead[int]):
         await self.run_action(action, node)
 
 
-def run_app(settings: Settings) -> int:
-    app = MlegApp(settings)
+def run_app(settings: Settings, *, first_aside: ReadAside | None = None) -> int:
+    app = MlegApp(settings, first_aside=first_aside)
     result = app.run()
     return int(result or app.return_code or 0)

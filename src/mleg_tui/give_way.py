@@ -2,15 +2,19 @@
 
 The store opens after the first screen, in a worker: SQLAlchemy, SQLModel and the models
 are about 300 ms of CPU, all of it under the GIL, so a key pressed meanwhile got half the
-interpreter (page-down 30-70 ms instead of 15, measured in a real terminal).
+interpreter (page-down 30-70 ms instead of 15, measured in a real terminal); the jobs that
+follow it (the count, the pane's student, rows read ahead) did the same on a smaller scale.
 
-While a thread is `giving_way`, a profile hook of its own looks at every call it makes: if
-a key came less than GIVE_WAY seconds ago, the thread sleeps (and so lets go of the GIL)
-until the keys rest. Waiting at module boundaries was not enough: one module (SQLModel's
-models, SQLAlchemy's ORM) runs 20-60 ms at a stretch. The waits of one block add up to
-WAIT_AT_MOST at most, so a clerk typing without a pause delays the store by a second, never
-more. Meanwhile the interpreter's switch interval is short, so that the key's own threads
-(Textual's input thread, the event loop) get the GIL back in SWITCH, not in 5 ms.
+While a thread is `giving_way`, it stops as soon as a key comes (`busy`, called by the
+driver's input thread as the key arrives), and goes on once no key has come for GIVE_WAY
+seconds: in its Python code at its next call (a profile hook of its own; waiting at module
+boundaries was not enough, SQLModel's models run 30 ms at a stretch), inside SQLite
+statements at their next pause point (mleg_tui.read_pause). The waits of one block add up
+to WAIT_AT_MOST at most, so a clerk typing without a pause delays the store by a second,
+never more. The hook is there only while the clerk is at the keys (it costs half again the
+imports' CPU); meanwhile the interpreter's switch interval is short, so that the key's own
+threads get the GIL back in SWITCH, not in 5 ms. Never around writes: a paused write would
+keep the store's write lock.
 """
 from __future__ import annotations
 
@@ -78,8 +82,8 @@ def _hook(frame: FrameType | None, event: str, arg: Any) -> None:
 
 class _Finder:
     """Asked first of every module about to be loaded: in a thread giving way, while the
-    clerk is at the keys, the hook (a hook costs half again the CPU of the imports: the
-    store opened 170 ms later with nobody typing)."""
+    clerk is at the keys, the hook again (with it always there, the store opened 170 ms
+    later with nobody typing)."""
 
     def find_spec(self, name: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
@@ -98,10 +102,11 @@ _FINDER = _Finder()
 
 @contextlib.contextmanager
 def giving_way() -> Iterator[None]:
-    """What this thread runs within the block (imports above all) gives way to the keys."""
+    """What this thread runs within the block (imports, reads) gives way to the keys."""
     global _giving, _switch_before
     me = threading.get_ident()
-    _budget[me] = WAIT_AT_MOST
+    outer = _budget.get(me)
+    _budget[me] = WAIT_AT_MOST if outer is None else outer
     with _lock:
         if _giving == 0:
             _switch_before = sys.getswitchinterval()
@@ -116,7 +121,8 @@ def giving_way() -> Iterator[None]:
         yield
     finally:
         sys.setprofile(before)
-        _budget.pop(me, None)
+        if outer is None:
+            _budget.pop(me, None)
         with _lock:
             _giving -= 1
             if _giving == 0:

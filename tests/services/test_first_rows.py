@@ -4,6 +4,7 @@ on both databases; and None, so the ordinary way is taken, where it does not app
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,51 @@ def test_reading_the_first_rows_loads_no_sqlalchemy() -> None:
             "print(any(m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'textual') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_next_screens_are_read_the_same_way(ctx: Context) -> None:
+    """While the store opens, the start list's next screens come as its first rows did:
+    the same rows, positions and keys as the ordinary read."""
+    build_demo(ctx, students=120, seed=5)
+    sqlite = ctx.engine.dialect.name == "sqlite"
+    found = first_window(ctx.settings, 20, offset=45, ui_thread=sqlite)
+    assert found is not None
+    assert found.rows == find_orders(ctx, OrderQuery(), limit=65)[45:]
+    assert [r.lp for r in found.rows] == list(range(46, 66))
+
+
+ASIDE = r"""
+import json, os, sys
+from mleg_tui.config import Settings
+from mleg_tui.services.order_rows import read_aside
+aside = read_aside(Settings(db=sys.argv[1], today="2025-11-20T10:00:00", login="tester"))
+if aside is None:
+    print(json.dumps(None)); sys.exit()
+first = aside.take()
+try:
+    os.waitpid(aside._pid, os.WNOHANG)
+    reaped = False
+except ChildProcessError:
+    reaped = True
+print(json.dumps({"ids": [r.id for r in first.rows], "lps": [r.lp for r in first.rows],
+                  "at_most": first.orders_at_most, "reaped": reaped, "again": aside.take() is None}))
+"""
+
+
+def test_a_postgresql_stores_first_rows_come_from_a_child_process(ctx: Context) -> None:
+    """Forked as the program starts (a fresh process, one thread), a child reads the first
+    window of a PostgreSQL store on the other core and hands it back: the rows the ordinary
+    read gives; the child is gone once they are taken. SQLite's are read in the UI thread:
+    no child."""
+    build_demo(ctx, students=120, seed=5)
+    out = subprocess.run([sys.executable, "-c", ASIDE, ctx.settings.db], capture_output=True, text=True,
+                         timeout=60, check=True)
+    got = json.loads(out.stdout)
+    if ctx.engine.dialect.name == "sqlite":
+        assert got is None
+        return
+    ordinary = find_orders(ctx, OrderQuery(), limit=len(got["ids"]))
+    assert got["ids"] == [r.id for r in ordinary] and len(got["ids"]) >= 3 * 24
+    assert got["lps"] == [r.lp for r in ordinary]
+    assert len(str(got["at_most"])) >= len(str(count_orders(ctx, OrderQuery())))
+    assert got["reaped"] and got["again"]

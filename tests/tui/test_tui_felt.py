@@ -265,6 +265,24 @@ def lp_header(app: MlegApp) -> str:
     return next(line for line in screen_text(app).splitlines() if "Lp." in line)
 
 
+async def test_before_the_count_page_downs_in_a_row_go_a_whole_page_each(make_app, monkeypatch) -> None:
+    # Until the count comes, the rows below the known ones were read one at a time: keys
+    # pressed in a row found the next page not there and moved 6-10 rows instead of 17.
+    held = hold_counts(monkeypatch)
+    app = make_app(role="viewer")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(OrderTable)
+        await until(pilot, lambda: app.ctx is not None and table.loaded_rows())
+        h, tops = table._body_height, []
+        for _ in range(10):
+            await pilot.press("pagedown")
+            tops.append(int(table.scroll_y))
+        assert table.total is None  # all of it before the count
+        assert tops == [n * h for n in range(1, 11)]
+        held.set()
+        await loaded(pilot)
+
+
 async def test_before_the_store_opens_each_page_down_goes_a_whole_page(make_app, db) -> None:
     # The store opens in a worker while the clerk starts (SQLAlchemy's import, giving way to
     # the keys): here it is held shut. The first rows come from the database driver alone,

@@ -573,11 +573,13 @@ def run_tui(args: argparse.Namespace) -> int:
                         "(przez SSH: ssh -t ...); polecenia wsadowe: mleg-tui --help.")
     settings = settings_for(args)
     from mleg_tui.frames import quick_frames
+    from mleg_tui.services.order_rows import read_aside
 
     quick_frames()
+    aside = read_aside(settings)  # before Textual: on the other core meanwhile
     from mleg_tui.app import run_app
 
-    return run_app(settings)
+    return run_app(settings, first_aside=aside)
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from mleg_tui.screens.base import BaseScreen, run_in_thread, run_service
 from mleg_tui.screens.student_side import EMPTY, FOLLOW_AFTER, SIDE_FROM, StudentSide, side_width
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.interrupt import Interrupt
-from mleg_tui.services.order_rows import FirstWindow, first_window
+from mleg_tui.services.order_rows import SCREENS_AHEAD, FirstWindow, first_window
 from mleg_tui.services.types import (
     ActionResult,
     OrderQuery,
@@ -38,7 +38,6 @@ RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports change
 # Screens of rows read before the first frame: page-downs right after the start need no store
 # (it opens in a worker meanwhile, SQLAlchemy taking a second on a busy machine).
 FIRST_PAGES = 3
-WORKER_PAGES = 15  # ... read by a worker (PostgreSQL), after the first frame
 EARLY_ROWS = 2000  # rows of the start list read the same way while the store opens
 DESCENDING_FIRST: frozenset[SortKey] = frozenset({"ordered_at", "expiry"})  # newest first; names and codes A-Z
 EMPTY_STORE = ("Baza nie zawiera jeszcze żadnych zamówień. Wczytaj dane:\n"
@@ -232,8 +231,14 @@ class OrdersScreen(BaseScreen):
     def _first_in_worker(self, w: Window) -> None:
         # Many screens at once: the first page-downs need not wait for the store, which
         # opens after these rows (SQLAlchemy's import, 300 ms of CPU giving way to keys).
-        settings, count = self.app.settings, max(w.count, WORKER_PAGES * self.app.size.height)
-        run_in_thread(self, "rows", lambda: first_window(settings, count),
+        settings, count = self.app.settings, max(w.count, SCREENS_AHEAD * self.app.size.height)
+        aside = self.app.first_aside  # read by a child process since the start (PostgreSQL)
+        self.app.first_aside = None
+
+        def read() -> FirstWindow | None:
+            return (aside.take() if aside is not None else None) or first_window(settings, count)
+
+        run_in_thread(self, "rows", read,
                       lambda first: self._first_arrived(w, first),
                       lambda _: self._first_arrived(w, None))  # the ordinary way says what is wrong
 

@@ -36,6 +36,11 @@ def is_local_file(db_url: str) -> bool:
     return db_url.startswith("sqlite:///")
 
 
+def is_postgresql(db_url: str) -> bool:
+    """A PostgreSQL store this module reads (through psycopg)."""
+    return db_url.startswith("postgresql+psycopg://")
+
+
 def first_rows(db_url: str, limit: int, *, offset: int = 0,
                timeout: float = 5.0) -> tuple[list[Row], int] | None:
     """The first `limit` rows (after `offset` rows: the next screens, while the store
@@ -47,7 +52,7 @@ def first_rows(db_url: str, limit: int, *, offset: int = 0,
     try:
         if is_local_file(db_url):
             return _sqlite(db_url.removeprefix("sqlite:///"), limit, offset, timeout)
-        if db_url.startswith("postgresql+psycopg://"):
+        if is_postgresql(db_url):
             return _postgresql(db_url, limit, offset, timeout)
     except Exception:  # noqa: BLE001 - the ordinary way will say what is wrong
         return None
