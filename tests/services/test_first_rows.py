@@ -90,20 +90,21 @@ aside = read_aside(Settings(db=sys.argv[1], today="2025-11-20T10:00:00", login="
 if aside is None:
     print(json.dumps(None)); sys.exit()
 first = aside.take()
+count = aside.take_count()
 try:
-    os.waitpid(aside._pid, os.WNOHANG)
+    os.waitpid(aside._pid, 0)
     reaped = False
 except ChildProcessError:
     reaped = True
-print(json.dumps({"ids": [r.id for r in first.rows], "lps": [r.lp for r in first.rows],
+print(json.dumps({"ids": [r.id for r in first.rows], "lps": [r.lp for r in first.rows], "count": count,
                   "at_most": first.orders_at_most, "reaped": reaped, "again": aside.take() is None}))
 """
 
 
 def test_a_postgresql_stores_first_rows_come_from_a_child_process(ctx: Context) -> None:
     """Forked as the program starts (a fresh process, one thread), a child reads the first
-    window of a PostgreSQL store on the other core and hands it back: the rows the ordinary
-    read gives; the child is gone once they are taken. SQLite's are read in the UI thread:
+    window of a PostgreSQL store on the other core and hands it back, then its count: what
+    the ordinary reads give; the child is gone once they are taken. SQLite's are read in the UI thread:
     no child."""
     build_demo(ctx, students=120, seed=5)
     out = subprocess.run([sys.executable, "-c", ASIDE, ctx.settings.db], capture_output=True, text=True,
@@ -115,5 +116,17 @@ def test_a_postgresql_stores_first_rows_come_from_a_child_process(ctx: Context) 
     ordinary = find_orders(ctx, OrderQuery(), limit=len(got["ids"]))
     assert got["ids"] == [r.id for r in ordinary] and len(got["ids"]) >= 3 * 24
     assert got["lps"] == [r.lp for r in ordinary]
-    assert len(str(got["at_most"])) >= len(str(count_orders(ctx, OrderQuery())))
+    assert got["count"] == count_orders(ctx, OrderQuery())  # and then its count
+    assert len(str(got["at_most"])) >= len(str(got["count"]))
     assert got["reaped"] and got["again"]
+
+
+def test_the_start_lists_count_is_read_as_its_rows_are(ctx: Context) -> None:
+    """With the first rows, before the store opens: the store's own count of the default list."""
+    from mleg_tui.services.order_rows import first_count
+
+    build_demo(ctx, students=120, seed=5)
+    assert first_count(ctx.settings) == count_orders(ctx, OrderQuery())
+    settings = dataclasses.replace(ctx.settings, db=str(Path(ctx.settings.db).with_name("none.db"))) \
+        if ctx.engine.dialect.name == "sqlite" else dataclasses.replace(ctx.settings, db="mysql://x@localhost/db")
+    assert first_count(settings) is None  # the ordinary way says what is wrong

@@ -32,7 +32,7 @@ def one_frame(app: Any) -> tuple[int | None, tuple[int, int, int | None]]:
 
 
 def hold_counts(monkeypatch: pytest.MonkeyPatch, *, filtered_only: bool = False) -> threading.Event:
-    """The store's counts (of filtered lists only, if asked) wait until the returned event is set."""
+    """The counts (of filtered lists only, if asked) wait until the returned event is set."""
     from mleg_tui.services import orders
 
     held = threading.Event()
@@ -44,6 +44,16 @@ def hold_counts(monkeypatch: pytest.MonkeyPatch, *, filtered_only: bool = False)
         return real(ctx, q, **kw)
 
     monkeypatch.setattr(orders, "count_orders", held_count)
+    if not filtered_only:  # the start list's count, read with its first rows
+        from mleg_tui.screens import orders as screen
+
+        real_first = screen.first_count
+
+        def held_first(settings):  # type: ignore[no-untyped-def]
+            held.wait(10)
+            return real_first(settings)
+
+        monkeypatch.setattr(screen, "first_count", held_first)
     return held
 
 
@@ -300,9 +310,10 @@ async def test_before_the_store_opens_each_page_down_goes_a_whole_page(make_app,
                 assert len(table.loaded_rows()) < 8 * h  # the pages below are read at each key
             for n in range(1, 9):
                 await pilot.press("pagedown")
-                await until(pilot, lambda n=n: one_frame(app) == (1 + n * h, (1 + n * h, (n + 1) * h, None)),
-                            what=f"page {n + 1}")
-            assert app.ctx is None and table.total is None
+                await until(pilot, lambda n=n: (lambda row, shown: (row, shown[:2]))(*one_frame(app))
+                            == (1 + n * h, (1 + n * h, (n + 1) * h)), what=f"page {n + 1}")
+            assert app.ctx is None  # and the count came as the rows did
+            await until(pilot, lambda: one_frame(app)[1][2] is not None, what="the count")
             app._ctx_lock.release()
             await loaded(pilot)
     finally:

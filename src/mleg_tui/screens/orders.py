@@ -20,7 +20,7 @@ from mleg_tui.screens.base import BaseScreen, run_in_thread, run_service
 from mleg_tui.screens.student_side import EMPTY, FOLLOW_AFTER, SIDE_FROM, StudentSide, side_width
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.interrupt import Interrupt
-from mleg_tui.services.order_rows import SCREENS_AHEAD, FirstWindow, first_window
+from mleg_tui.services.order_rows import SCREENS_AHEAD, FirstWindow, first_count, first_window
 from mleg_tui.services.types import (
     ActionResult,
     OrderQuery,
@@ -115,6 +115,7 @@ class OrdersScreen(BaseScreen):
         self._shown_one_line = False
         self._first_tried = False  # the first rows were read before the store opened, or tried
         self._first_local = False  # ... from the UI thread: so are the next (_before_the_store)
+        self._opening = False  # the store asked to open (the first rows came without it)
         self._away = False  # another screen is over this one
         self._side_on = True  # the student pane, where there is room (p hides it)
         self._follow_timer: Timer | None = None
@@ -207,8 +208,25 @@ class OrdersScreen(BaseScreen):
         if first is not None:
             self._first_tried = self._first_local = True
             self._expect_orders(first.orders_at_most)
-            self._arrived(w, first.rows)  # the count (and with it the store) once shown
+            settings = app.settings
+            self._count_first(generation, lambda: first_count(settings))
+            self._arrived(w, first.rows)  # the store opens once they are shown
         # Otherwise the table asks for its rows after the first frame (_fetch).
+
+    def _count_first(self, generation: int, read: Callable[[], int | None]) -> None:
+        """The start list's count, read as its first rows were (order_rows.first_count), in
+        a worker: it comes with them, not after the store's opening (End waited for it,
+        and the rows moved again when it came amid the first keys). Where this gives none,
+        the store counts."""
+        self._counted = generation  # the ordinary count only if this one fails
+
+        def done(total: int | None) -> None:
+            if total is None:
+                self._count(generation)
+            else:
+                self.table.set_total(generation, total)
+
+        run_in_thread(self, "count", read, done, lambda _: self._count(generation))
 
     def _before_the_store(self, w: Window) -> bool:
         """The next screens of the start list while the store opens: read as its first rows
@@ -238,11 +256,14 @@ class OrdersScreen(BaseScreen):
         def read() -> FirstWindow | None:
             return (aside.take() if aside is not None else None) or first_window(settings, count)
 
-        run_in_thread(self, "rows", read,
-                      lambda first: self._first_arrived(w, first),
-                      lambda _: self._first_arrived(w, None))  # the ordinary way says what is wrong
+        def count_of() -> int | None:
+            return (aside.take_count() if aside is not None else None) or first_count(settings)
 
-    def _first_arrived(self, w: Window, first: FirstWindow | None) -> None:
+        run_in_thread(self, "rows", read,
+                      lambda first: self._first_arrived(w, first, count_of),
+                      lambda _: self._first_arrived(w, None, count_of))  # the ordinary way says what is wrong
+
+    def _first_arrived(self, w: Window, first: FirstWindow | None, count_of: Callable[[], int | None]) -> None:
         self._first_tried = True
         if w.generation != self.table.generation:  # the filter or sort changed meanwhile
             return
@@ -250,7 +271,8 @@ class OrdersScreen(BaseScreen):
             self.post_message(OrderTable.WindowNeeded(w))  # the ordinary way
             return
         self._expect_orders(first.orders_at_most)
-        self._arrived(w, first.rows)  # the count (and with it the store) once they are shown
+        self._count_first(w.generation, count_of)
+        self._arrived(w, first.rows)  # the store opens once they are shown
 
     def _expect_orders(self, at_most: int) -> None:
         """The table's Lp. column and the pane are placed at once for the width the count
@@ -282,6 +304,12 @@ class OrdersScreen(BaseScreen):
             self._counted = window.generation
             # After the frame that shows the rows: the count's worker must not slow it.
             self.call_after_refresh(self._count, window.generation)
+        elif self.app.ctx is None and not self._opening:  # counted already (_count_first)
+            self._opening = True
+            # The store, for who acts and what they may (the keys they have): after the
+            # frame, giving way to the keys; a store that cannot be opened is said.
+            self.call_after_refresh(run_service, self, "open", lambda ctx: None, lambda _: None,
+                                    background=True)
 
     def _count(self, generation: int) -> None:
         """The total comes after the rows, in its own worker: a slow count never delays them."""

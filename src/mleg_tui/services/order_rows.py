@@ -11,7 +11,7 @@ import shutil
 import signal
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from mleg_tui.clock import Clock
 from mleg_tui.domain.status import OrderStatus, lapse_of
@@ -20,7 +20,7 @@ from mleg_tui.services.types import OrderRow
 if TYPE_CHECKING:
     from mleg_tui.config import Settings
 
-SCREENS_AHEAD = 15  # screens of rows read by a worker or a child process (PostgreSQL), at once
+SCREENS_AHEAD = 6  # screens of rows read by a worker or a child process (PostgreSQL), at once
 QUICK_TIMEOUT = 0.2  # seconds: rows read in the UI thread wait no longer for a locked file
 TIMEOUT = 5.0
 
@@ -71,39 +71,58 @@ def _read(settings: Settings, limit: int, offset: int, timeout: float) -> FirstW
     ], ceiling, limit)
 
 
+def first_count(settings: Settings) -> int | None:
+    """The default list's count, with the database driver alone (services.orders.count_orders
+    for no filter: every order), or None: then the ordinary way. A worker's: it comes with
+    the first rows, not once the store is open (End waited for it, 100 ms at 1M)."""
+    from mleg_tui.store.driver_rows import count_all
+
+    return count_all(settings.db_url, timeout=TIMEOUT)
+
+
 class ReadAside:
-    """The first window of a PostgreSQL store, read by a child process forked as the program
-    starts, on the other core, while this one loads Textual and draws the screen: importing
-    psycopg, connecting and reading took 100 ms on the same core as the first frame (the
-    first screen 2.05x the bare Textual app's, measured in a real terminal). Nothing but the
-    rows comes back, pickled, over a pipe of its own."""
+    """The first window of a PostgreSQL store, and then its count, read by a child process
+    forked as the program starts, on the other core, while this one loads Textual and draws
+    the screen: importing psycopg, connecting and reading took 100 ms on the same core as
+    the first frame (the first screen 2.05x the bare Textual app's, measured in a real
+    terminal). Nothing but the rows and the count come back, pickled, over a pipe."""
 
     def __init__(self, pid: int, fd: int, limit: int) -> None:
-        self._pid, self._fd, self.limit = pid, fd, limit
-        self._taken = False
+        self._pid, self.limit = pid, limit
+        self._pipe: BinaryIO | None = os.fdopen(fd, "rb")
+        self._rows_taken = False
+
+    def _next(self) -> object:
+        if self._pipe is None:
+            return None
+        try:
+            return pickle.load(self._pipe)
+        except Exception:  # noqa: BLE001 - the child failed: the ordinary way says why
+            self.drop()
+            return None
 
     def take(self) -> FirstWindow | None:
-        """The rows (blocking until the child is done), once; None if it failed: then the
-        ordinary way, which says what is wrong."""
-        if self._taken:
+        """The rows (blocking until the child sends them), once; None if it failed: then
+        the ordinary way, which says what is wrong."""
+        if self._rows_taken:
             return None
-        self._taken = True
-        try:
-            with os.fdopen(self._fd, "rb") as pipe:
-                data = pipe.read()
-            found = pickle.loads(data) if data else None
-        except Exception:  # noqa: BLE001 - the ordinary way will say what is wrong
-            found = None
-        finally:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
+        self._rows_taken = True
+        found = self._next()
         return found if isinstance(found, FirstWindow) else None
 
+    def take_count(self) -> int | None:
+        """The count, after the rows (blocking until it comes); then the child is gone."""
+        if not self._rows_taken:
+            self.take()
+        found = self._next()
+        self.drop()
+        return found if isinstance(found, int) else None
+
     def drop(self) -> None:
-        """Not needed after all (the app ends first): the child is not left behind."""
-        if not self._taken:
-            self._taken = True
-            os.close(self._fd)
+        """Done with it (or the app ends first): the child is not left behind."""
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._pid, os.WNOHANG)  # still reading: the system reaps it later
 
@@ -112,7 +131,7 @@ def read_aside(settings: Settings) -> ReadAside | None:
     """Start reading the first window of a PostgreSQL store in a child process (see
     ReadAside), SCREENS_AHEAD screens of this terminal; None for any other store, or where
     a process cannot be forked. Called before Textual is imported, with one thread."""
-    from mleg_tui.store.driver_rows import is_postgresql
+    from mleg_tui.store.driver_rows import count_all, is_postgresql
 
     limit = SCREENS_AHEAD * shutil.get_terminal_size().lines
     if not is_postgresql(settings.db_url) or not hasattr(os, "fork") or threading.active_count() > 1:
@@ -129,9 +148,10 @@ def read_aside(settings: Settings) -> ReadAside | None:
         try:
             os.close(r)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the app's
-            data = pickle.dumps(_read(settings, limit, 0, TIMEOUT))
             with os.fdopen(w, "wb") as pipe:
-                pipe.write(data)
+                pickle.dump(_read(settings, limit, 0, TIMEOUT), pipe)
+                pipe.flush()  # the rows first: the count may take the server a while
+                pickle.dump(count_all(settings.db_url, timeout=TIMEOUT), pipe)
         except BaseException:  # noqa: BLE001 - the parent reads the ordinary way
             code = 1
         finally:
