@@ -81,9 +81,9 @@ def main() -> None:
     from mleg_tui.domain.events import AccessAction, Action
     from mleg_tui.services.audit import find_events
     from mleg_tui.services.context import open_context
+    from mleg_tui.services.list_types import OrderQuery
     from mleg_tui.services.orders import find_orders
     from mleg_tui.services.report_types import AuditQuery
-    from mleg_tui.services.types import OrderQuery
     from mleg_tui.store.version import SCHEMA_VERSION
 
     con = sqlite3.connect(path)

@@ -57,8 +57,8 @@ def measure(url: str, raw: Callable[[str], Any], runs: int) -> tuple[int, list[t
     from mleg_tui.config import Settings
     from mleg_tui.domain.status import OrderStatus
     from mleg_tui.services.context import open_context
+    from mleg_tui.services.list_types import OrderQuery
     from mleg_tui.services.orders import count_orders, error_code_counts, find_orders
-    from mleg_tui.services.types import OrderQuery
 
     ctx = open_context(Settings(db=url, today=TODAY, login="bench"), role="viewer", create=False)
     orders = int(raw(ALL)[0][0])

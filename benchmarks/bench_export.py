@@ -30,7 +30,8 @@ import sys, time
 from pathlib import Path
 from mleg_tui.config import Settings
 from mleg_tui.services.context import open_context
-from mleg_tui.services.types import ExportOptions, OrderQuery
+from mleg_tui.services.types import ExportOptions
+from mleg_tui.services.list_types import OrderQuery
 db, what, out = sys.argv[1], sys.argv[2], sys.argv[3]
 ctx = open_context(Settings(db=db, login="bench"), role="admin", create=False)
 t = time.perf_counter()

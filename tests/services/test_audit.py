@@ -17,8 +17,9 @@ from mleg_tui.services import actions
 from mleg_tui.services.audit import find_events, iter_events
 from mleg_tui.services.context import Context, Forbidden
 from mleg_tui.services.export import export_orders
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.report_types import AuditQuery
-from mleg_tui.services.types import ExportOptions, OrderQuery
+from mleg_tui.services.types import ExportOptions
 from support.register import enrolment
 from support.stores import store_sql
 

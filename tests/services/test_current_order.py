@@ -11,11 +11,11 @@ from mleg_tui.domain.status import Lapse
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.order_rows import first_window
 from mleg_tui.services.orders import find_orders
 from mleg_tui.services.status_change import change_status
 from mleg_tui.services.students import student_view
-from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order
 from support.register import enrolment

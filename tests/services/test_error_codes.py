@@ -11,9 +11,9 @@ from mleg_tui.domain.mc_errors import MC_ERROR_CODES
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.orders import count_orders, error_code_counts, find_orders
 from mleg_tui.services.status_change import change_status
-from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order
 from support.register import enrolment

@@ -24,7 +24,8 @@ from mleg_tui.services import actions
 from mleg_tui.services.access import access_records
 from mleg_tui.services.context import Context, Forbidden
 from mleg_tui.services.export import CHUNK, ExportCancelled, export_orders
-from mleg_tui.services.types import ExportOptions, ExportProgress, OrderQuery
+from mleg_tui.services.list_types import OrderQuery
+from mleg_tui.services.types import ExportOptions, ExportProgress
 from support.hostile import SPREADSHEET, build_hostile_store, raw_controls
 from support.register import enrolment, pesel_for
 from support.stores import import_rows, is_pg, mc_moves, store_sql

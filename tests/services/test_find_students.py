@@ -11,10 +11,10 @@ from mleg_tui.domain.events import Action, Actor
 from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.orders import count_orders, find_orders
 from mleg_tui.services.status_change import change_status
 from mleg_tui.services.students import find_students, lookup, student_view
-from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import writing
 from mleg_tui.store.models import Order
 from support.register import enrolment, pesel_for

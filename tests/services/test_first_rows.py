@@ -13,9 +13,9 @@ from sqlalchemy import text
 
 from mleg_tui.demo.data import build_demo
 from mleg_tui.services.context import Context
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.order_rows import FirstWindow, first_window
 from mleg_tui.services.orders import count_orders, find_orders
-from mleg_tui.services.types import OrderQuery
 
 
 def test_first_window_is_the_default_lists_first_window(ctx: Context) -> None:

@@ -14,9 +14,9 @@ from mleg_tui.errors import UserError
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
 from mleg_tui.services.importer import COLUMNS, ImportRejected, import_csv
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.orders import find_orders
 from mleg_tui.services.students import student_view
-from mleg_tui.services.types import OrderQuery
 from support.cli import cli_environment, mleg_command
 from support.register import csv_text, enrolment
 from support.stores import store_dump, store_sql

@@ -13,8 +13,8 @@ from sqlalchemy import event
 from mleg_tui.demo.data import build_demo
 from mleg_tui.services.context import Context
 from mleg_tui.services.interrupt import Interrupt, Interrupted
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.orders import count_orders, find_orders
-from mleg_tui.services.types import OrderQuery
 from mleg_tui.store.engine import is_sqlite
 
 WORD = OrderQuery(text="a")  # a name filter that reads most of the store

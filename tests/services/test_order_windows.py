@@ -10,8 +10,8 @@ import pytest
 from mleg_tui.demo.data import build_demo
 from mleg_tui.services import orders as orders_service
 from mleg_tui.services.context import Context
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.orders import SORT_COLUMNS, count_orders, find_orders, iter_orders
-from mleg_tui.services.types import OrderQuery
 
 
 @pytest.fixture

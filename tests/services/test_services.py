@@ -14,10 +14,10 @@ from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.errors import NotFound, UserError
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context, Forbidden
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.orders import SORT_COLUMNS, count_orders, find_orders, iter_orders
 from mleg_tui.services.status_change import StaleOrder, change_status
 from mleg_tui.services.students import student_view
-from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import StoreError, writing
 from mleg_tui.store.models import Order
 from support.register import enrolment

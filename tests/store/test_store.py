@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.orders import find_orders
-from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import SCHEMA_VERSION, StoreError, open_store, reading, schema, writing
 from support.cli import cli_environment, popen_cli, run_main
 from support.register import TODAY, TODAY_DATE, csv_text, enrolment, pesel_for

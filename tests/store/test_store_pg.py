@@ -31,11 +31,12 @@ from mleg_tui.domain.status import OrderStatus as S
 from mleg_tui.services import actions
 from mleg_tui.services.context import Context, open_context
 from mleg_tui.services.importer import import_csv
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.mc_sync import refresh
 from mleg_tui.services.orders import count_orders, find_orders
 from mleg_tui.services.students import student_view
 from mleg_tui.services.sweep import run_sweep
-from mleg_tui.services.types import OrderQuery, RefreshSelection
+from mleg_tui.services.types import RefreshSelection
 from mleg_tui.store import SCHEMA_VERSION, StoreError, open_store, schema
 from support.cli import cli_environment, popen_cli
 from support.register import TODAY, enrolment

@@ -35,9 +35,9 @@ def build_demo_store(db: Path | str) -> None:
 
 def eligible_album(ctx: Any) -> str:
     """A student who may order now (the demo's rules leave most with a valid card)."""
+    from mleg_tui.services.list_types import OrderQuery
     from mleg_tui.services.orders import iter_orders
     from mleg_tui.services.students import student_view
-    from mleg_tui.services.types import OrderQuery
 
     return next(r.album for r in iter_orders(ctx, OrderQuery())
                 if r.album and student_view(ctx, album=r.album).verdict.eligible)

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from mleg_tui.domain.numbers import whole
 from mleg_tui.screens.error_codes import ErrorCodePicker
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.orders import count_orders, error_code_counts
-from mleg_tui.services.types import OrderQuery
 from mleg_tui.widgets.filter_bar import FilterBar
 from mleg_tui.widgets.order_table import OrderTable
 from support.tui import burst, loaded, screen_text, settle, until

@@ -209,8 +209,8 @@ async def test_a_filter_typed_over_slow_counts_ends_on_its_own_count_without_a_w
     # store's "interrupted" must not reach the clerk as an error, and the count shown is
     # the last filter's, not a stopped one's.
     from mleg_tui.services.context import open_context
+    from mleg_tui.services.list_types import OrderQuery
     from mleg_tui.services.orders import count_orders
-    from mleg_tui.services.types import OrderQuery
 
     settings = settings_for(ten_thousand, "viewer")
     app = MlegApp(settings)

@@ -108,7 +108,8 @@ async def test_the_audit_shows_a_viewers_export_beside_the_events(make_app, db, 
     from mleg_tui.config import Settings
     from mleg_tui.services.context import open_context
     from mleg_tui.services.export import export_orders
-    from mleg_tui.services.types import ExportOptions, OrderQuery
+    from mleg_tui.services.list_types import OrderQuery
+    from mleg_tui.services.types import ExportOptions
     from support.tui import TODAY
 
     out = tmp_path / "zamowienia.csv"

@@ -57,7 +57,8 @@ def _app_start(argv: list[str]) -> argparse.Namespace | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mleg_tui.services.types import SEPARATORS, SORT_KEYS
+    from mleg_tui.services.list_types import SORT_KEYS
+    from mleg_tui.services.types import SEPARATORS
 
     common = _common()
     parser = Parser(
@@ -318,8 +319,8 @@ def run_orders(args: argparse.Namespace) -> int:
     from mleg_tui.cli.textviews import write_orders
     from mleg_tui.domain.status import parse_status
     from mleg_tui.errors import UserError
+    from mleg_tui.services.list_types import OrderQuery
     from mleg_tui.services.orders import count_orders, iter_orders
-    from mleg_tui.services.types import OrderQuery
 
     kind = "json" if args.json else "csv" if args.csv else "text"
     if kind == "text":

@@ -11,7 +11,8 @@ from typing import TextIO
 from mleg_tui.domain.dates import list_date, list_datetime, pl_date, pl_datetime
 from mleg_tui.domain.status import validity_label
 from mleg_tui.domain.text import visible
-from mleg_tui.services.types import EventView, OrderRow, OrderView, StudentMatch, StudentView
+from mleg_tui.services.list_types import OrderRow
+from mleg_tui.services.types import EventView, OrderView, StudentMatch, StudentView
 
 
 def event_line(e: EventView) -> str:

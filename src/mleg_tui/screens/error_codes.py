@@ -14,7 +14,8 @@ from mleg_tui.domain.numbers import whole
 from mleg_tui.domain.text import visible
 from mleg_tui.screens.base import BaseModal, run_service
 from mleg_tui.services.context import Context
-from mleg_tui.services.types import ErrorCodeCount, OrderQuery
+from mleg_tui.services.list_types import OrderQuery
+from mleg_tui.services.types import ErrorCodeCount
 from mleg_tui.typeahead import Hold
 
 

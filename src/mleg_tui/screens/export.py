@@ -17,8 +17,9 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, RadioBu
 from mleg_tui.domain.names import plural
 from mleg_tui.screens.base import BaseModal, BaseScreen, run_service, to_ui
 from mleg_tui.services.context import Context, Permission
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.report_types import AuditQuery
-from mleg_tui.services.types import ExportFormat, ExportOptions, ExportProgress, ExportResult, OrderQuery
+from mleg_tui.services.types import ExportFormat, ExportOptions, ExportProgress, ExportResult
 from mleg_tui.widgets.fmt import CONTROL_MARKS, literal
 
 # Runs the export: (store, target file, options, progress, stop) -> what was written.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
@@ -20,19 +20,16 @@ from mleg_tui.screens.base import BaseScreen, run_in_thread, run_service
 from mleg_tui.screens.student_side import EMPTY, FOLLOW_AFTER, SIDE_FROM, StudentSide, side_width
 from mleg_tui.services.context import Context, Permission
 from mleg_tui.services.interrupt import Interrupt
+from mleg_tui.services.list_types import OrderQuery, OrderRow, SortKey
 from mleg_tui.services.order_rows import SCREENS_AHEAD, FirstWindow, first_count, first_window
-from mleg_tui.services.types import (
-    ActionResult,
-    OrderQuery,
-    OrderRow,
-    RefreshSelection,
-    SortKey,
-)
 from mleg_tui.widgets.filter_bar import FilterBar
 from mleg_tui.widgets.fmt import orders
 from mleg_tui.widgets.key_bar import KeyBar
 from mleg_tui.widgets.order_table import MARGIN, OrderTable, Shown, Window, narrowest_width
 from mleg_tui.widgets.textual_pl import Header
+
+if TYPE_CHECKING:
+    from mleg_tui.services.types import ActionResult
 
 RELOAD_EVERY = 0.5  # seconds: at most this often while a refresh reports changes
 # Screens of rows read before the first frame: page-downs right after the start need no store
@@ -625,10 +622,13 @@ class OrdersScreen(BaseScreen):
             return
         what = (f"zaznaczone: {orders(len(rows))}" if self.marks
                 else f"zamówienie {rows[0].person} ({rows[0].album})")
+        from mleg_tui.services.types import RefreshSelection
+
         self.app.push_screen(RefreshScreen(RefreshSelection(order_ids=[r.id for r in rows]), what))
 
     def action_refresh_all(self) -> None:
         from mleg_tui.screens.refresh import RefreshScreen
+        from mleg_tui.services.types import RefreshSelection
 
         self.app.push_screen(RefreshScreen(RefreshSelection(), "wszystkie aktywne zamówienia"))
 

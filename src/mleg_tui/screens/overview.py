@@ -18,6 +18,7 @@ from mleg_tui.domain.numbers import whole
 from mleg_tui.domain.text import visible
 from mleg_tui.screens.base import BaseScreen, run_service, to_ui
 from mleg_tui.services.context import Context
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.overview_types import (
     SECTION_KEYS,
     SECTION_TITLES,
@@ -26,7 +27,6 @@ from mleg_tui.services.overview_types import (
     SectionKey,
     StudentSet,
 )
-from mleg_tui.services.types import OrderQuery
 from mleg_tui.widgets.key_bar import KeyBar
 from mleg_tui.widgets.textual_pl import Header
 

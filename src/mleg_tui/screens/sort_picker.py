@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mleg_tui.services.types import SORT_KEYS, SORT_NAMES, SortKey
+from mleg_tui.services.list_types import SORT_KEYS, SORT_NAMES, SortKey
 
 
 class SortPicker(ModalScreen[SortKey | None]):

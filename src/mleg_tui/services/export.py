@@ -40,16 +40,8 @@ from mleg_tui.domain.text import json_safe, spreadsheet_cell
 from mleg_tui.errors import MlegError, UserError
 from mleg_tui.services.access import record_access
 from mleg_tui.services.context import Context, Permission
-from mleg_tui.services.types import (
-    EXPORT_FORMATS,
-    SEPARATORS,
-    STDOUT,
-    ExportOptions,
-    ExportProgress,
-    ExportResult,
-    OrderQuery,
-    OrderRow,
-)
+from mleg_tui.services.list_types import OrderQuery, OrderRow
+from mleg_tui.services.types import EXPORT_FORMATS, SEPARATORS, STDOUT, ExportOptions, ExportProgress, ExportResult
 from mleg_tui.store import reading
 from mleg_tui.store.models import Person
 

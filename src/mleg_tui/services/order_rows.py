@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from mleg_tui.clock import Clock
 from mleg_tui.domain.status import OrderStatus, lapse_of
-from mleg_tui.services.types import OrderRow
+from mleg_tui.services.list_types import OrderRow
 
 if TYPE_CHECKING:
     from mleg_tui.config import Settings

@@ -14,7 +14,8 @@ from mleg_tui.domain.pesel import pesel_shaped
 from mleg_tui.domain.status import OrderStatus, lapse_of
 from mleg_tui.services.context import Context
 from mleg_tui.services.interrupt import Interrupt, interruptible
-from mleg_tui.services.types import SORT_KEYS, ErrorCodeCount, OrderQuery, OrderRow, SortKey
+from mleg_tui.services.list_types import SORT_KEYS, OrderQuery, OrderRow, SortKey
+from mleg_tui.services.types import ErrorCodeCount
 from mleg_tui.store import identify, reading, search
 from mleg_tui.store.models import Order, Person
 

@@ -21,6 +21,7 @@ from mleg_tui.domain.dates import pl_date
 from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.services.context import Context
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.services.order_sets import conditions, graduates_day
 from mleg_tui.services.orders import _utc_midnight, count_orders, error_code_counts
 from mleg_tui.services.overview_types import (
@@ -35,7 +36,6 @@ from mleg_tui.services.overview_types import (
     StudentSet,
     reason_words,
 )
-from mleg_tui.services.types import OrderQuery
 from mleg_tui.store import reading
 from mleg_tui.store.models import Order
 from mleg_tui.store.person_facts import REASON_BITS

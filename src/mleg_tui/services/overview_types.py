@@ -16,7 +16,7 @@ from mleg_tui.domain.eligibility import NO_PROGRAMME, REASON_TEXTS
 from mleg_tui.domain.events import PendingAction
 from mleg_tui.domain.names import plural
 from mleg_tui.domain.status import OrderStatus
-from mleg_tui.services.types import OrderQuery
+from mleg_tui.services.list_types import OrderQuery
 
 # -- the sets -------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from textual.widgets import Input, Label, Static
 from mleg_tui import give_way
 from mleg_tui.domain.dates import parse_date
 from mleg_tui.domain.status import FINAL, LIVE, OrderStatus
-from mleg_tui.services.types import OrderQuery
+from mleg_tui.services.list_types import OrderQuery
 from mleg_tui.typeahead import TypeAhead
 from mleg_tui.widgets.fmt import CONTROL_MARKS, literal
 from mleg_tui.widgets.textual_pl import Select

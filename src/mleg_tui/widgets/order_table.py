@@ -25,7 +25,7 @@ from textual.strip import Strip
 from mleg_tui.domain.dates import LIST_DATE, LIST_DATETIME, LIST_MINUTES, list_date
 from mleg_tui.domain.status import OrderStatus
 from mleg_tui.domain.text import visible
-from mleg_tui.services.types import SORT_KEYS, OrderRow, SortKey
+from mleg_tui.services.list_types import SORT_KEYS, OrderRow, SortKey
 from mleg_tui.widgets.fmt import clip, fit
 
 CACHE_ROWS = 1000  # a few screens each way; a million-row store still costs ~1000 rows

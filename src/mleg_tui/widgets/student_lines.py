@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from rich.console import Console, RenderableType
 from rich.segment import Segment
@@ -22,9 +23,11 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions
 
-from mleg_tui.services.types import StudentView
 from mleg_tui.widgets.qr_view import half_block_lines, qr_strip
 from mleg_tui.widgets.student_pane import HISTORY_START, pane_parts
+
+if TYPE_CHECKING:  # in annotations only: the student's types load with the store
+    from mleg_tui.services.types import StudentView
 
 PAD = 1  # columns left and right of the text, as StudentPane's padding
 

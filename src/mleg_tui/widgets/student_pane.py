@@ -3,7 +3,7 @@ the current order (with its QR code when ready), and every order's history."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -18,8 +18,10 @@ from textual.widgets import Static
 from mleg_tui.domain.dates import pl_date, pl_datetime
 from mleg_tui.domain.status import OrderStatus, validity_label
 from mleg_tui.domain.text import visible
-from mleg_tui.services.types import OrderView, StudentView
 from mleg_tui.widgets.qr_view import QRView
+
+if TYPE_CHECKING:  # in annotations only: the student's types load with the store
+    from mleg_tui.services.types import OrderView, StudentView
 
 
 # Text from data is put into Text objects (never markup) through visible(): the
