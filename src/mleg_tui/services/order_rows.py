@@ -115,16 +115,18 @@ class ReadAside:
         if not self._rows_taken:
             self.take()
         found = self._next()
-        self.drop()
+        self.drop(done=True)
         return found if isinstance(found, int) else None
 
-    def drop(self) -> None:
-        """Done with it (or the app ends first): the child is not left behind."""
+    def drop(self, *, done: bool = False) -> None:
+        """Done with it (or the app ends first): the child is not left behind. `done`: it
+        sent everything and is ending: wait for it; otherwise it may still be reading (the
+        system reaps it once this process ends)."""
         if self._pipe is not None:
             self._pipe.close()
             self._pipe = None
             with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, os.WNOHANG)  # still reading: the system reaps it later
+                os.waitpid(self._pid, 0 if done else os.WNOHANG)
 
 
 def read_aside(settings: Settings) -> ReadAside | None:

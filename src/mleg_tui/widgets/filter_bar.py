@@ -118,7 +118,7 @@ class FilterBar(Widget):
         return ""  # the two lines are empty until the fields come (not Textual's "FilterBar#filter")
 
     def build(self) -> None:
-        if self._built:
+        if self._built or not self.is_attached:  # (not once the app closed: it is gone)
             return
         self._built = True
         give_way.busy()  # 40-100 ms of mounting: the store's opening waits meanwhile
