@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -297,12 +298,31 @@ def reading(engine: Engine) -> Iterator[Session]:
 
 def statement_stopper(session: Session) -> Callable[[], None] | None:
     """What stops the statement the session's connection runs, from another thread: SQLite's
-    interrupt (a no-op once none runs); None for PostgreSQL (see services.interrupt)."""
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return None
+    interrupt (a no-op once none runs); PostgreSQL's cancel request, sent from a thread of
+    its own (it connects to the server). A cancel may arrive after its statement ended and
+    stop the next one on that connection: so a read once stopped never gives its
+    connection back to the pool (`forget_connection`)."""
     raw = session.connection().connection.dbapi_connection
-    return None if raw is None else raw.interrupt
+    if raw is None:
+        return None
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        return cast(Callable[[], None], raw.interrupt)
+    if name == "postgresql":
+        cancel = getattr(raw, "cancel_safe", None) or raw.cancel
+
+        def quietly() -> None:
+            with contextlib.suppress(Exception):  # the statement ended meanwhile, or the server went
+                cancel()
+
+        return lambda: threading.Thread(target=quietly, name="cancel", daemon=True).start()
+    return None
+
+
+def forget_connection(session: Session) -> None:
+    """The session's connection is closed when the session ends, not pooled (see statement_stopper)."""
+    with contextlib.suppress(Exception):
+        session.connection().invalidate()
 
 
 @contextlib.contextmanager
