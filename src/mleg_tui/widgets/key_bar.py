@@ -28,6 +28,7 @@ class KeyBar(Static):
         self._last = ""
         self.plain = ""  # what it says, for tests and screen readers
         self._width = 0
+        self._lines = 0
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -76,4 +77,7 @@ class KeyBar(Static):
         if text.markup != self._last:  # update only what changed: no redraw on focus moves
             self._last = text.markup
             self.plain = text.plain
-            self.update(text)
+            # A new layout of the screen only when the bar's height changes: a key dimmed
+            # or lit as the cursor moves (x on a revoked card) laid out the whole screen.
+            self.update(text, layout=len(lines) != self._lines)
+            self._lines = len(lines)
