@@ -254,7 +254,8 @@ class OrdersScreen(BaseScreen):
             return (aside.take() if aside is not None else None) or first_window(settings, count)
 
         def count_of() -> int | None:
-            return (aside.take_count() if aside is not None else None) or first_count(settings)
+            total = aside.take_count() if aside is not None else None
+            return first_count(settings) if total is None else total  # (0 is a count)
 
         run_in_thread(self, "rows", read,
                       lambda first: self._first_arrived(w, first, count_of),
